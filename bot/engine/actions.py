@@ -1,0 +1,73 @@
+"""Actions the engine returns; transports turn them into platform calls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Say:
+    """Send a text (plain text; transports escape it for their markup)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One answer of a prompt; ``index`` goes back in :class:`~bot.engine.events.Choose`."""
+
+    index: int
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """Ask the user to choose; ``turn`` identifies this prompt so stale answers can be refused."""
+
+    text: str
+    options: tuple[Option, ...]
+    turn: int
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """One way to reach a service: kind is ``phone``, ``email``, ``web`` or ``chat``."""
+
+    kind: str
+    value: str
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """A support service as shown to the user, already translated."""
+
+    service_id: str
+    name: str
+    summary: str
+    contacts: tuple[Contact, ...]
+    hours: str  # e.g. "Mo–Fr 9:00–16:00"; empty when not applicable
+    status: str  # e.g. "jetzt erreichbar" / "wieder erreichbar Montag 9:00"; empty if always open
+
+
+@dataclass(frozen=True, slots=True)
+class ShowServices:
+    """Show service cards, with an optional lead-in text."""
+
+    intro: str
+    cards: tuple[Card, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Stale:
+    """A button that no longer fits the conversation; transports answer briefly and change nothing."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Erase:
+    """Erase everything stored about this user (the runtime does it; the state is already reset)."""
+
+
+Action = Say | Ask | ShowServices | Stale | Erase

@@ -1,0 +1,114 @@
+"""Turn engine actions into platform-neutral outgoing messages (plain text and safe HTML).
+
+Every dynamic text is escaped here, once, so transports only choose between ``plain`` and ``html``.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+from bot.engine.actions import Action, Ask, Card, Erase, Say, ShowServices, Stale
+from bot.engine.events import Choose
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A choice button; ``data`` is short and opaque (``turn.index``)."""
+
+    label: str
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One message to send: the same content as plain text and as escaped HTML."""
+
+    plain: str
+    html: str
+    buttons: tuple[Button, ...] = ()
+
+
+def callback_data(turn: int, index: int) -> str:
+    """Encode a button press; the engine checks it against the current prompt."""
+    return f"{turn}.{index}"
+
+
+def parse_callback(data: str) -> Choose | None:
+    """Decode :func:`callback_data`; anything malformed gives None (a forged button)."""
+    turn, sep, index = data.partition(".")
+    if not sep or not turn.isdigit() or not index.isdigit() or len(data) > 24:
+        return None
+    return Choose(int(turn), int(index))
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def _contact_lines(card: Card) -> list[tuple[str, str]]:
+    lines: list[tuple[str, str]] = []
+    for contact in card.contacts:
+        note = f" ({contact.note})" if contact.note else ""
+        plain = f"{contact.value}{note}"
+        if contact.kind == "phone":
+            rich = f"☎ {_esc(contact.value)}{_esc(note)}"
+            plain = f"☎ {plain}"
+        elif contact.kind == "email":
+            rich = f"✉ {_esc(contact.value)}{_esc(note)}"
+            plain = f"✉ {plain}"
+        else:
+            rich = f"🌐 {_esc(contact.value)}{_esc(note)}"
+            plain = f"🌐 {plain}"
+        lines.append((plain, rich))
+    return lines
+
+
+def render_card(card: Card) -> tuple[str, str]:
+    """One service card as (plain, html)."""
+    plain = [card.name, card.summary]
+    rich = [f"<b>{_esc(card.name)}</b>", _esc(card.summary)]
+    for p, r in _contact_lines(card):
+        plain.append(p)
+        rich.append(r)
+    if card.hours:
+        plain.append(f"🕘 {card.hours}")
+        rich.append(f"🕘 {_esc(card.hours)}")
+    if card.status:
+        plain.append(card.status)
+        rich.append(f"<i>{_esc(card.status)}</i>")
+    return "\n".join(plain), "\n".join(rich)
+
+
+def render(action: Action) -> tuple[Outgoing, ...]:
+    """The messages for one action (a services action gives one message per card)."""
+    match action:
+        case Say(text=text) | Stale(text=text):
+            return (Outgoing(text, _esc(text)),)
+        case Ask(text=text, options=options, turn=turn):
+            buttons = tuple(Button(o.label, callback_data(turn, o.index)) for o in options)
+            return (Outgoing(text, _esc(text), buttons),)
+        case ShowServices(intro=intro, cards=cards):
+            out: list[Outgoing] = []
+            if intro:
+                out.append(Outgoing(intro, _esc(intro)))
+            for card in cards:
+                plain, rich = render_card(card)
+                out.append(Outgoing(plain, rich))
+            return tuple(out)
+        case Erase():
+            return ()
+    raise AssertionError(f"unhandled action {type(action).__name__}")  # pragma: no cover
+
+
+def numbered(message: Outgoing) -> Outgoing:
+    """Append the buttons as a numbered list, for channels without buttons (Matrix, terminal)."""
+    if not message.buttons:
+        return message
+    plain_opts = "\n".join(f"{i}. {b.label}" for i, b in enumerate(message.buttons, 1))
+    rich_opts = "".join(f"<li>{_esc(b.label)}</li>" for b in message.buttons)
+    return Outgoing(
+        f"{message.plain}\n\n{plain_opts}",
+        f"{message.html}<ol>{rich_opts}</ol>",
+        message.buttons,
+    )
