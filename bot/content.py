@@ -1,0 +1,133 @@
+"""Everything the engine needs, loaded and validated as one immutable bundle."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+
+from bot.errors import ContentError, Problem, SourceLocation
+from bot.flow.loader import display_name, flow_files, load_flow_file
+from bot.flow.model import Flow, Knowledge
+from bot.flow.validate import check_flows
+from bot.i18n import SOURCE_LOCALE, Catalogs, load_catalogs, po_path
+from bot.i18n.messages import flow_messages, knowledge_messages
+from bot.knowledge import load_knowledge
+
+ENTRY_FLOW = "menu"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True, slots=True)
+class ContentPaths:
+    """Where flows, knowledge and catalogs are read from."""
+
+    flows: Path = PROJECT_ROOT / "flows"
+    knowledge: Path = PROJECT_ROOT / "knowledge"
+    locales: Path = PROJECT_ROOT / "locales"
+
+
+@dataclass(frozen=True, slots=True)
+class Content:
+    """Validated flows, knowledge and translations; swapped as a whole on reload."""
+
+    flows: dict[str, Flow]
+    knowledge: Knowledge
+    catalogs: Catalogs
+    entry: str = ENTRY_FLOW
+
+    def __hash__(self) -> int:
+        return id(self)
+
+
+def _load_flows(directory: Path) -> tuple[dict[str, Flow], set[str], list[Problem]]:
+    flows: dict[str, Flow] = {}
+    broken: set[str] = set()
+    problems: list[Problem] = []
+    if not directory.is_dir():
+        problems.append(Problem(SourceLocation(str(directory), 1, 1), "flows directory not found"))
+        return flows, broken, problems
+    for path in flow_files(directory):
+        flow, flow_id, found = load_flow_file(path)
+        problems.extend(found)
+        if flow is None:
+            if flow_id:
+                broken.add(flow_id)
+            continue
+        if flow.id in flows:
+            first = flows[flow.id].loc
+            problems.append(
+                Problem(flow.loc, f"duplicate flow id {flow.id!r} (first in {first.file})")
+            )
+            continue
+        flows[flow.id] = flow
+    return flows, broken, problems
+
+
+def load_content(
+    paths: ContentPaths, today: date | None = None
+) -> tuple[Content | None, list[Problem]]:
+    """Load and check everything; the content is None if any error was found."""
+    knowledge, problems = load_knowledge(paths.knowledge, today)
+    flows, broken, found = _load_flows(paths.flows)
+    problems.extend(found)
+    problems.extend(check_flows(flows, knowledge, broken, ENTRY_FLOW))
+    catalogs, found = load_catalogs(paths.locales)
+    problems.extend(found)
+    if knowledge is None or any(p.severity == "error" for p in problems):
+        return None, problems
+    return Content(flows, knowledge, catalogs), problems
+
+
+def require_content(paths: ContentPaths) -> Content:
+    """Load content or raise :class:`ContentError` with every problem."""
+    content, problems = load_content(paths)
+    if content is None:
+        raise ContentError(tuple(problems))
+    return content
+
+
+def code_messages() -> set[tuple[str | None, str]]:
+    """The (context, msgid) pairs used in the Python code, found by Babel's extractor."""
+    found: set[tuple[str | None, str]] = set()
+    package = Path(__file__).resolve().parent
+    for _file, _line, message, _comments, context in extract_from_dir(
+        str(package), method_map=[("**.py", "python")]
+    ):
+        if isinstance(message, str):
+            found.add((context, message))
+    return found
+
+
+def missing_translations(content: Content, paths: ContentPaths) -> list[Problem]:
+    """One warning per message that a locale's catalog lacks (for German: not in the catalog
+    file at all, meaning ``pybabel update`` was not run; for others: not translated)."""
+    problems: list[Problem] = []
+    wanted: list[tuple[SourceLocation, str | None, str]] = []
+    for flow in content.flows.values():
+        for m in flow_messages(flow):
+            wanted.append((SourceLocation(flow.loc.file, m.line, 1), m.context, m.text))
+    taxonomy = SourceLocation(display_name(paths.knowledge / "taxonomy.yaml"), 1, 1)
+    for m in knowledge_messages(content.knowledge):
+        loc = taxonomy
+        if m.context.startswith("service/"):
+            loc = content.knowledge.services[m.context.removeprefix("service/")].loc
+        wanted.append((loc, m.context, m.text))
+    for context, msgid in sorted(code_messages(), key=lambda cm: (cm[0] or "", cm[1])):
+        wanted.append((SourceLocation("bot", 1, 1), context, msgid))
+    for locale in content.catalogs.locales:
+        translator = content.catalogs.by_locale[locale]
+        have = translator.known if locale == SOURCE_LOCALE else set(translator.messages)
+        catalog = display_name(po_path(paths.locales, locale))
+        for loc, context, msgid in wanted:
+            if (context, msgid) not in have:
+                short = msgid if len(msgid) <= 50 else msgid[:47] + "..."
+                what = "not in the catalog" if locale == SOURCE_LOCALE else "not translated"
+                problems.append(
+                    Problem(
+                        loc, f"[{locale}] {what} ({catalog}): {context or ''} {short!r}", "warning"
+                    )
+                )
+    return problems

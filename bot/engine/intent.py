@@ -1,0 +1,57 @@
+"""Recognising what free text is about, without keeping it.
+
+Acute danger is recognised by a conservative list of German and English phrases: a false alarm
+only shows the emergency guidance, a miss could cost more. Topic words come from each flow's
+``keywords``. Nothing here stores or logs the text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_DANGER_PATTERNS = (
+    # German
+    r"notfall",
+    r"notruf",
+    r"hilfe+\b",
+    r"\bsos\b",
+    r"(akut\w*|unmittelbar\w*|gro(ss|ß)e\w*)\s+gefahr",
+    r"\bin\s+gefahr",
+    r"werde\s+(gerade\s+|jetzt\s+)?(bedroht|angegriffen|verfolgt|geschlagen)",
+    r"(bedroht|bedrohen|verfolgt|schlägt|schlaegt|greift)\s+mich",
+    r"(steht|stehen|ist|sind|wartet|warten)\s+(\w+\s+)?vor\s+(der|meiner|unserer)\s+(tür|tuer|haustür|haustuer|wohnung)",
+    r"vor\s+(meinem|unserem|dem)\s+(haus|büro|buero|rathaus)",
+    r"\b(messer|waffe|pistole)\b",
+    r"angegriffen",
+    r"\bbrennt\b",
+    # English
+    r"\bhelp\b",
+    r"emergency",
+    r"\bdanger\b",
+    r"being\s+(threatened|attacked|followed)",
+    r"(threatening|attacking|following|hitting)\s+me",
+    r"(at|outside)\s+(my|the|our)\s+(door|house|home|office)",
+    r"\b(knife|gun|weapon)\b",
+    r"\bpolice\b",
+)
+_DANGER = re.compile("|".join(f"(?:{p})" for p in _DANGER_PATTERNS))
+
+
+def normalize(text: str) -> str:
+    """Casefold, drop zero-width and control characters, collapse white space."""
+    cleaned = "".join(
+        ch for ch in unicodedata.normalize("NFC", text) if unicodedata.category(ch)[0] != "C"
+    )
+    return " ".join(cleaned.casefold().split())
+
+
+def is_danger(text: str) -> bool:
+    """Whether free text suggests acute danger."""
+    return bool(_DANGER.search(normalize(text)))
+
+
+def keyword_hits(text: str, keywords: tuple[str, ...]) -> int:
+    """How many of a flow's keywords occur in the text (as whole words or word starts)."""
+    words = normalize(text)
+    return sum(1 for k in keywords if re.search(rf"\b{re.escape(normalize(k))}", words))

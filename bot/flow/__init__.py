@@ -1,0 +1,1 @@
+"""Flow language: located YAML, the frozen model, loading and validation."""

@@ -1,0 +1,149 @@
+"""Turn located YAML into :class:`~bot.flow.model.Flow` objects, collecting every problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.errors import Problem
+from bot.flow import schema
+from bot.flow.model import Condition, Flow, Node, OptionSpec, ServiceQuery
+from bot.flow.yamlsafe import YMap, YNode, YScalar, YSeq, parse_file
+
+
+def _s(node: YNode | None) -> str:
+    assert isinstance(node, YScalar)
+    return str(node.value)
+
+
+def _texts(node: YNode | None) -> tuple[str, ...]:
+    if isinstance(node, YSeq):
+        return tuple(_s(n) for n in node.items)
+    return (_s(node),)
+
+
+def _opt_s(node: YNode | None) -> str | None:
+    return None if node is None else _s(node)
+
+
+def _values(node: YNode) -> tuple[str, ...]:
+    return tuple(_s(n) for n in node.items) if isinstance(node, YSeq) else (_s(node),)
+
+
+def _option(node: YNode) -> OptionSpec:
+    assert isinstance(node, YMap)
+    sets = node.get("set")
+    when = node.get("when")
+    return OptionSpec(
+        label=_s(node.get("label")),
+        next=_s(node.get("next")),
+        sets=tuple((str(k.value), _s(v)) for k, v in sets.items) if isinstance(sets, YMap) else (),
+        when=tuple(Condition(str(k.value), _values(v), k.loc) for k, v in when.items)
+        if isinstance(when, YMap)
+        else (),
+        loc=node.loc,
+    )
+
+
+def _node(node_id: str, node: YMap) -> Node:  # noqa: C901 - one branch per node kind
+    kind = next(k for k in node.keys() if k in schema.NODE.kinds)
+    body = node.get(kind)
+    base = {"id": node_id, "kind": kind, "loc": node.loc, "next": _opt_s(node.get("next"))}
+    if kind == "message":
+        return Node(texts=_texts(body), **base)  # type: ignore[arg-type]
+    if kind == "choice":
+        options = node.get("options")
+        return Node(
+            texts=_texts(body),
+            options=tuple(_option(o) for o in options.items) if isinstance(options, YSeq) else (),
+            ask=_opt_s(node.get("ask")),
+            **base,  # type: ignore[arg-type]
+        )
+    if kind in ("services", "handoff"):
+        text = node.get("text")
+        texts = _texts(text) if text is not None else ()
+        assert isinstance(body, YMap)
+        if kind == "services":
+            ids = body.get("ids")
+            query = ServiceQuery(
+                ids=tuple(_s(n) for n in ids.items) if isinstance(ids, YSeq) else (),
+                topic=_opt_s(body.get("topic")),
+            )
+            return Node(texts=texts, query=query, **base)  # type: ignore[arg-type]
+        return Node(
+            texts=texts,
+            topic=_s(body.get("topic")),
+            urgency=_s(body.get("urgency")),
+            **base,  # type: ignore[arg-type]
+        )
+    if kind == "goto":
+        if isinstance(body, YMap):
+            return Node(
+                texts=(),
+                target_flow=_opt_s(body.get("flow")),
+                target_node=_opt_s(body.get("node")),
+                **base,  # type: ignore[arg-type]
+            )
+        return Node(texts=(), target_flow=_s(body), **base)  # type: ignore[arg-type]
+    return Node(texts=_texts(body), **base)  # type: ignore[arg-type]
+
+
+def build_flow(tree: YNode) -> Flow:
+    """Build a flow from a tree that passed the schema check."""
+    assert isinstance(tree, YMap)
+    nodes_map = tree.get("nodes")
+    assert isinstance(nodes_map, YMap)
+    nodes = {
+        str(k.value): _node(str(k.value), v) for k, v in nodes_map.items if isinstance(v, YMap)
+    }
+    keywords = tree.get("keywords")
+    slots = tree.get("slots")
+    return Flow(
+        id=_s(tree.get("id")),
+        title=_s(tree.get("title")),
+        start=_s(tree.get("start")),
+        nodes=nodes,
+        loc=tree.loc,
+        topic=_opt_s(tree.get("topic")),
+        description=_opt_s(tree.get("description")) or "",
+        keywords=tuple((str(k.value), _values(v)) for k, v in keywords.items)
+        if isinstance(keywords, YMap)
+        else (),
+        slots=tuple((str(k.value), _values(v)) for k, v in slots.items)
+        if isinstance(slots, YMap)
+        else (),
+    )
+
+
+def display_name(path: Path, base: Path | None = None) -> str:
+    """How a file is named in messages: relative to the working directory when possible."""
+    for root in (Path.cwd(), base):
+        if root is None:
+            continue
+        try:
+            return str(path.resolve().relative_to(root.resolve()))
+        except ValueError:
+            continue
+    return str(path)
+
+
+def load_flow_file(path: Path) -> tuple[Flow | None, str | None, list[Problem]]:
+    """Load one flow file: the flow (None if unusable), its id if readable, and problems."""
+    tree, problems = parse_file(path, display_name(path))
+    if tree is None:
+        return None, None, problems
+    flow_id = None
+    if isinstance(tree, YMap):
+        raw_id = tree.get("id")
+        if isinstance(raw_id, YScalar) and schema.is_id(raw_id.value):
+            flow_id = str(raw_id.value)
+    checker = schema.Checker()
+    checker.check(tree, schema.FLOW, "flow")
+    problems.extend(checker.problems)
+    if checker.problems:
+        return None, flow_id, problems
+    return build_flow(tree), flow_id, problems
+
+
+def flow_files(directory: Path) -> list[Path]:
+    """The flow files of a directory, sorted (``.yaml`` and ``.yml``)."""
+    return sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())

@@ -1,0 +1,197 @@
+"""Safe, location-keeping YAML reading.
+
+PyYAML's composer gives nodes with marks; we turn them into a small tree of located values instead of
+Python objects, so every later check can point at ``file:line:column``. Anchors, aliases and any
+explicit tag are refused (no alias bombs, no Python objects), duplicate keys are reported, and
+``yes``/``no``/``on``/``off`` stay strings.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from bot.errors import Problem, SourceLocation
+
+#: Largest content file we read, in bytes.
+MAX_FILE_BYTES = 256 * 1024
+
+_STD = "tag:yaml.org,2002:"
+_INT = re.compile(r"[-+]?(0|[1-9][0-9_]*)")
+_FLOAT = re.compile(r"[-+]?([0-9][0-9_]*)?\.[0-9_]+([eE][-+]?[0-9]+)?")
+_NULL = {"", "~", "null", "Null", "NULL"}
+_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+
+Scalar = str | int | float | bool | None
+
+_ALLOWED_TAGS = frozenset(
+    _STD + name for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
+)
+
+
+@dataclass(frozen=True, slots=True)
+class YScalar:
+    """A scalar with where it stands."""
+
+    value: Scalar
+    loc: SourceLocation
+
+
+@dataclass(frozen=True, slots=True)
+class YMap:
+    """A mapping; ``items`` keeps file order, keys are located scalars."""
+
+    items: tuple[tuple[YScalar, YNode], ...]
+    loc: SourceLocation
+
+    def get(self, key: str) -> YNode | None:
+        """The value for ``key``, or None."""
+        for k, v in self.items:
+            if k.value == key:
+                return v
+        return None
+
+    def keys(self) -> list[str]:
+        """The keys as strings, in file order."""
+        return [str(k.value) for k, _ in self.items]
+
+    def key_loc(self, key: str) -> SourceLocation:
+        """Where ``key`` stands (the map's own place if absent)."""
+        for k, _ in self.items:
+            if k.value == key:
+                return k.loc
+        return self.loc
+
+
+@dataclass(frozen=True, slots=True)
+class YSeq:
+    """A sequence."""
+
+    items: tuple[YNode, ...]
+    loc: SourceLocation
+
+
+YNode = YScalar | YMap | YSeq
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """A loader whose composer refuses anchors and aliases before they can expand."""
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            raise _Refused("aliases (*name) are not allowed", event.start_mark)
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            raise _Refused("anchors (&name) are not allowed", event.start_mark)
+        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+
+
+class _Refused(Exception):
+    def __init__(self, message: str, mark: yaml.Mark) -> None:
+        super().__init__(message)
+        self.message = message
+        self.mark = mark
+
+
+def _loc(file: str, mark: yaml.Mark) -> SourceLocation:
+    return SourceLocation(file, mark.line + 1, mark.column + 1)
+
+
+def _scalar(node: yaml.ScalarNode) -> Scalar:
+    text: str = node.value
+    if node.style:  # quoted or block scalars are always strings
+        return text
+    if text in _NULL:
+        return None
+    if text in _BOOL:
+        return _BOOL[text]
+    if _INT.fullmatch(text):
+        return int(text.replace("_", ""))
+    if _FLOAT.fullmatch(text):
+        return float(text.replace("_", ""))
+    return text
+
+
+class _Builder:
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.problems: list[Problem] = []
+
+    def build(self, node: yaml.Node) -> YNode:
+        loc = _loc(self.file, node.start_mark)
+        if node.tag not in _ALLOWED_TAGS:
+            self.problems.append(Problem(loc, f"tags are not allowed (found {node.tag!r})"))
+            return YScalar(None, loc)
+        if isinstance(node, yaml.MappingNode):
+            return self._map(node, loc)
+        if isinstance(node, yaml.SequenceNode):
+            return YSeq(tuple(self.build(n) for n in node.value), loc)
+        assert isinstance(node, yaml.ScalarNode)
+        return YScalar(_scalar(node), loc)
+
+    def _map(self, node: yaml.MappingNode, loc: SourceLocation) -> YMap:
+        items: list[tuple[YScalar, YNode]] = []
+        seen: dict[Scalar, SourceLocation] = {}
+        for knode, vnode in node.value:
+            key = self.build(knode)
+            if not isinstance(key, YScalar) or isinstance(key.value, bool) or key.value is None:
+                self.problems.append(Problem(key.loc, "keys must be plain words"))
+                continue
+            key = YScalar(str(key.value), key.loc)
+            if key.value in seen:
+                first = seen[key.value]
+                self.problems.append(
+                    Problem(key.loc, f"duplicate key {key.value!r} (first at line {first.line})")
+                )
+                continue
+            seen[key.value] = key.loc
+            items.append((key, self.build(vnode)))
+        return YMap(tuple(items), loc)
+
+
+def parse_text(text: str, file: str) -> tuple[YNode | None, list[Problem]]:
+    """Parse one YAML document; returns the located tree (None if unusable) and any problems."""
+    start = SourceLocation(file, 1, 1)
+    if len(text.encode("utf-8")) > MAX_FILE_BYTES:
+        return None, [Problem(start, f"file is larger than {MAX_FILE_BYTES // 1024} KiB")]
+    loader = _NoAliasLoader(text)
+    try:
+        node = loader.get_single_node()
+    except _Refused as refused:
+        return None, [Problem(_loc(file, refused.mark), refused.message)]
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        where = _loc(file, mark) if mark is not None else start
+        return None, [Problem(where, f"YAML syntax: {err.problem or err.context}")]
+    except yaml.YAMLError as err:
+        return None, [Problem(start, f"YAML: {type(err).__name__}")]
+    finally:
+        loader.dispose()
+    if node is None:
+        return None, [Problem(start, "file is empty")]
+    builder = _Builder(file)
+    tree = builder.build(node)
+    return tree, builder.problems
+
+
+def parse_file(path: Path, display: str | None = None) -> tuple[YNode | None, list[Problem]]:
+    """Read and parse ``path``; ``display`` is the name used in problems (default: the path)."""
+    name = display or str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            loc = SourceLocation(name, 1, 1)
+            return None, [Problem(loc, f"file is larger than {MAX_FILE_BYTES // 1024} KiB")]
+        raw = path.read_bytes()
+    except OSError as err:
+        return None, [Problem(SourceLocation(name, 1, 1), f"cannot read file: {err.strerror}")]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        return None, [Problem(SourceLocation(name, line, 1), "file is not valid UTF-8")]
+    return parse_text(text, name)

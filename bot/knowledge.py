@@ -1,0 +1,223 @@
+"""The knowledge base: support services by topic and Land, and their opening hours.
+
+Loading turns ``knowledge/*.yaml`` into frozen :class:`~bot.flow.model.Service` objects; the lookup
+functions are pure and take the time as an argument.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot.errors import Problem, SourceLocation
+from bot.flow import schema
+from bot.flow.loader import display_name
+from bot.flow.model import ContactWay, Hours, Knowledge, Region, Service, Source
+from bot.flow.yamlsafe import YMap, YNode, YScalar, YSeq, parse_file
+
+BERLIN = ZoneInfo("Europe/Berlin")
+NATIONAL = "DE"
+TAXONOMY_FILE = "taxonomy.yaml"
+#: A check older than this many days is reported as a warning.
+STALE_AFTER_DAYS = 365
+
+
+def _s(node: YNode | None) -> str:
+    assert isinstance(node, YScalar)
+    return str(node.value)
+
+
+def _clock(text: str) -> time:
+    return time(23, 59, 59) if text == "24:00" else time.fromisoformat(text)
+
+
+def _service(node: YMap) -> Service:
+    contacts = node.get("contacts")
+    assert isinstance(contacts, YSeq)
+    ways: list[ContactWay] = []
+    for c in contacts.items:
+        assert isinstance(c, YMap)
+        kind = next(k for k in c.keys() if k in schema.CONTACT.kinds)
+        note = c.get("note")
+        ways.append(ContactWay(kind, _s(c.get(kind)), _s(note) if note is not None else ""))
+    hours_node = node.get("hours")
+    hours: list[Hours] = []
+    if isinstance(hours_node, YSeq):
+        for h in hours_node.items:
+            assert isinstance(h, YMap)
+            days_node = h.get("days")
+            assert isinstance(days_node, YSeq)
+            days = tuple(schema.DAYS.index(_s(d)) for d in days_node.items)
+            hours.append(Hours(days, _clock(_s(h.get("from"))), _clock(_s(h.get("to")))))
+    sources = node.get("sources")
+    assert isinstance(sources, YSeq)
+    note = node.get("hours_note")
+    verified = node.get("verified")
+    return Service(
+        id=_s(node.get("id")),
+        name=_s(node.get("name")),
+        summary=_s(node.get("summary")),
+        topics=tuple(_s(t) for t in node.get("topics").items),  # type: ignore[union-attr]
+        regions=tuple(_s(r) for r in node.get("regions").items),  # type: ignore[union-attr]
+        contacts=tuple(ways),
+        sources=tuple(
+            Source(_s(s.get("url")), date.fromisoformat(_s(s.get("checked"))))  # type: ignore[union-attr]
+            for s in sources.items
+        ),
+        verified=isinstance(verified, YScalar) and verified.value is True,
+        loc=node.loc,
+        always_open=isinstance(hours_node, YScalar) and hours_node.value == "24/7",
+        hours=tuple(hours),
+        hours_note=_s(note) if note is not None else "",
+    )
+
+
+def _check_service(svc: Service, today: date) -> list[Problem]:
+    problems: list[Problem] = []
+    for h in svc.hours:
+        if h.closes <= h.opens:
+            problems.append(
+                Problem(svc.loc, f"service {svc.id!r}: opening window ends before it starts")
+            )
+    for src in svc.sources:
+        if src.checked > today:
+            problems.append(
+                Problem(svc.loc, f"service {svc.id!r}: check date {src.checked} is in the future")
+            )
+        elif (today - src.checked).days > STALE_AFTER_DAYS:
+            problems.append(
+                Problem(
+                    svc.loc,
+                    f"service {svc.id!r}: last checked {src.checked}, over a year ago",
+                    "warning",
+                )
+            )
+    return problems
+
+
+def load_knowledge(
+    directory: Path, today: date | None = None
+) -> tuple[Knowledge | None, list[Problem]]:
+    """Load the taxonomy and every services file; returns None when unusable, with problems."""
+    today = today or date.today()
+    problems: list[Problem] = []
+    tax_path = directory / TAXONOMY_FILE
+    regions: list[Region] = []
+    topics: list[str] = []
+    if not tax_path.is_file():
+        problems.append(
+            Problem(SourceLocation(display_name(tax_path), 1, 1), "taxonomy file is missing")
+        )
+    else:
+        tree, found = parse_file(tax_path, display_name(tax_path))
+        problems.extend(found)
+        if tree is not None:
+            checker = schema.Checker()
+            if checker.check(tree, schema.TAXONOMY_FILE, "taxonomy") and isinstance(tree, YMap):
+                regions = [
+                    Region(_s(r.get("code")), _s(r.get("label")))  # type: ignore[union-attr]
+                    for r in tree.get("regions").items  # type: ignore[union-attr]
+                ]
+                topics = [_s(t.get("id")) for t in tree.get("topics").items]  # type: ignore[union-attr]
+            problems.extend(checker.problems)
+    services: dict[str, Service] = {}
+    for path in sorted(directory.glob("*.y*ml")):
+        if path.name == TAXONOMY_FILE:
+            continue
+        tree, found = parse_file(path, display_name(path))
+        problems.extend(found)
+        if tree is None:
+            continue
+        checker = schema.Checker()
+        checker.check(tree, schema.SERVICES_FILE, "services file")
+        problems.extend(checker.problems)
+        if checker.problems or not isinstance(tree, YMap):
+            continue
+        for item in tree.get("services").items:  # type: ignore[union-attr]
+            assert isinstance(item, YMap)
+            svc = _service(item)
+            if svc.id in services:
+                first = services[svc.id].loc
+                problems.append(
+                    Problem(
+                        item.key_loc("id"), f"duplicate service id {svc.id!r} (first at {first})"
+                    )
+                )
+                continue
+            services[svc.id] = svc
+            problems.extend(_check_service(svc, today))
+            problems.extend(_check_vocabulary(item, svc, regions, topics))
+    if any(p.severity == "error" for p in problems):
+        return None, problems
+    return Knowledge(services, tuple(regions), tuple(topics)), problems
+
+
+def _check_vocabulary(
+    item: YMap, svc: Service, regions: list[Region], topics: list[str]
+) -> list[Problem]:
+    problems: list[Problem] = []
+    codes = [r.code for r in regions] + [NATIONAL]
+    if regions:
+        for code in svc.regions:
+            if code not in codes:
+                hint = schema.suggest(code, codes)
+                problems.append(Problem(item.key_loc("regions"), f"unknown region {code!r}{hint}"))
+    if topics:
+        for topic in svc.topics:
+            if topic not in topics:
+                hint = schema.suggest(topic, topics)
+                problems.append(Problem(item.key_loc("topics"), f"unknown topic {topic!r}{hint}"))
+    return problems
+
+
+def select(
+    knowledge: Knowledge, topic: str | None, ids: tuple[str, ...], land: str | None
+) -> tuple[Service, ...]:
+    """Verified services for a query: by ids in order, or by topic with the Land's own first."""
+    if ids:
+        found = (knowledge.services.get(i) for i in ids)
+        return tuple(s for s in found if s is not None and s.verified)
+    chosen = [s for s in knowledge.services.values() if s.verified and topic in s.topics]
+    local = [s for s in chosen if land and land in s.regions]
+    national = [s for s in chosen if NATIONAL in s.regions]
+    return tuple(local + national)
+
+
+# ---------------------------------------------------------------- opening hours
+
+
+def is_open(service: Service, now: datetime) -> bool:
+    """Whether the service is open at ``now`` (any timezone-aware time)."""
+    if service.always_open:
+        return True
+    local = now.astimezone(BERLIN)
+    clock = local.time()
+    return any(local.weekday() in h.days and h.opens <= clock < h.closes for h in service.hours)
+
+
+def next_opening(service: Service, now: datetime) -> datetime | None:
+    """The next time the service opens after ``now`` (Berlin time), or None without hours."""
+    if service.always_open or not service.hours:
+        return None
+    local = now.astimezone(BERLIN)
+    for offset in range(8):
+        day = (local + timedelta(days=offset)).date()
+        starts = sorted(h.opens for h in service.hours if day.weekday() in h.days)
+        for start in starts:
+            at = datetime.combine(day, start, BERLIN)
+            if at > local:
+                return at
+    return None  # pragma: no cover - unreachable with at least one window
+
+
+def closing_time(service: Service, now: datetime) -> time | None:
+    """When the current opening window ends (None if closed or always open)."""
+    if service.always_open:
+        return None
+    local = now.astimezone(BERLIN)
+    clock = local.time()
+    for h in service.hours:
+        if local.weekday() in h.days and h.opens <= clock < h.closes:
+            return h.closes
+    return None

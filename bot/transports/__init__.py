@@ -1,0 +1,1 @@
+"""Messenger transports: map platform updates to engine events and actions to platform calls."""

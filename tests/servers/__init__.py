@@ -1,0 +1,1 @@
+"""Loopback servers that the channel tests run against."""
