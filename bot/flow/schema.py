@@ -36,6 +36,20 @@ class Bool:
 
 
 @dataclass(frozen=True, slots=True)
+class Int:
+    """A whole number, at least ``minimum``."""
+
+    minimum: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Opt:
+    """``inner``, or nothing at all (an empty value)."""
+
+    inner: Spec
+
+
+@dataclass(frozen=True, slots=True)
 class Date:
     """A calendar date written YYYY-MM-DD."""
 
@@ -83,7 +97,7 @@ class AnyOf:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-Spec = Str | Bool | Date | ListOf | MapOf | Obj | Kinds | AnyOf
+Spec = Str | Bool | Int | Opt | Date | ListOf | MapOf | Obj | Kinds | AnyOf
 
 
 def ident(what: str = "an id") -> Str:
@@ -112,6 +126,10 @@ def _what(spec: Spec) -> str:
             return what
         case Bool():
             return "true or false"
+        case Int(minimum=minimum):
+            return f"a whole number from {minimum}"
+        case Opt(inner=inner):
+            return _what(inner)
         case Date():
             return "a date (YYYY-MM-DD)"
         case ListOf():
@@ -152,6 +170,13 @@ class Checker:
             case Bool():
                 if not (isinstance(node, YScalar) and isinstance(node.value, bool)):
                     self.error(node, f"{where} must be true or false, not {_describe(node)}")
+            case Int(minimum=minimum):
+                value = node.value if isinstance(node, YScalar) else None
+                if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+                    self.error(node, f"{where} must be {_what(spec)}")
+            case Opt(inner=inner):
+                if not (isinstance(node, YScalar) and node.value is None):
+                    self._check(node, inner, where)
             case Date():
                 self._date(node, where)
             case ListOf(item=item, min_items=min_items):
@@ -257,7 +282,7 @@ def _shape_fits(node: YNode, spec: Spec) -> bool:
         return isinstance(spec, ListOf)
     if isinstance(node, YMap):
         return isinstance(spec, MapOf | Obj | Kinds)
-    return isinstance(spec, Str | Bool | Date)
+    return isinstance(spec, Str | Bool | Int | Opt | Date)
 
 
 # ---------------------------------------------------------------- the content specs
@@ -448,6 +473,10 @@ def to_json_schema(spec: Spec) -> dict[str, Any]:
             return out
         case Bool():
             return {"type": "boolean"}
+        case Int(minimum=minimum):
+            return {"type": "integer", "minimum": minimum}
+        case Opt(inner=inner):
+            return {"anyOf": [to_json_schema(inner), {"type": "null"}]}
         case Date():
             return {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
         case ListOf(item=item, min_items=min_items):

@@ -1,0 +1,250 @@
+"""The ``beistand`` command: validate, graph, chat, test, run, schema, translations.
+
+Library code never exits the process; only :func:`main` turns outcomes into exit statuses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot import __version__, logs
+from bot.config import Settings
+from bot.content import ContentPaths, load_content, missing_translations
+from bot.errors import BotError, ContentError, Problem
+
+log = logging.getLogger("bot.cli")
+
+
+def _content_args(parser: argparse.ArgumentParser) -> None:
+    defaults = ContentPaths()
+    parser.add_argument(
+        "--flows", type=Path, default=None, help=f"flows directory ({defaults.flows})"
+    )
+    parser.add_argument("--knowledge", type=Path, default=None, help="knowledge directory")
+    parser.add_argument("--locales", type=Path, default=None, help="translation catalogs directory")
+
+
+def _paths(args: argparse.Namespace, settings: Settings) -> ContentPaths:
+    base = settings.content
+    return ContentPaths(
+        flows=args.flows or base.flows,
+        knowledge=args.knowledge or base.knowledge,
+        locales=args.locales or base.locales,
+    )
+
+
+def _print_problems(problems: Sequence[Problem]) -> None:
+    ordered = sorted(
+        problems, key=lambda p: (p.location.file, p.location.line, p.location.column, p.message)
+    )
+    for problem in ordered:
+        print(problem)
+
+
+def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
+    """Check flows, knowledge and translations; exit 1 on any error."""
+    paths = _paths(args, settings)
+    content, problems = load_content(paths)
+    missing: list[Problem] = []
+    if content is not None:
+        missing = missing_translations(content, paths)
+        if args.translations:
+            problems = [*problems, *missing]
+    _print_problems(problems)
+    errors = sum(1 for p in problems if p.severity == "error")
+    warnings = sum(1 for p in problems if p.severity == "warning")
+    summary = f"{errors} error(s), {warnings} warning(s)"
+    if content is not None:
+        per_locale = {loc: 0 for loc in content.catalogs.locales}
+        for problem in missing:
+            per_locale[problem.message[1 : problem.message.index("]")]] += 1
+        counts = ", ".join(f"{loc} {n}" for loc, n in per_locale.items())
+        summary += f"; {len(content.flows)} flows, {len(content.knowledge.services)} services"
+        summary += f"; missing translations: {counts}"
+        if missing and not args.translations:
+            summary += " (list them with --translations)"
+    print(summary)
+    return 1 if errors else 0
+
+
+def _load(paths: ContentPaths):  # type: ignore[no-untyped-def]
+    content, problems = load_content(paths)
+    if content is None:
+        raise ContentError(tuple(problems))
+    return content
+
+
+def cmd_graph(args: argparse.Namespace, settings: Settings) -> int:
+    """Print one flow as Mermaid or DOT."""
+    from bot.flow.graph import build, to_dot, to_mermaid
+
+    content = _load(_paths(args, settings))
+    flow = content.flows.get(args.flow_id)
+    if flow is None:
+        print(
+            f"unknown flow {args.flow_id!r}; flows: {', '.join(sorted(content.flows))}",
+            file=sys.stderr,
+        )
+        return 1
+    graph = build(flow)
+    print(to_mermaid(graph) if args.format == "mermaid" else to_dot(graph), end="")
+    return 0
+
+
+def cmd_test(args: argparse.Namespace, settings: Settings) -> int:
+    """Run conversation tests and print a report."""
+    from bot.convtest import run_paths
+
+    content = _load(_paths(args, settings))
+    paths = args.paths or [Path("tests/conversations")]
+    report = run_paths(content, paths)
+    if args.verbose:
+        for name in report.passed:
+            print(f"PASS {name}")
+    _print_problems(report.problems)
+    for failure in report.failures:
+        print(f"FAIL {failure}")
+    total = len(report.passed) + len(report.failures)
+    print(f"{len(report.passed)} passed, {len(report.failures)} failed ({total} conversations)")
+    return 0 if report.ok and total else 1
+
+
+def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
+    """Print (or write) the JSON Schema of a file format."""
+    from bot.schemas import SCHEMAS, render_schema
+
+    names = list(SCHEMAS) if args.write else [args.kind]
+    for name in names:
+        text = render_schema(name)
+        if args.write:
+            target = Path(args.write) / f"{name}.schema.json"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+            print(f"wrote {target}")
+        else:
+            print(text, end="")
+    return 0
+
+
+def cmd_translations(args: argparse.Namespace, settings: Settings) -> int:
+    """Extract messages and update every catalog (pybabel extract + update)."""
+    from bot.i18n.tools import update_catalogs
+
+    for line in update_catalogs(settings.content.locales):
+        print(line)
+    return 0
+
+
+async def _chat(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.runtime import Runtime
+    from bot.storage.sqlite import SqliteStore
+    from bot.transports.console import Console
+
+    content = _load(settings.content)
+    secret = settings.secret_bytes(generate=True)
+    async with SqliteStore(settings.db) as store:
+        runtime = Runtime(
+            content,
+            store,
+            secret,
+            retention_days=settings.retention_days,
+            rate_limit=max(settings.rate_limit, 1000),  # a local user may paste many lines
+            rate_window=settings.rate_window,
+        )
+        return await Console(runtime, args.lang).run()
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    """Talk to the bot in this terminal."""
+    return asyncio.run(_chat(args, settings))
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the configured channels until interrupted."""
+    from bot.app import serve
+
+    return asyncio.run(serve(settings))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``beistand``."""
+    parser = argparse.ArgumentParser(prog="beistand", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"beistand {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check flows, knowledge and translations")
+    _content_args(p)
+    p.add_argument("--translations", action="store_true", help="list each missing translation")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("graph", help="draw a flow as Mermaid or Graphviz DOT")
+    p.add_argument("flow_id")
+    p.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
+    _content_args(p)
+    p.set_defaults(func=cmd_graph)
+
+    p = sub.add_parser("chat", help="talk to the bot in this terminal (SQLite, no network)")
+    p.add_argument("--db", help="database file (default: $BEISTAND_DB or DATA_DIR/beistand.db)")
+    p.add_argument("--lang", help="language: de or en (default: de)")
+    p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("test", help="run conversation tests (default: tests/conversations)")
+    p.add_argument("paths", nargs="*", type=Path)
+    p.add_argument("-v", "--verbose", action="store_true", help="list passing conversations")
+    _content_args(p)
+    p.set_defaults(func=cmd_test)
+
+    p = sub.add_parser("run", help="run the configured Telegram and Matrix channels")
+    p.add_argument("--db", help="database file")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("schema", help="print the JSON Schema of flow or knowledge files")
+    p.add_argument("kind", nargs="?", default="flow", choices=("flow", "knowledge", "taxonomy"))
+    p.add_argument("--write", metavar="DIR", help="write every schema into DIR")
+    p.set_defaults(func=cmd_schema)
+
+    p = sub.add_parser("translations", help="extract messages and update the catalogs")
+    p.set_defaults(func=cmd_translations)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``beistand`` command; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.load(getattr(args, "db", None))
+        level = settings.log_level if args.command == "run" else "WARNING"
+        logs.configure(
+            level,
+            secrets=[
+                s
+                for s in (
+                    settings.secret,
+                    settings.telegram_token,
+                    settings.telegram_webhook_secret,
+                    settings.matrix_password,
+                    settings.matrix_access_token,
+                )
+                if s
+            ],
+        )
+        return int(args.func(args, settings))
+    except ContentError as err:
+        _print_problems([p for p in err.problems if p.severity == "error"])
+        print(f"{err}; nothing was started", file=sys.stderr)
+        return 1
+    except BotError as err:
+        print(f"beistand: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+__all__ = ["build_parser", "main"]

@@ -1,0 +1,45 @@
+"""Catalog maintenance: extract every message and update each language's catalog."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+
+from babel.messages.frontend import CommandLineInterface
+
+from bot.content import PROJECT_ROOT
+from bot.i18n import DOMAIN
+
+
+def _pybabel(*args: str) -> str:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        CommandLineInterface().run(["pybabel", "-q", *args])
+    return out.getvalue()
+
+
+def update_catalogs(locales: Path) -> list[str]:
+    """Run ``pybabel extract`` over code, flows and knowledge, then ``update`` (or ``init``)."""
+    template = locales / f"{DOMAIN}.pot"
+    cfg = PROJECT_ROOT / "babel.cfg"
+    lines = [f"extracting into {template}"]
+    _pybabel(
+        "extract",
+        "-F",
+        str(cfg),
+        "--sort-output",
+        "--omit-header",
+        "-o",
+        str(template),
+        str(PROJECT_ROOT),
+    )
+    for lang_dir in sorted(p for p in locales.iterdir() if p.is_dir()):
+        po = lang_dir / "LC_MESSAGES" / f"{DOMAIN}.po"
+        verb = "update" if po.is_file() else "init"
+        extra = ["--no-fuzzy-matching"] if verb == "update" else []
+        _pybabel(
+            verb, "-i", str(template), "-d", str(locales), "-D", DOMAIN, "-l", lang_dir.name, *extra
+        )
+        lines.append(f"{verb}d {po}")
+    return lines

@@ -1,0 +1,206 @@
+"""The async runtime: one lock per conversation, load, step, save, return the actions.
+
+Transports call :meth:`Runtime.handle` for every incoming event. The runtime derives the
+pseudonymous key, serializes events of one conversation, limits floods before anything is
+written, runs the pure engine and stores the new state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bot.content import Content, ContentPaths, load_content
+from bot.engine.actions import Action, Say
+from bot.engine.events import Event
+from bot.engine.step import step
+from bot.errors import Problem
+from bot.knowledge import BERLIN
+from bot.runtime_api import Sender
+from bot.storage.sqlite import SqliteStore
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+#: How long redelivered event ids are remembered.
+SEEN_EVENT_DAYS = 7
+
+
+def pseudonym(secret: bytes, platform: str, user_id: str) -> bytes:
+    """HMAC-SHA256 of platform and user id under the secret: the only user key ever stored."""
+    return hmac.new(secret, f"{platform}|{user_id}".encode(), hashlib.sha256).digest()
+
+
+def short(key: bytes) -> str:
+    """A short, non-reversible label of a key for log lines."""
+    return key[:4].hex()
+
+
+class KeyedLocks:
+    """One asyncio lock per key, dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[bytes, tuple[asyncio.Lock, int]] = {}
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+    @asynccontextmanager
+    async def hold(self, key: bytes) -> AsyncIterator[None]:
+        """Hold the lock of ``key`` for the duration of the block."""
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
+@dataclass(slots=True)
+class _Bucket:
+    tokens: float
+    stamp: float
+    warned: bool = False
+
+
+class RateLimiter:
+    """A token bucket per key: ``limit`` events per ``window`` seconds, refilled steadily."""
+
+    def __init__(self, limit: int, window: float, clock: Clock) -> None:
+        self.limit = limit
+        self.rate = limit / window
+        self.clock = clock
+        self._buckets: dict[bytes, _Bucket] = {}
+
+    def allow(self, key: bytes) -> tuple[bool, bool]:
+        """(allowed, first refusal in this burst) for one event of ``key``."""
+        now = self.clock()
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            if len(self._buckets) > 50_000:
+                self._sweep(now)
+            bucket = self._buckets[key] = _Bucket(float(self.limit), now)
+        bucket.tokens = min(self.limit, bucket.tokens + (now - bucket.stamp) * self.rate)
+        bucket.stamp = now
+        if bucket.tokens >= 1:
+            bucket.tokens -= 1
+            bucket.warned = False
+            return True, False
+        first = not bucket.warned
+        bucket.warned = True
+        return False, first
+
+    def _sweep(self, now: float) -> None:
+        full = [
+            k
+            for k, b in self._buckets.items()
+            if b.tokens + (now - b.stamp) * self.rate >= self.limit
+        ]
+        for key in full:
+            del self._buckets[key]
+
+
+class Runtime:
+    """Runs events through the engine against the store; implements the transports' Handler."""
+
+    def __init__(
+        self,
+        content: Content,
+        store: SqliteStore,
+        secret: bytes,
+        *,
+        clock: Clock = time.time,
+        retention_days: int = 30,
+        rate_limit: int = 10,
+        rate_window: float = 10.0,
+    ) -> None:
+        self.content = content
+        self.store = store
+        self.secret = secret
+        self.clock = clock
+        self.retention_days = retention_days
+        self.locks = KeyedLocks()
+        self.limiter = RateLimiter(rate_limit, rate_window, clock)
+
+    def key(self, sender: Sender) -> bytes:
+        """The pseudonymous conversation key of a sender."""
+        return pseudonym(self.secret, sender.platform, sender.user_id)
+
+    async def handle(self, sender: Sender, event: Event) -> tuple[Action, ...]:
+        """Run one event for one sender; returns what to send back to that sender."""
+        key = self.key(sender)
+        allowed, first_refusal = self.limiter.allow(key)
+        if not allowed:
+            log.info("event.limited", extra={"key": short(key), "platform": sender.platform})
+            if first_refusal:
+                t = self.content.catalogs.translator(sender.locale)
+                return (
+                    Say(t.gettext("Bitte etwas langsamer: Ihre Nachrichten kommen zu schnell.")),
+                )
+            return ()
+        async with self.locks.hold(key):
+            now = self.clock()
+            content = self.content  # one consistent bundle for the whole step
+            state = await self.store.load(key)
+            result = step(content, state, event, datetime.fromtimestamp(now, UTC), sender.locale)
+            land = (result.state or state).slot("land") if (result.state or state) else None
+            week = datetime.fromtimestamp(now, BERLIN).strftime("%G-W%V")
+            counters = tuple(
+                (week, flow, outcome, land or "none") for flow, outcome in result.outcomes
+            )
+            if result.erase:
+                await self.store.erase(key)
+                await self.store.count(counters)
+                log.info(
+                    "conversation.erased", extra={"key": short(key), "platform": sender.platform}
+                )
+            elif result.state is not None and (result.state != state or counters):
+                await self.store.save(key, result.state, now, counters)
+            log.debug(
+                "event.handled",
+                extra={
+                    "key": short(key),
+                    "kind": type(event).__name__,
+                    "count": len(result.actions),
+                },
+            )
+            return result.actions
+
+    async def first_time(self, platform: str, event_id: str) -> bool:
+        """True the first time a platform event id is seen (stored as a keyed hash)."""
+        key = hmac.new(self.secret, f"event|{platform}|{event_id}".encode(), hashlib.sha256)
+        return await self.store.first_time(key.digest()[:16], self.clock())
+
+    async def purge(self) -> int:
+        """Delete conversations idle longer than the retention time; returns how many."""
+        now = self.clock()
+        removed = await self.store.purge(
+            now - self.retention_days * 86400, now - SEEN_EVENT_DAYS * 86400
+        )
+        log.info("store.purged", extra={"count": removed})
+        return removed
+
+    def reload(self, paths: ContentPaths) -> list[Problem]:
+        """Load flows and knowledge anew; switch only if they validate. Returns the problems."""
+        content, problems = load_content(paths)
+        errors = [p for p in problems if p.severity == "error"]
+        if content is None:
+            log.error("content.reload_failed", extra={"problems": len(errors)})
+            for problem in errors:
+                log.error("content.problem", extra={"where": str(problem)})
+            return problems
+        self.content = content
+        log.info("content.reloaded", extra={"count": len(content.flows)})
+        return problems

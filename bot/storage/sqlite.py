@@ -1,0 +1,251 @@
+"""The SQLite store (aiosqlite): conversation state, seen event ids, anonymous counters.
+
+One connection per store; aiosqlite runs every statement on its own thread in order. Pragmas:
+WAL journal, foreign keys, a busy timeout and ``secure_delete`` (deleted rows are overwritten),
+checked after connecting. No user text is ever written here: the key is a pseudonym and the state
+holds only flow positions and enumerated values.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import aiosqlite
+
+from bot.engine.state import State
+from bot.errors import StorageError
+from bot.storage.migrations import MIGRATIONS
+
+PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=5000",
+    "PRAGMA secure_delete=ON",
+    "PRAGMA synchronous=NORMAL",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Counter:
+    """One row of the anonymous weekly counters."""
+
+    week: str
+    flow: str
+    outcome: str
+    land: str
+    count: int
+
+
+def _encode(state: State) -> tuple[str, str, str, str, str, int, str]:
+    return (
+        state.flow,
+        state.node,
+        state.locale,
+        json.dumps(dict(state.slots), sort_keys=True),
+        json.dumps([list(h) for h in state.history]),
+        state.turn,
+        state.mode,
+    )
+
+
+def _decode(row: aiosqlite.Row | tuple[object, ...]) -> State:
+    flow, node, locale, slots, history, turn, mode = row
+    return State(
+        flow=str(flow),
+        node=str(node),
+        locale=str(locale),
+        slots=tuple(sorted(json.loads(str(slots)).items())),
+        history=tuple((str(f), str(n)) for f, n in json.loads(str(history))),
+        turn=int(str(turn)),
+        mode=str(mode),
+    )
+
+
+class SqliteStore:
+    """Conversation state and bookkeeping in one SQLite file."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = str(path)
+        self._db: aiosqlite.Connection | None = None
+
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        """The open connection."""
+        if self._db is None:
+            raise StorageError("store is not open")
+        return self._db
+
+    async def open(self) -> None:
+        """Connect, set and check the pragmas, and run pending migrations."""
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = await aiosqlite.connect(self.path, isolation_level=None)
+            for pragma in PRAGMAS:
+                await self._db.execute(pragma)
+            async with self._db.execute("PRAGMA secure_delete") as cur:
+                row = await cur.fetchone()
+            if row is None or row[0] != 1:
+                raise StorageError("SQLite refused secure_delete")
+            await self.migrate()
+        except Exception:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        """Close the connection (idempotent)."""
+        if self._db is not None:
+            db, self._db = self._db, None
+            await db.close()
+
+    async def migrate(self) -> list[int]:
+        """Apply migrations not yet recorded; returns the versions applied."""
+        db = self.db
+        await db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            "version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL)"
+        )
+        async with db.execute("SELECT version FROM schema_migrations") as cur:
+            done = {int(r[0]) for r in await cur.fetchall()}
+        applied: list[int] = []
+        for version, description, sql in MIGRATIONS:
+            if version in done:
+                continue
+            await db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in sql.split(";"):
+                    if statement.strip():
+                        await db.execute(statement)
+                await db.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                    (version, description, int(time.time())),
+                )
+                await db.execute("COMMIT")
+            except Exception:
+                await db.execute("ROLLBACK")
+                raise
+            applied.append(version)
+        return applied
+
+    async def versions(self) -> list[int]:
+        """The migration versions recorded in the database."""
+        async with self.db.execute("SELECT version FROM schema_migrations ORDER BY version") as cur:
+            return [int(r[0]) for r in await cur.fetchall()]
+
+    # ------------------------------------------------------------ conversations
+
+    async def load(self, key: bytes) -> State | None:
+        """The state of a conversation, or None."""
+        async with self.db.execute(
+            "SELECT flow, node, locale, slots, history, turn, mode FROM conversations WHERE key=?",
+            (key,),
+        ) as cur:
+            row = await cur.fetchone()
+        return None if row is None else _decode(row)
+
+    async def save(
+        self,
+        key: bytes,
+        state: State,
+        now: float,
+        counters: tuple[tuple[str, str, str, str], ...] = (),
+    ) -> None:
+        """Write a conversation's state (and counter increments) in one transaction."""
+        db = self.db
+        await db.execute("BEGIN")
+        try:
+            await db.execute(
+                "INSERT INTO conversations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET flow=excluded.flow, node=excluded.node, "
+                "locale=excluded.locale, slots=excluded.slots, history=excluded.history, "
+                "turn=excluded.turn, mode=excluded.mode, updated_at=excluded.updated_at",
+                (key, *_encode(state), int(now)),
+            )
+            await self._count(counters)
+            await db.execute("COMMIT")
+        except Exception:
+            await db.execute("ROLLBACK")
+            raise
+
+    async def _count(self, counters: tuple[tuple[str, str, str, str], ...]) -> None:
+        for week, flow, outcome, land in counters:
+            await self.db.execute(
+                "INSERT INTO counters VALUES (?, ?, ?, ?, 1) ON CONFLICT(week, flow, outcome, land) "
+                "DO UPDATE SET count = count + 1",
+                (week, flow, outcome, land),
+            )
+
+    async def count(self, counters: tuple[tuple[str, str, str, str], ...]) -> None:
+        """Increment counters on their own (for steps that store no state)."""
+        if counters:
+            await self.db.execute("BEGIN")
+            await self._count(counters)
+            await self.db.execute("COMMIT")
+
+    async def erase(self, key: bytes) -> None:
+        """Delete everything stored under a conversation key, then checkpoint the WAL."""
+        await self.db.execute("DELETE FROM conversations WHERE key=?", (key,))
+        await self.checkpoint()
+
+    async def checkpoint(self) -> None:
+        """Fold the WAL into the database file and truncate it (so deleted data is gone)."""
+        await self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    async def purge(self, idle_before: float, seen_before: float) -> int:
+        """Delete conversations idle since before ``idle_before`` and old event ids."""
+        cur = await self.db.execute(
+            "DELETE FROM conversations WHERE updated_at < ?", (int(idle_before),)
+        )
+        removed = cur.rowcount
+        await cur.close()
+        await self.db.execute("DELETE FROM seen_events WHERE seen_at < ?", (int(seen_before),))
+        await self.checkpoint()
+        return removed
+
+    async def conversation_count(self) -> int:
+        """How many conversations are stored."""
+        async with self.db.execute("SELECT count(*) FROM conversations") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    # ------------------------------------------------------------ events and counters
+
+    async def first_time(self, key: bytes, now: float) -> bool:
+        """Record an event id; False if it was recorded before."""
+        cur = await self.db.execute(
+            "INSERT OR IGNORE INTO seen_events VALUES (?, ?)", (key, int(now))
+        )
+        inserted = cur.rowcount == 1
+        await cur.close()
+        return inserted
+
+    async def counters(self) -> list[Counter]:
+        """All counter rows."""
+        async with self.db.execute(
+            "SELECT week, flow, outcome, land, count FROM counters ORDER BY week, flow, outcome, land"
+        ) as cur:
+            rows = await cur.fetchall()
+        return [Counter(str(w), str(f), str(o), str(la), int(c)) for w, f, o, la, c in rows]
+
+    async def integrity_ok(self) -> bool:
+        """Whether ``PRAGMA integrity_check`` reports ok."""
+        async with self.db.execute("PRAGMA integrity_check") as cur:
+            row = await cur.fetchone()
+        return row is not None and row[0] == "ok"

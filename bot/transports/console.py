@@ -1,0 +1,65 @@
+"""The terminal chat: one user talking to the runtime through stdin and stdout.
+
+Interactive on a terminal, scriptable through a pipe (one user message per line; end of input ends
+the chat with exit status 0). Options are numbered; the user types the number or the label.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import TextIO
+
+from bot.engine.commands import parse_command
+from bot.engine.events import Start, Text
+from bot.render import numbered, render
+from bot.runtime_api import Handler, Sender
+
+CONSOLE_USER = "local"
+
+
+class Console:
+    """Reads lines, sends them to the handler and prints the replies."""
+
+    def __init__(
+        self,
+        handler: Handler,
+        locale: str | None,
+        stdin: TextIO = sys.stdin,
+        stdout: TextIO = sys.stdout,
+    ) -> None:
+        self.handler = handler
+        self.sender = Sender("console", CONSOLE_USER, locale)
+        self.stdin = stdin
+        self.stdout = stdout
+        self.interactive = stdin.isatty()
+
+    def show(self, actions: tuple[object, ...]) -> None:
+        """Print the bot's messages as plain text with numbered options."""
+        for action in actions:
+            for message in render(action):  # type: ignore[arg-type]
+                self.stdout.write(numbered(message).plain + "\n\n")
+        self.stdout.flush()
+
+    async def readline(self) -> str | None:
+        """The next line of input, or None at its end."""
+        if self.interactive:
+            self.stdout.write("> ")
+            self.stdout.flush()
+        line = await asyncio.to_thread(self.stdin.readline)
+        if not line:
+            return None
+        text = line.rstrip("\r\n")
+        if not self.interactive:
+            self.stdout.write(f"> {text}\n")
+        return text
+
+    async def run(self) -> int:
+        """Chat until end of input; returns the exit status."""
+        self.show(await self.handler.handle(self.sender, Start()))
+        while (line := await self.readline()) is not None:
+            if not line.strip():
+                continue
+            event = parse_command(line) or Text(line)
+            self.show(await self.handler.handle(self.sender, event))
+        return 0

@@ -1,0 +1,679 @@
+"""The Matrix channel: matrix-nio (with end-to-end encryption through vodozemac) on one side,
+the runtime's :class:`~bot.runtime_api.Handler` on the other.
+
+No business logic lives here. The transport
+
+- joins direct chats (rooms with at most two members) and leaves every other room silently;
+- turns each new message into an engine event (numbers and labels arrive as ``Text``; the engine
+  matches them), asks the handler, and sends the rendered actions back as ``m.notice`` with an
+  HTML ``formatted_body`` built by :mod:`bot.render` (it never echoes HTML it received);
+- never answers history: it syncs once before it listens, stores the sync token in the crypto
+  store, and lets the handler drop redelivered event ids;
+- decrypts and encrypts in encrypted rooms and cross-signs its own device
+  (:mod:`bot.transports.crosssign`).
+
+Nothing a user typed, no user or room id and no secret is ever logged here; records from nio's
+own loggers pass a filter that blanks Matrix identifiers. See ``docs/matrix.md``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import hashlib
+import hmac
+import ipaddress
+import json
+import logging
+import os
+import re
+import secrets
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    JoinError,
+    LocalProtocolError,
+    LoginResponse,
+    MatrixRoom,
+    RoomEncryptedAudio,
+    RoomEncryptedFile,
+    RoomEncryptedImage,
+    RoomEncryptedMedia,
+    RoomEncryptedVideo,
+    RoomMemberEvent,
+    RoomMessage,
+    RoomMessageAudio,
+    RoomMessageEmote,
+    RoomMessageFile,
+    RoomMessageImage,
+    RoomMessageMedia,
+    RoomMessageNotice,
+    RoomMessageText,
+    RoomMessageUnknown,
+    RoomMessageVideo,
+    RoomSendError,
+    SendRetryError,
+    StickerEvent,
+    SyncResponse,
+    WhoamiResponse,
+)
+from nio.crypto import ENCRYPTION_ENABLED
+from nio.exceptions import EncryptionError, OlmUnverifiedDeviceError
+
+from bot.engine.actions import Action
+from bot.engine.commands import parse_command
+from bot.engine.events import Command, Event, Start, Text, Unsupported
+from bot.errors import ConfigError, TransportError
+from bot.render import Outgoing, numbered, render
+from bot.runtime_api import Handler, Sender
+from bot.transports.crosssign import (
+    CrossSigningResult,
+    HttpKeysApi,
+    ensure_cross_signed,
+    load_or_create_keys,
+)
+
+logger = logging.getLogger(__name__)
+
+PLATFORM = "matrix"
+DEVICE_FILE = "device.json"
+
+#: At most this many events wait per room; more are dropped (a flood; see T7).
+MAX_PENDING_PER_ROOM = 32
+#: A direct chat: the user and the bot.
+MAX_MEMBERS = 2
+
+#: Only what the bot needs: rooms' state and timeline; no presence, typing, receipts, tags.
+SYNC_FILTER: dict[str, Any] = {
+    "presence": {"not_types": ["*"]},
+    "account_data": {"not_types": ["*"]},
+    "room": {
+        "ephemeral": {"not_types": ["*"]},
+        "account_data": {"not_types": ["*"]},
+    },
+}
+
+
+# --- configuration ---------------------------------------------------------------------------
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _check_homeserver(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError("MATRIX_HOMESERVER must be an http(s) URL")
+    if parts.scheme == "http":
+        host = parts.hostname
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = host == "localhost"
+        if not loopback:
+            raise ConfigError("MATRIX_HOMESERVER must use https (plain http only on loopback)")
+    return url.rstrip("/")
+
+
+@dataclass(frozen=True, slots=True)
+class MatrixConfig:
+    """Settings of the Matrix channel; secrets never appear in ``repr``."""
+
+    homeserver: str
+    user_id: str
+    store_dir: Path
+    password: str | None = field(default=None, repr=False)
+    access_token: str | None = field(default=None, repr=False)
+    pickle_key: str | None = field(default=None, repr=False)
+    device_name: str = "Beistand"
+    require_encryption: bool = False
+    cross_sign: bool = True
+    sync_timeout_ms: int = 30_000
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> MatrixConfig | None:
+        """Read ``MATRIX_*`` variables; None when the channel is not configured at all.
+
+        Raises :class:`~bot.errors.ConfigError` when it is configured only partly.
+        """
+        env = os.environ if env is None else env
+        homeserver = env.get("MATRIX_HOMESERVER", "").strip()
+        user_id = env.get("MATRIX_USER_ID", "").strip()
+        password = env.get("MATRIX_PASSWORD") or None
+        token = env.get("MATRIX_ACCESS_TOKEN") or None
+        if not (homeserver or user_id or password or token):
+            return None
+        missing = [
+            name
+            for name, value in (("MATRIX_HOMESERVER", homeserver), ("MATRIX_USER_ID", user_id))
+            if not value
+        ]
+        if password is None and token is None:
+            missing.append("MATRIX_PASSWORD or MATRIX_ACCESS_TOKEN")
+        if missing:
+            raise ConfigError("Matrix is configured only partly; missing " + ", ".join(missing))
+        if not re.fullmatch(r"@[^:\s]+:\S+", user_id):
+            raise ConfigError("MATRIX_USER_ID must look like @name:server")
+        return cls(
+            homeserver=_check_homeserver(homeserver),
+            user_id=user_id,
+            store_dir=Path(env.get("MATRIX_STORE_DIR") or "data/matrix"),
+            password=password,
+            access_token=token,
+            pickle_key=env.get("MATRIX_PICKLE_KEY") or None,
+            device_name=env.get("MATRIX_DEVICE_NAME") or "Beistand",
+            require_encryption=_flag(env.get("MATRIX_REQUIRE_ENCRYPTION")),
+            cross_sign=not _flag(env.get("MATRIX_NO_CROSS_SIGNING")),
+        )
+
+
+def prepare_store_dir(path: Path) -> Path:
+    """Create the store directory with mode 0700 (and tighten it if it exists)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path
+
+
+# --- logging ---------------------------------------------------------------------------------
+
+_MATRIX_ID = re.compile(
+    r"[@!#+][^\s:'\"<>/]+:[A-Za-z0-9.\-\[\]]+(?::\d+)?"  # @user:server, !room:server, #alias:server
+    r"|[$!][A-Za-z0-9+/_\-]{16,}"  # event ids and server-less room ids
+)
+
+
+def redact_ids(text: str) -> str:
+    """Replace Matrix user, room, alias and event ids in ``text`` with ``<id>``."""
+    return _MATRIX_ID.sub("<id>", text)
+
+
+class RedactIdsFilter(logging.Filter):
+    """Blanks Matrix ids in a record's message and traceback (nio logs room and user ids)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact_ids(record.getMessage())
+        record.args = None
+        if record.exc_info:
+            record.exc_text = redact_ids(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True
+
+
+_REDACT = RedactIdsFilter()
+
+
+def guard_nio_logging() -> None:
+    """Keep nio at WARNING or above and put :class:`RedactIdsFilter` on all of its loggers.
+
+    nio logs room ids at INFO and user ids at WARNING; its loggers all exist once nio is imported.
+    """
+    base = logging.getLogger("nio")
+    if base.level == logging.NOTSET or base.level < logging.WARNING:
+        base.setLevel(logging.WARNING)
+    names = [n for n in logging.Logger.manager.loggerDict if n == "nio" or n.startswith("nio.")]
+    for name in names:
+        nio_logger = logging.getLogger(name)
+        if _REDACT not in nio_logger.filters:
+            nio_logger.addFilter(_REDACT)
+
+
+# --- mapping between nio and the engine (pure) -----------------------------------------------
+
+_MEDIA_KINDS: tuple[tuple[type, str], ...] = (
+    (RoomMessageImage, "image"),
+    (RoomEncryptedImage, "image"),
+    (RoomMessageAudio, "audio"),
+    (RoomEncryptedAudio, "audio"),
+    (RoomMessageVideo, "video"),
+    (RoomEncryptedVideo, "video"),
+    (RoomMessageFile, "file"),
+    (RoomEncryptedFile, "file"),
+)
+
+
+def strip_reply_fallback(body: str) -> str:
+    """Drop the quoted ``> ...`` lines clients put in front of a reply's plain body."""
+    lines = body.split("\n")
+    if not lines or not lines[0].startswith(">"):
+        return body
+    index = 0
+    while index < len(lines) and lines[index].startswith(">"):
+        index += 1
+    if index < len(lines) and lines[index] == "":
+        index += 1
+    return "\n".join(lines[index:])
+
+
+def to_engine_event(event: Any, encrypted_room: bool) -> Event | None:
+    """The engine event for a nio room event, or None when the bot should not react.
+
+    Notices (other bots), edits and, in an encrypted room, anything that did not arrive
+    encrypted are ignored. Only the plain ``body`` is read, never ``formatted_body``.
+    """
+    if not isinstance(event, RoomMessage | StickerEvent) or isinstance(event, RoomMessageNotice):
+        return None
+    if encrypted_room and not event.decrypted:
+        return None
+    if isinstance(event, RoomMessageText | RoomMessageEmote):
+        content = event.source.get("content") or {}
+        relation = content.get("m.relates_to") or {}
+        if not isinstance(relation, dict) or relation.get("rel_type") == "m.replace":
+            return None
+        body = str(event.body)
+        if "m.in_reply_to" in relation:
+            body = strip_reply_fallback(body)
+        command: Command | None = parse_command(body)
+        return command if command is not None else Text(body)
+    if isinstance(event, StickerEvent):
+        return Unsupported("sticker")
+    if isinstance(event, RoomMessageMedia | RoomEncryptedMedia):
+        for cls, kind in _MEDIA_KINDS:
+            if isinstance(event, cls):
+                return Unsupported(kind)
+        return Unsupported("media")
+    if isinstance(event, RoomMessageUnknown):
+        return Unsupported("other")
+    return None
+
+
+def message_content(message: Outgoing) -> dict[str, str]:
+    """An ``m.notice`` with the plain body and the (already escaped) HTML from the renderer."""
+    return {
+        "msgtype": "m.notice",
+        "body": message.plain,
+        "format": "org.matrix.custom.html",
+        "formatted_body": message.html.replace("\n", "<br>"),
+    }
+
+
+def room_allowed(member_count: int, encrypted: bool, require_encryption: bool) -> bool:
+    """The bot stays only in direct chats (and, if so configured, only encrypted ones)."""
+    return member_count <= MAX_MEMBERS and (encrypted or not require_encryption)
+
+
+# --- the transport ---------------------------------------------------------------------------
+
+
+class MatrixTransport:
+    """The Matrix channel: ``await start()``, then it serves until ``await stop()``.
+
+    ``run()`` does both around waiting, for ``beistand run`` beside other channels.
+    """
+
+    def __init__(self, config: MatrixConfig, handler: Handler) -> None:
+        self._config = config
+        self._handler = handler
+        self._client: AsyncClient | None = None
+        self._sync_task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._pending: Counter[str] = Counter()
+        self._active_rooms: set[str] = set()
+        self._invites: set[str] = set()
+        self._log_key = secrets.token_bytes(16)
+        self.cross_signing: CrossSigningResult | None = None
+
+    # -- public face ---------------------------------------------------------------------
+
+    @property
+    def user_id(self) -> str:
+        return self._config.user_id
+
+    @property
+    def device_id(self) -> str | None:
+        return None if self._client is None else self._client.device_id
+
+    async def start(self) -> None:
+        """Log in, sync once without reacting (no history), cross-sign, then listen."""
+        if not ENCRYPTION_ENABLED:
+            raise ConfigError("matrix-nio was installed without its e2e extra (vodozemac)")
+        if self._client is not None:
+            raise TransportError("the Matrix transport is already started")
+        guard_nio_logging()
+        store = prepare_store_dir(self._config.store_dir)
+        client_config = AsyncClientConfig(
+            store_sync_tokens=True,
+            encryption_enabled=True,
+            request_timeout=60,
+            **({"pickle_key": self._config.pickle_key} if self._config.pickle_key else {}),
+        )
+        if self._config.pickle_key is None:
+            logger.warning(
+                "matrix: MATRIX_PICKLE_KEY is not set; the crypto store uses nio's default"
+            )
+        self._client = AsyncClient(
+            self._config.homeserver,
+            self._config.user_id,
+            store_path=str(store),
+            config=client_config,
+        )
+        try:
+            await self._login(store)
+            for path in store.iterdir():
+                if path.is_file():
+                    path.chmod(0o600)
+            await self._first_sync()
+            if self._config.cross_sign:
+                await self._cross_sign(store)
+        except BaseException:
+            await self._client.close()
+            self._client = None
+            raise
+        client = self._client
+        client.add_event_callback(self._on_room_event, (RoomMessage, StickerEvent))
+        client.add_event_callback(self._on_member_event, RoomMemberEvent)
+        self._active_rooms = set(client.rooms)
+        for room_id in list(client.rooms):
+            self._schedule(room_id, functools.partial(self._check_room, room_id))
+        self._answer_invites()
+        self._sync_task = asyncio.create_task(self._sync_loop(), name="matrix-sync")
+        logger.info("matrix: listening")
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop syncing, let running replies finish for up to ``grace`` seconds, close."""
+        client, self._client = self._client, None
+        if client is None:
+            return
+        if self._sync_task is not None:
+            self._sync_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._sync_task
+            self._sync_task = None
+        if self._tasks:
+            _, late = await asyncio.wait(set(self._tasks), timeout=grace)
+            for task in late:
+                task.cancel()
+            if late:
+                await asyncio.wait(late)
+        await client.close()
+        logger.info("matrix: stopped")
+
+    async def run(self) -> None:
+        """Start, serve until cancelled (or the sync fails for good), then stop."""
+        await self.start()
+        try:
+            assert self._sync_task is not None
+            await self._sync_task
+        finally:
+            await self.stop()
+
+    # -- login, first sync, cross-signing ------------------------------------------------
+
+    def _live(self) -> AsyncClient:
+        if self._client is None:
+            raise TransportError("the Matrix transport is not running")
+        return self._client
+
+    async def _login(self, store: Path) -> None:
+        client = self._live()
+        device_file = store / DEVICE_FILE
+        if self._config.access_token:
+            client.access_token = self._config.access_token
+            who = await client.whoami()
+            if not isinstance(who, WhoamiResponse):
+                raise ConfigError("MATRIX_ACCESS_TOKEN was rejected by the homeserver")
+            if who.user_id != self._config.user_id or not who.device_id:
+                raise ConfigError("MATRIX_ACCESS_TOKEN belongs to another account or no device")
+            client.restore_login(who.user_id, who.device_id, self._config.access_token)
+        else:
+            saved = _read_device_file(device_file, self._config.user_id)
+            if saved:
+                client.device_id = saved
+            response = await client.login(
+                password=self._config.password, device_name=self._config.device_name
+            )
+            if not isinstance(response, LoginResponse):
+                raise ConfigError(
+                    f"Matrix login failed ({getattr(response, 'status_code', 'error')})"
+                )
+        if client.olm is None:
+            raise TransportError("the Matrix crypto store did not load")
+        device_file.write_text(
+            json.dumps({"user_id": client.user_id, "device_id": client.device_id}),
+            encoding="utf-8",
+        )
+
+    async def _first_sync(self) -> None:
+        """One full sync with no callbacks registered: everything before now is history."""
+        client = self._live()
+        response = await client.sync(timeout=0, sync_filter=SYNC_FILTER, full_state=True)
+        if not isinstance(response, SyncResponse):
+            raise TransportError(
+                f"first Matrix sync failed ({getattr(response, 'status_code', 'error')})"
+            )
+        await self._housekeeping(response)
+
+    async def _cross_sign(self, store: Path) -> None:
+        client = self._live()
+        assert client.olm is not None
+        assert client.device_id is not None
+        keys, created = load_or_create_keys(store, self._config.user_id)
+        if created:
+            logger.info("matrix: generated new cross-signing keys")
+        try:
+            self.cross_signing = await ensure_cross_signed(
+                HttpKeysApi(self._config.homeserver, client.access_token),
+                keys,
+                client.device_id,
+                client.olm.account.identity_keys,
+                password=self._config.password,
+                device_signer=client.olm.account.sign,
+            )
+        except (TransportError, OSError, TimeoutError, aiohttp.ClientError) as error:
+            # The bot still works for clients that accept unverified devices; say so loudly.
+            logger.error("matrix: cross-signing failed: %s", error)
+            return
+        logger.info("matrix: device cross-signed; master key %s", self.cross_signing.master_key)
+
+    # -- the sync loop -------------------------------------------------------------------
+
+    async def _sync_loop(self) -> None:
+        delay = 0.5
+        while True:
+            client = self._live()
+            try:
+                response = await client.sync(
+                    timeout=self._config.sync_timeout_ms, sync_filter=SYNC_FILTER
+                )
+            except (TimeoutError, OSError, LocalProtocolError) as error:
+                response = error
+            if isinstance(response, SyncResponse):
+                delay = 0.5
+                await self._housekeeping(response)
+                continue
+            code = getattr(response, "status_code", type(response).__name__)
+            if code in ("M_UNKNOWN_TOKEN", "M_MISSING_TOKEN", "M_FORBIDDEN"):
+                logger.error("matrix: the homeserver rejected the bot's token (%s)", code)
+                raise TransportError("Matrix access token rejected")
+            logger.warning("matrix: sync failed (%s); retrying in %.1f s", code, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 60.0)
+
+    async def _housekeeping(self, response: SyncResponse) -> None:
+        """What nio's ``sync_forever`` does between syncs, plus room bookkeeping."""
+        client = self._live()
+        if client.outgoing_to_device_messages:
+            await client.send_to_device_messages()
+        if client.should_upload_keys:
+            await client.keys_upload()
+        if client.should_query_keys:
+            await client.keys_query()
+        if client.should_claim_keys:
+            await client.keys_claim(client.get_users_for_key_claiming())
+        for room_id in response.rooms.leave:
+            self._active_rooms.discard(room_id)
+            if room_id in client.rooms or room_id in client.invited_rooms:
+                await client.room_forget(room_id)
+        if self._sync_task is not None:  # not for the first sync, before anything listens
+            self._active_rooms.update(client.rooms)
+            self._answer_invites()
+
+    # -- nio callbacks (run inside sync; they only schedule work) ---------------------------
+
+    async def _on_member_event(self, room: MatrixRoom, event: RoomMemberEvent) -> None:
+        room_id = room.room_id
+        if event.state_key == self._config.user_id:
+            if event.membership == "join" and event.prev_membership != "join":
+                self._active_rooms.add(room_id)
+                job = functools.partial(self._greet, room_id, event.event_id)
+                self._schedule(room_id, job)
+            elif event.membership in ("leave", "ban"):
+                self._active_rooms.discard(room_id)
+        elif room_id in self._active_rooms:
+            self._schedule(room_id, functools.partial(self._check_room, room_id))
+
+    async def _on_room_event(self, room: MatrixRoom, event: Any) -> None:
+        room_id = room.room_id
+        if event.sender == self._config.user_id or room_id not in self._active_rooms:
+            return  # our own echo, or history from before the bot joined
+        engine_event = to_engine_event(event, room.encrypted)
+        if engine_event is None:
+            return
+        job = functools.partial(self._process, room_id, event.sender, event.event_id, engine_event)
+        self._schedule(room_id, job)
+
+    def _answer_invites(self) -> None:
+        client = self._live()
+        invited = set(client.invited_rooms)
+        self._invites &= invited
+        for room_id in invited - self._invites:
+            self._invites.add(room_id)
+            self._schedule(room_id, functools.partial(self._answer_invite, room_id))
+
+    # -- per-room jobs, in order -----------------------------------------------------------
+
+    def _schedule(self, room_id: str, job: Callable[[], Awaitable[None]]) -> None:
+        if self._pending[room_id] >= MAX_PENDING_PER_ROOM:
+            logger.warning(
+                "matrix: room %s has too many waiting events; one dropped", self._tag(room_id)
+            )
+            return
+        self._pending[room_id] += 1
+        task = asyncio.create_task(self._run_job(room_id, job))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run_job(self, room_id: str, job: Callable[[], Awaitable[None]]) -> None:
+        lock = self._locks.setdefault(room_id, asyncio.Lock())
+        try:
+            async with lock:  # first await: jobs of one room run in arrival order
+                await job()
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            # type only: messages of some exceptions repeat what the user typed
+            logger.error("matrix: handling an event failed: %s", type(error).__name__)
+        finally:
+            self._pending[room_id] -= 1
+            if self._pending[room_id] <= 0:
+                del self._pending[room_id]
+                self._locks.pop(room_id, None)
+
+    def _tag(self, room_id: str) -> str:
+        """A per-process pseudonym of a room for log lines."""
+        return hmac.new(self._log_key, room_id.encode(), hashlib.sha256).hexdigest()[:8]
+
+    async def _answer_invite(self, room_id: str) -> None:
+        client = self._live()
+        room = client.invited_rooms.get(room_id)
+        if room is None:
+            return
+        if room.member_count > MAX_MEMBERS:
+            await self._leave(room_id, room.member_count)
+            return
+        response = await client.join(room_id)
+        if isinstance(response, JoinError):
+            logger.warning(
+                "matrix: could not join room %s (%s)", self._tag(room_id), response.status_code
+            )
+
+    async def _partner(self, room_id: str) -> str | None:
+        """The one other member of an allowed room; leaves the room (silently) otherwise."""
+        client = self._live()
+        room = client.rooms.get(room_id)
+        if room is None:
+            return None
+        others = [user for user in room.users if user != self._config.user_id]
+        count = max(room.member_count, len(others) + 1)
+        if len(others) != 1 or not room_allowed(
+            count, room.encrypted, self._config.require_encryption
+        ):
+            await self._leave(room_id, count)
+            return None
+        return str(others[0])
+
+    async def _check_room(self, room_id: str) -> None:
+        await self._partner(room_id)
+
+    async def _leave(self, room_id: str, members: int) -> None:
+        client = self._live()
+        self._active_rooms.discard(room_id)
+        logger.info("matrix: leaving room %s (%d members)", self._tag(room_id), members)
+        await client.room_leave(room_id)
+        await client.room_forget(room_id)
+
+    async def _greet(self, room_id: str, event_id: str) -> None:
+        partner = await self._partner(room_id)
+        if partner is None or not await self._handler.first_time(PLATFORM, event_id):
+            return
+        actions = await self._handler.handle(Sender(PLATFORM, partner), Start())
+        await self._send_actions(room_id, actions)
+
+    async def _process(self, room_id: str, sender: str, event_id: str, event: Event) -> None:
+        partner = await self._partner(room_id)
+        if partner != sender or not await self._handler.first_time(PLATFORM, event_id):
+            return
+        actions = await self._handler.handle(Sender(PLATFORM, sender), event)
+        await self._send_actions(room_id, actions)
+
+    async def _send_actions(self, room_id: str, actions: tuple[Action, ...]) -> None:
+        for action in actions:
+            for message in render(action):
+                await self._send(room_id, numbered(message))
+
+    async def _send(self, room_id: str, message: Outgoing) -> None:
+        client = self._live()
+        try:
+            # Unverified devices of the user are accepted: the bot cannot verify strangers
+            # (see docs/matrix.md, "Trust").
+            response = await client.room_send(
+                room_id,
+                "m.room.message",
+                message_content(message),
+                ignore_unverified_devices=True,
+            )
+        except (SendRetryError, LocalProtocolError, EncryptionError, OlmUnverifiedDeviceError) as e:
+            logger.error(
+                "matrix: sending failed in room %s: %s", self._tag(room_id), type(e).__name__
+            )
+            return
+        if isinstance(response, RoomSendError):
+            logger.error(
+                "matrix: sending failed in room %s: %s", self._tag(room_id), response.status_code
+            )
+
+
+def _read_device_file(path: Path, user_id: str) -> str | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("user_id") != user_id:
+        return None
+    device = data.get("device_id")
+    return device if isinstance(device, str) and device else None
+
+
+async def run_matrix(config: MatrixConfig, handler: Handler) -> None:
+    """Serve Matrix until cancelled; for ``beistand run`` beside the other channels."""
+    await MatrixTransport(config, handler).run()

@@ -1,0 +1,716 @@
+"""The Telegram channel: python-telegram-bot updates in, engine events to the handler, actions out.
+
+No decisions about conversations are made here. An update becomes one event
+(:mod:`bot.engine.events`), the handler (the runtime) returns actions, and :func:`bot.render.render`
+turns them into messages, sent as escaped HTML with inline keyboards.
+
+What this module does on its own, because it is about Telegram and not about conversations:
+
+* only private chats: in a group or channel the bot says nothing and leaves;
+* the keyboard of a question is removed once one of its buttons was accepted, so a second tap
+  cannot act; a stale or forged button only gets a short answer to the tap;
+* a short notice at ``/start`` that Telegram keeps bot chats on its servers, unencrypted;
+* the command menu in German and English (``setMyCommands``);
+* outgoing flood limits (:class:`FloodLimiter`) and one-at-a-time processing per chat
+  (:class:`PerChatProcessor`);
+* every update handled once (``handler.first_time``), and the bot token kept out of every log
+  line (:func:`protect_logs`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+import re
+import time
+import warnings
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllPrivateChats,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    Update,
+)
+from telegram.constants import ChatMemberStatus, ChatType, ParseMode
+from telegram.error import BadRequest, RetryAfter, TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    ApplicationHandlerStop,
+    BaseRateLimiter,
+    BaseUpdateProcessor,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.config import Settings
+from bot.engine.actions import Action, Say, Stale
+from bot.engine.commands import NAMES, parse_command
+from bot.engine.events import Event, Start, Text, Unsupported
+from bot.engine.step import command_descriptions
+from bot.errors import ConfigError
+from bot.i18n import SOURCE_LOCALE, Translator
+from bot.logs import RedactFilter
+from bot.render import Button, Outgoing, parse_callback, render
+from bot.runtime import KeyedLocks
+from bot.runtime_api import Handler, Sender
+
+_LOG = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+#: The update types the bot asks for; everything else is never delivered.
+ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member", "channel_post")
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
+TOKEN_PATTERN = re.compile(r"\d+:[A-Za-z0-9_-]{30,}")
+_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,256}")
+_DEEP_LINK = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_MEDIA_KINDS = ("photo", "voice", "audio", "video", "video_note", "document", "sticker")
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+# User-facing strings of this module (German msgids, translated through the catalogs).
+STALE_BUTTON = "Diese Schaltfläche ist nicht mehr gültig."
+TELEGRAM_NOTICE = (
+    "Hinweis: Telegram speichert Chats mit Bots auf seinen Servern; sie sind nicht "
+    "Ende-zu-Ende-verschlüsselt. Was Beistand speichert, steht unter /datenschutz."
+)
+SOMETHING_WRONG = (
+    "Entschuldigung, das hat nicht geklappt. Bitte versuchen Sie es noch einmal. "
+    "Bei akuter Gefahr rufen Sie 110."
+)
+
+Translations = Callable[[str | None], Translator]
+
+
+def source_translations(locale: str | None) -> Translator:
+    """Untranslated German, for when no catalogs are given."""
+    del locale
+    return Translator(SOURCE_LOCALE)
+
+
+# --------------------------------------------------------------------------------- settings
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramSettings:
+    """How to reach Telegram; built from the environment by :meth:`from_env`.
+
+    Attributes:
+        token: the bot token from @BotFather (never logged, never shown by ``repr``).
+        api_url: root of another Bot API server (``TELEGRAM_API_URL``), e.g. a local one.
+        webhook_url: public HTTPS URL Telegram posts updates to; long polling when None.
+        webhook_secret: checked on every webhook request (required with a webhook).
+        webhook_listen: address the webhook server binds to.
+        webhook_port: port the webhook server binds to.
+        poll_interval: pause between two long polls (0 with a long-polling server).
+        poll_timeout: seconds one getUpdates call waits for updates.
+    """
+
+    token: str = field(repr=False)
+    api_url: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    poll_interval: float = 0.0
+    poll_timeout: int = 10
+
+    def __post_init__(self) -> None:
+        if not TOKEN_PATTERN.fullmatch(self.token):
+            raise ConfigError("TELEGRAM_TOKEN does not look like a bot token (digits:secret)")
+        if self.webhook_url is not None:
+            if urlsplit(self.webhook_url).scheme not in ("http", "https"):
+                raise ConfigError("TELEGRAM_WEBHOOK_URL must be an http(s) URL")
+            if not self.webhook_secret or not _SECRET_PATTERN.fullmatch(self.webhook_secret):
+                raise ConfigError(
+                    "TELEGRAM_WEBHOOK_SECRET is required with a webhook: 16 to 256 characters "
+                    "of A-Z, a-z, 0-9, _ and -"
+                )
+
+    @property
+    def webhook(self) -> bool:
+        """True in webhook mode, False for long polling."""
+        return self.webhook_url is not None
+
+    @property
+    def webhook_path(self) -> str:
+        """The path the webhook server answers on (the path of the public URL)."""
+        return urlsplit(self.webhook_url or "").path or "/"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TelegramSettings | None:
+        """The Telegram part of Beistand's settings; None when no token is configured.
+
+        Raises:
+            ConfigError: the token or the webhook settings are unusable.
+        """
+        if not settings.telegram_token:
+            return None
+        return cls(
+            token=settings.telegram_token.strip(),
+            api_url=(settings.telegram_api_url or "").strip().rstrip("/") or None,
+            webhook_url=settings.telegram_webhook_url,
+            webhook_secret=settings.telegram_webhook_secret,
+            webhook_listen=settings.telegram_webhook_listen,
+            webhook_port=settings.telegram_webhook_port,
+        )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> TelegramSettings | None:
+        """Settings from ``TELEGRAM_*`` variables; None when ``TELEGRAM_TOKEN`` is not set.
+
+        Raises:
+            ConfigError: a variable is set but unusable.
+        """
+        token = env.get("TELEGRAM_TOKEN", "").strip()
+        if not token:
+            return None
+        try:
+            port = int(env.get("TELEGRAM_WEBHOOK_PORT", "8443"))
+        except ValueError:
+            raise ConfigError("TELEGRAM_WEBHOOK_PORT must be a number") from None
+        return cls(
+            token=token,
+            api_url=env.get("TELEGRAM_API_URL", "").strip().rstrip("/") or None,
+            webhook_url=env.get("TELEGRAM_WEBHOOK_URL", "").strip() or None,
+            webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET", "").strip() or None,
+            webhook_listen=env.get("TELEGRAM_WEBHOOK_LISTEN", "127.0.0.1").strip(),
+            webhook_port=port,
+        )
+
+
+# ------------------------------------------------------------------------- keeping logs clean
+
+
+class _RedactingFactory:
+    """Wraps the log record factory, so records are clean before any handler sees them."""
+
+    def __init__(self, inner: Callable[..., logging.LogRecord], redactor: RedactFilter) -> None:
+        self.inner = inner
+        self.redactor = redactor
+
+    def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = self.inner(*args, **kwargs)
+        self.redactor.filter(record)
+        return record
+
+
+def protect_logs(*secrets: str) -> None:
+    """Keep the token (and other secrets) out of every log line, at every level.
+
+    httpx and httpcore log request URLs, which contain the token, so they are held at WARNING;
+    python-telegram-bot logs updates and texts at DEBUG, so it is held at INFO. Every record is
+    redacted (:class:`bot.logs.RedactFilter`) when it is made, through the record factory, and
+    again by a filter on every handler there is, so handlers added later are covered too.
+    """
+    for name, floor in (("httpx", logging.WARNING), ("httpcore", logging.WARNING)):
+        _raise_level(logging.getLogger(name), floor)
+    _raise_level(logging.getLogger("telegram"), logging.INFO)
+    factory = logging.getLogRecordFactory()
+    if isinstance(factory, _RedactingFactory):
+        known = set(factory.redactor.secrets)
+        factory.redactor = RedactFilter(
+            (*factory.redactor.secrets, *(s for s in secrets if s not in known))
+        )
+    else:
+        factory = _RedactingFactory(factory, RedactFilter(secrets))
+        logging.setLogRecordFactory(factory)
+    loggers = [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
+    for logger in loggers:
+        for handler in getattr(logger, "handlers", []):
+            handler.addFilter(factory.redactor)
+
+
+def _raise_level(logger: logging.Logger, floor: int) -> None:
+    if logger.level == logging.NOTSET or logger.level < floor:
+        logger.setLevel(floor)
+
+
+# ------------------------------------------------------------------------------ flood limits
+
+
+class _Pace:
+    """Generic cell rate algorithm: ``rate`` per second after a burst of ``burst``."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.interval = 1.0 / rate
+        self.tolerance = (burst - 1) * self.interval
+        self.due = 0.0  # theoretical arrival time of the next request
+
+    def reserve(self, now: float) -> float:
+        """Book the next slot; returns how long to wait for it."""
+        due = max(self.due, now)
+        self.due = due + self.interval
+        return max(0.0, due - self.tolerance - now)
+
+    def block_until(self, moment: float) -> None:
+        """Nothing before ``moment`` (after a 429)."""
+        self.due = max(self.due, moment + self.tolerance)
+
+
+def _retry_seconds(error: RetryAfter) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def _chat_of(data: Mapping[str, Any]) -> int | None:
+    try:
+        return int(data["chat_id"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _is_message_call(endpoint: str) -> bool:
+    lowered = endpoint.lower()
+    if lowered == "sendchataction":
+        return False
+    return lowered.startswith(("send", "edit", "copymessage", "forwardmessage"))
+
+
+class FloodLimiter(BaseRateLimiter[int]):
+    """Telegram's limits, kept without dropping a message.
+
+    Messages and edits are paced to ``chat_rate`` per chat (after a burst of ``chat_burst``),
+    ``group_rate`` per group and ``overall_rate`` in total; each request waits for its slot, so the
+    messages of one chat keep their order. A 429 answer pauses that chat (or everything, for calls
+    without a chat) for ``retry_after`` and the request is repeated, up to ``max_retries`` times.
+    """
+
+    def __init__(
+        self,
+        overall_rate: float = 30.0,
+        overall_burst: int = 20,
+        chat_rate: float = 1.0,
+        chat_burst: int = 5,
+        group_rate: float = 20 / 60,
+        group_burst: int = 10,
+        max_retries: int = 5,
+    ) -> None:
+        self._overall = _Pace(overall_rate, overall_burst)
+        self._chat_limits = (chat_rate, chat_burst)
+        self._group_limits = (group_rate, group_burst)
+        self._chats: dict[int, _Pace] = {}
+        self._max_retries = max_retries
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Forget all pacing state."""
+        self._chats.clear()
+
+    def _pace_for(self, chat_id: int, now: float) -> _Pace:
+        pace = self._chats.get(chat_id)
+        if pace is None:
+            if len(self._chats) > 1024:  # forget chats whose budget is full again
+                self._chats = {k: v for k, v in self._chats.items() if v.due > now}
+            rate, burst = self._chat_limits if chat_id > 0 else self._group_limits
+            pace = self._chats[chat_id] = _Pace(rate, burst)
+        return pace
+
+    def _reserve(self, chat_id: int | None) -> float:
+        now = time.monotonic()
+        wait = self._overall.reserve(now)
+        if chat_id is not None:
+            wait = max(wait, self._pace_for(chat_id, now).reserve(now))
+        return wait
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        """Wait for a slot, send, and repeat after ``retry_after`` on a 429."""
+        chat_id = _chat_of(data)
+        paced = _is_message_call(endpoint)
+        retries = rate_limit_args if rate_limit_args is not None else self._max_retries
+        for attempt in range(retries + 1):
+            if paced:
+                wait = self._reserve(chat_id)
+                if wait > 0:
+                    await asyncio.sleep(wait)
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as error:
+                if attempt == retries:
+                    raise
+                pause = _retry_seconds(error) + 0.05
+                _LOG.info("telegram.flood_limited", extra={"seconds": round(pause, 2)})
+                moment = time.monotonic() + pause
+                target = self._pace_for(chat_id, moment) if chat_id is not None else self._overall
+                target.block_until(moment)
+                if not paced:
+                    await asyncio.sleep(pause)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+# ----------------------------------------------------------------------- update processing
+
+
+class PerChatProcessor(BaseUpdateProcessor):
+    """Updates of one chat one after another, in arrival order; different chats at once."""
+
+    def __init__(self, max_concurrent_updates: int = 256) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks = KeyedLocks()
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release: locks go away with their last waiter."""
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Run ``coroutine`` under the lock of the update's chat."""
+        chat_id = _update_chat(update)
+        if chat_id is None:
+            await coroutine
+            return
+        async with self._locks.hold(str(chat_id).encode()):
+            await coroutine
+
+
+def _update_chat(update: object) -> int | None:
+    if isinstance(update, Update) and update.effective_chat is not None:
+        return update.effective_chat.id
+    return None
+
+
+# ------------------------------------------------------------------------------ the channel
+
+
+def _keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
+    if not buttons:
+        return None
+    rows = [[InlineKeyboardButton(b.label, callback_data=b.data)] for b in buttons]
+    return InlineKeyboardMarkup(rows)
+
+
+def _media_kind(message: Message) -> str:
+    return next((kind for kind in _MEDIA_KINDS if getattr(message, kind)), "other")
+
+
+def _text_event(text: str) -> Event:
+    command = parse_command(text)
+    if command is None:
+        return Text(text)
+    if command.name == "start":
+        payload = command.argument
+        return Start(payload if payload and _DEEP_LINK.fullmatch(payload) else None)
+    return command
+
+
+class TelegramChannel:
+    """The Telegram side of Beistand: start it beside the other channels, stop it on shutdown.
+
+    Args:
+        settings: token, API server, polling or webhook.
+        handler: the runtime; gets one event per update and returns actions.
+        translations: locale -> translator for this module's few strings (German if omitted).
+        limiter: outgoing flood limits (Telegram's defaults if omitted).
+    """
+
+    def __init__(
+        self,
+        settings: TelegramSettings,
+        handler: Handler,
+        translations: Translations | None = None,
+        limiter: FloodLimiter | None = None,
+    ) -> None:
+        self.settings = settings
+        self.handler = handler
+        self.translations = translations or source_translations
+        self.application = build_application(settings, limiter or FloodLimiter())
+        self._webhook: web.AppRunner | None = None
+        self._started = False
+        self._add_handlers(self.application)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        """Connect (getMe), publish the command menu, start polling or the webhook server."""
+        protect_logs(self.settings.token, self.settings.webhook_secret or "")
+        app = self.application
+        await app.initialize()
+        try:
+            await self.publish_commands()
+            await app.start()
+            self._started = True
+            if self.settings.webhook:
+                await self._start_webhook()
+            else:
+                assert app.updater is not None
+                await app.updater.start_polling(
+                    poll_interval=self.settings.poll_interval,
+                    timeout=timedelta(seconds=self.settings.poll_timeout),
+                    allowed_updates=list(ALLOWED_UPDATES),
+                )
+        except BaseException:
+            await self.stop()
+            raise
+        mode = "webhook" if self.settings.webhook else "polling"
+        _LOG.info("telegram.started", extra={"kind": mode})
+
+    async def stop(self) -> None:
+        """Stop receiving, finish the updates in hand, close connections."""
+        app = self.application
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if self._webhook is not None:
+            await self._webhook.cleanup()
+            self._webhook = None
+        if self._started:
+            await app.stop()
+            self._started = False
+        await app.shutdown()
+
+    async def __aenter__(self) -> TelegramChannel:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def publish_commands(self) -> None:
+        """The command menu for private chats: German by default, plus each catalog language."""
+        for language, names in NAMES.items():
+            descriptions = command_descriptions(self.translations(language))
+            commands = [BotCommand(name, descriptions[canon]) for name, canon in names.items()]
+            scope = BotCommandScopeAllPrivateChats()
+            await self.application.bot.set_my_commands(commands, scope, language_code=language)
+            if language == SOURCE_LOCALE:
+                await self.application.bot.set_my_commands(commands, scope)
+
+    async def _start_webhook(self) -> None:
+        settings = self.settings
+        assert settings.webhook_url is not None
+        assert settings.webhook_secret is not None
+        receiver = WebhookReceiver(self.application, settings.webhook_secret)
+        app = web.Application(client_max_size=1 << 20)
+        app.router.add_post(settings.webhook_path, receiver.handle)
+        runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=5.0)
+        await runner.setup()
+        self._webhook = runner
+        await web.TCPSite(runner, settings.webhook_listen, settings.webhook_port).start()
+        await self.application.bot.set_webhook(
+            settings.webhook_url,
+            secret_token=settings.webhook_secret,
+            allowed_updates=list(ALLOWED_UPDATES),
+        )
+
+    # ------------------------------------------------------------------ handlers
+
+    def _add_handlers(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        app.add_handler(TypeHandler(Update, self._once), group=-2)
+        app.add_handler(TypeHandler(Update, self._private_only), group=-1)
+        app.add_handler(CallbackQueryHandler(self._on_button))
+        app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, self._on_text))
+        media = filters.UpdateType.MESSAGE & ~filters.TEXT & ~filters.StatusUpdate.ALL
+        app.add_handler(MessageHandler(media, self._on_media))
+        app.add_error_handler(self._on_error)
+
+    async def _once(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Drop a redelivered update before anything else sees it."""
+        if not await self.handler.first_time(PLATFORM, str(update.update_id)):
+            _LOG.debug("telegram.redelivered")
+            raise ApplicationHandlerStop
+
+    async def _private_only(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Leave any group or channel without a word; ignore updates without a private chat."""
+        chat = update.effective_chat
+        if chat is not None and chat.type == ChatType.PRIVATE:
+            if update.my_chat_member is None and _person(update) is not None:
+                return
+            raise ApplicationHandlerStop
+        if chat is not None and _bot_still_member(update):
+            _LOG.info("telegram.leaving", extra={"kind": chat.type})
+            with contextlib.suppress(TelegramError):
+                await context.bot.leave_chat(chat.id)
+        raise ApplicationHandlerStop
+
+    async def _on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message, user = update.message, _person(update)
+        assert message is not None
+        assert message.text is not None
+        assert user is not None
+        event = _text_event(message.text)
+        actions = await self.handler.handle(_sender(update), event)
+        if isinstance(event, Start):
+            notice = self.translations(user.language_code).gettext(TELEGRAM_NOTICE)
+            await self._send_all(context, message.chat_id, (_plain(notice),))
+        await self._perform(context, message.chat_id, actions)
+
+    async def _on_media(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.message
+        assert message is not None
+        actions = await self.handler.handle(_sender(update), Unsupported(_media_kind(message)))
+        await self._perform(context, message.chat_id, actions)
+
+    async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        assert query is not None
+        choice = parse_callback(query.data or "")
+        chat_id = query.message.chat.id if query.message is not None else None
+        if choice is None or chat_id is None:
+            _LOG.info("telegram.forged_button")
+            await query.answer(
+                self.translations(query.from_user.language_code).gettext(STALE_BUTTON)
+            )
+            return
+        actions = await self.handler.handle(_sender(update), choice)
+        stale = next((a for a in actions if isinstance(a, Stale)), None)
+        if stale is not None:
+            await query.answer(stale.text)
+        else:
+            await query.answer()
+            with contextlib.suppress(BadRequest):  # already gone: nothing to remove
+                await query.edit_message_reply_markup(reply_markup=None)
+        await self._perform(context, chat_id, actions)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log the error type only (never the update); tell the user something went wrong."""
+        _LOG.error("telegram.update_failed", extra={"error": type(context.error).__name__})
+        if not isinstance(update, Update) or update.effective_chat is None:
+            return
+        chat = update.effective_chat
+        if chat.type != ChatType.PRIVATE or update.effective_user is None:
+            return
+        text = self.translations(update.effective_user.language_code).gettext(SOMETHING_WRONG)
+        with contextlib.suppress(TelegramError):
+            await self._send_all(context, chat.id, (_plain(text),))
+
+    # ------------------------------------------------------------------ sending
+
+    async def _perform(
+        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, actions: tuple[Action, ...]
+    ) -> None:
+        """Send the messages for the actions, in order (stale answers went to the button)."""
+        messages = tuple(
+            out for action in actions if not isinstance(action, Stale) for out in render(action)
+        )
+        await self._send_all(context, chat_id, messages)
+
+    async def _send_all(
+        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, messages: tuple[Outgoing, ...]
+    ) -> None:
+        for out in messages:
+            try:
+                await context.bot.send_message(
+                    chat_id,
+                    out.html,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=_keyboard(out.buttons),
+                    link_preview_options=_NO_PREVIEW,
+                )
+            except BadRequest as error:
+                if "parse entities" not in error.message:
+                    raise
+                _LOG.warning("telegram.html_refused")
+                await context.bot.send_message(
+                    chat_id,
+                    out.plain,
+                    reply_markup=_keyboard(out.buttons),
+                    link_preview_options=_NO_PREVIEW,
+                )
+
+
+def _plain(text: str) -> Outgoing:
+    return render(Say(text))[0]
+
+
+def _person(update: Update) -> Any:
+    user = update.effective_user
+    return None if user is None or user.is_bot else user
+
+
+def _sender(update: Update) -> Sender:
+    user = _person(update)
+    assert user is not None
+    return Sender(PLATFORM, str(user.id), user.language_code)
+
+
+def _bot_still_member(update: Update) -> bool:
+    member = update.my_chat_member
+    if member is None:
+        return True
+    return member.new_chat_member.status not in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED)
+
+
+# ------------------------------------------------------------------------------- the webhook
+
+
+class WebhookReceiver:
+    """Accepts Telegram's POSTs: the secret header is compared in constant time, 403 otherwise."""
+
+    def __init__(self, application: Application[Any, Any, Any, Any, Any, Any], secret: str) -> None:
+        self.application = application
+        self._secret = secret.encode()
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """Queue one update; 403 without the right secret, 400 for a body that is no update."""
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, self._secret):
+            _LOG.warning("telegram.webhook_refused")
+            return web.Response(status=403)
+        try:
+            data = await request.json()
+            update = Update.de_json(data, self.application.bot)
+        except (ValueError, TypeError, KeyError):
+            return web.Response(status=400)
+        if update is None:
+            return web.Response(status=400)
+        await self.application.update_queue.put(update)
+        return web.Response(status=200)
+
+
+# ------------------------------------------------------------------------------- building
+
+
+def build_application(
+    settings: TelegramSettings, limiter: FloodLimiter
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The python-telegram-bot application, without handlers."""
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .rate_limiter(limiter)
+        .concurrent_updates(PerChatProcessor())
+    )
+    if settings.api_url:
+        builder = builder.base_url(f"{settings.api_url}/bot").base_file_url(
+            f"{settings.api_url}/file/bot"
+        )
+    if settings.webhook:
+        builder = builder.updater(None)
+    return builder.build()
+
+
+async def run_telegram(
+    settings: TelegramSettings,
+    handler: Handler,
+    translations: Translations | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Run the Telegram channel until ``stop`` is set (or the task is cancelled)."""
+    async with TelegramChannel(settings, handler, translations):
+        await (stop or asyncio.Event()).wait()
