@@ -76,7 +76,7 @@ def load_content(
     problems.extend(check_flows(flows, knowledge, broken, ENTRY_FLOW))
     catalogs, found = load_catalogs(paths.locales)
     problems.extend(found)
-    if knowledge is None or any(p.severity == "error" for p in problems):
+    if any(p.severity == "error" for p in problems):
         return None, problems
     return Content(flows, knowledge, catalogs), problems
 

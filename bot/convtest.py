@@ -163,7 +163,7 @@ class _Conversation:
         return f"no answer labelled {raw!r}; offered: {offered}"
 
     def run_step(self, step_node: YMap) -> list[str]:
-        kind = next(k for k in step_node.keys() if k in STEP.kinds)
+        kind = next(k for k in step_node if k in STEP.kinds)
         event = self.event_for(kind, step_node.get(kind))  # type: ignore[arg-type]
         if isinstance(event, str):
             return [event]
@@ -280,4 +280,4 @@ def run_paths(content: Content, paths: list[Path]) -> Report:
     return report
 
 
-__all__ = ["DEFAULT_NOW", "Failure", "Report", "run_file", "run_paths", "find_test_files"]
+__all__ = ["DEFAULT_NOW", "Failure", "Report", "find_test_files", "run_file", "run_paths"]

@@ -38,7 +38,7 @@ def _service(node: YMap) -> Service:
     ways: list[ContactWay] = []
     for c in contacts.items:
         assert isinstance(c, YMap)
-        kind = next(k for k in c.keys() if k in schema.CONTACT.kinds)
+        kind = next(k for k in c if k in schema.CONTACT.kinds)
         note = c.get("note")
         ways.append(ContactWay(kind, _s(c.get(kind)), _s(note) if note is not None else ""))
     hours_node = node.get("hours")
@@ -58,12 +58,13 @@ def _service(node: YMap) -> Service:
         id=_s(node.get("id")),
         name=_s(node.get("name")),
         summary=_s(node.get("summary")),
-        topics=tuple(_s(t) for t in node.get("topics").items),  # type: ignore[union-attr]
-        regions=tuple(_s(r) for r in node.get("regions").items),  # type: ignore[union-attr]
+        topics=tuple(_s(t) for t in node.seq("topics")),
+        regions=tuple(_s(r) for r in node.seq("regions")),
         contacts=tuple(ways),
         sources=tuple(
-            Source(_s(s.get("url")), date.fromisoformat(_s(s.get("checked"))))  # type: ignore[union-attr]
+            Source(_s(s.get("url")), date.fromisoformat(_s(s.get("checked"))))
             for s in sources.items
+            if isinstance(s, YMap)
         ),
         verified=isinstance(verified, YScalar) and verified.value is True,
         loc=node.loc,
@@ -96,10 +97,12 @@ def _check_service(svc: Service, today: date) -> list[Problem]:
     return problems
 
 
-def load_knowledge(
-    directory: Path, today: date | None = None
-) -> tuple[Knowledge | None, list[Problem]]:
-    """Load the taxonomy and every services file; returns None when unusable, with problems."""
+def load_knowledge(directory: Path, today: date | None = None) -> tuple[Knowledge, list[Problem]]:
+    """Load the taxonomy and every services file, with the problems found.
+
+    The knowledge holds whatever was valid, so flows can still be cross-checked against it; the
+    caller decides from the problems whether it may be used.
+    """
     today = today or date.today()
     problems: list[Problem] = []
     tax_path = directory / TAXONOMY_FILE
@@ -116,10 +119,11 @@ def load_knowledge(
             checker = schema.Checker()
             if checker.check(tree, schema.TAXONOMY_FILE, "taxonomy") and isinstance(tree, YMap):
                 regions = [
-                    Region(_s(r.get("code")), _s(r.get("label")))  # type: ignore[union-attr]
-                    for r in tree.get("regions").items  # type: ignore[union-attr]
+                    Region(_s(r.get("code")), _s(r.get("label")))
+                    for r in tree.seq("regions")
+                    if isinstance(r, YMap)
                 ]
-                topics = [_s(t.get("id")) for t in tree.get("topics").items]  # type: ignore[union-attr]
+                topics = [_s(t.get("id")) for t in tree.seq("topics") if isinstance(t, YMap)]
             problems.extend(checker.problems)
     services: dict[str, Service] = {}
     for path in sorted(directory.glob("*.y*ml")):
@@ -134,7 +138,7 @@ def load_knowledge(
         problems.extend(checker.problems)
         if checker.problems or not isinstance(tree, YMap):
             continue
-        for item in tree.get("services").items:  # type: ignore[union-attr]
+        for item in tree.seq("services"):
             assert isinstance(item, YMap)
             svc = _service(item)
             if svc.id in services:
@@ -148,8 +152,6 @@ def load_knowledge(
             services[svc.id] = svc
             problems.extend(_check_service(svc, today))
             problems.extend(_check_vocabulary(item, svc, regions, topics))
-    if any(p.severity == "error" for p in problems):
-        return None, problems
     return Knowledge(services, tuple(regions), tuple(topics)), problems
 
 

@@ -155,7 +155,8 @@ class Runtime:
             content = self.content  # one consistent bundle for the whole step
             state = await self.store.load(key)
             result = step(content, state, event, datetime.fromtimestamp(now, UTC), sender.locale)
-            land = (result.state or state).slot("land") if (result.state or state) else None
+            known = result.state or state
+            land = known.slot("land") if known is not None else None
             week = datetime.fromtimestamp(now, BERLIN).strftime("%G-W%V")
             counters = tuple(
                 (week, flow, outcome, land or "none") for flow, outcome in result.outcomes

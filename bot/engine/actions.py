@@ -60,7 +60,7 @@ class ShowServices:
 
 @dataclass(frozen=True, slots=True)
 class Stale:
-    """A button that no longer fits the conversation; transports answer briefly and change nothing."""
+    """A button that no longer fits the conversation: answer briefly, change nothing."""
 
     text: str
 

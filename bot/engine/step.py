@@ -306,7 +306,7 @@ class _Run:
         else:
             self.prompt()
 
-    def on_command(self, command: Command) -> None:  # noqa: C901 - one branch per command
+    def on_command(self, command: Command) -> None:
         t = self.t
         match command.name:
             case "start":
@@ -486,7 +486,7 @@ def _fits(content: Content, state: State) -> bool:
     return flow is not None and state.node in flow.nodes
 
 
-def step(
+def step(  # noqa: C901 - one case per event type
     content: Content,
     state: State | None,
     event: Event,
@@ -523,8 +523,7 @@ def step(
             run.emergency()
             return run.result()
         if isinstance(event, Choose):
-            stale = Stale(t.gettext("Diese Schaltfläche ist nicht mehr gültig."))
-            run.actions.append(stale)
+            run.actions.append(Stale(t.gettext("Diese Schaltfläche ist nicht mehr gültig.")))
         event = Start()
     match event:
         case Start(payload=payload):
@@ -540,8 +539,7 @@ def step(
             run.enter(target)
         case Choose(turn=turn, index=index):
             if turn != run.state.turn or not 0 <= index <= len(run.current_labels()):
-                stale = t.gettext("Diese Schaltfläche ist nicht mehr gültig.")
-                return Step(state, (Stale(stale),))
+                return Step(state, (Stale(t.gettext("Diese Schaltfläche ist nicht mehr gültig.")),))
             run.on_choice(index)
         case Text(text=text):
             run.on_text(text)

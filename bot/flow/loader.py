@@ -44,8 +44,8 @@ def _option(node: YNode) -> OptionSpec:
     )
 
 
-def _node(node_id: str, node: YMap) -> Node:  # noqa: C901 - one branch per node kind
-    kind = next(k for k in node.keys() if k in schema.NODE.kinds)
+def _node(node_id: str, node: YMap) -> Node:
+    kind = next(k for k in node if k in schema.NODE.kinds)
     body = node.get(kind)
     base = {"id": node_id, "kind": kind, "loc": node.loc, "next": _opt_s(node.get("next"))}
     if kind == "message":

@@ -60,6 +60,7 @@ class ListOf:
 
     item: Spec
     min_items: int = 0
+    name: str = ""  # how one item is called in messages, e.g. "service"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,7 @@ class MapOf:
     key: Str
     value: Spec
     min_items: int = 0
+    name: str = ""  # how one entry is called in messages, e.g. "node"
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,14 +181,14 @@ class Checker:
                     self._check(node, inner, where)
             case Date():
                 self._date(node, where)
-            case ListOf(item=item, min_items=min_items):
+            case ListOf(item=item, min_items=min_items, name=name):
                 if not isinstance(node, YSeq):
                     self.error(node, f"{where} must be a list, not {_describe(node)}")
                     return
                 if len(node.items) < min_items:
                     self.error(node, f"{where} needs at least {min_items} item(s)")
                 for i, child in enumerate(node.items, 1):
-                    self._check(child, item, f"{where} item {i}")
+                    self._check(child, item, f"{name} {i}" if name else f"{where} item {i}")
             case MapOf():
                 self._map_of(node, spec, where)
             case Obj():
@@ -242,7 +244,8 @@ class Checker:
             self.error(node, f"{where} needs at least {spec.min_items} entr(ies)")
         for key, value in node.items:
             self._str(key, spec.key, f"{where} key")
-            self._check(value, spec.value, f"{where} {key.value!r}")
+            label = f"{spec.name} {key.value!r}" if spec.name else f"{where} {key.value!r}"
+            self._check(value, spec.value, label)
 
     def _obj(self, node: YNode, spec: Obj, where: str) -> None:
         if not isinstance(node, YMap):
@@ -264,13 +267,13 @@ class Checker:
         if not isinstance(node, YMap):
             self.error(node, f"{where} must be a mapping, not {_describe(node)}")
             return
-        found = [k for k in node.keys() if k in spec.kinds]
+        found = [k for k in node if k in spec.kinds]
         if len(found) > 1:
             self.error(node, f"{where} has more than one {spec.what}: {', '.join(found)}")
             return
         if not found:
             names = ", ".join(spec.kinds)
-            guesses = [suggest(k, list(spec.kinds)) for k in node.keys()]
+            guesses = [suggest(k, list(spec.kinds)) for k in node]
             hint = next((g for g in guesses if g), "")
             self.error(node, f"{where} needs exactly one {spec.what} key ({names}){hint}")
             return
@@ -288,14 +291,15 @@ def _shape_fits(node: YNode, spec: Spec) -> bool:
 # ---------------------------------------------------------------- the content specs
 
 _TEXT = Str(what="a text", min_length=1)
+_VALUE = Str(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,47}$", what="a slot value")
 _TEXTS = AnyOf((_TEXT, ListOf(_TEXT, min_items=1)), what="a text or a list of texts")
-_CONDITION_VALUE = AnyOf((ident("a slot value"), ListOf(ident("a slot value"), min_items=1)))
+_CONDITION_VALUE = AnyOf((_VALUE, ListOf(_VALUE, min_items=1)))
 
 OPTION = Obj(
     {
         "label": _TEXT,
         "next": ident("a node id"),
-        "set": MapOf(ident("a slot name"), ident("a slot value"), min_items=1),
+        "set": MapOf(ident("a slot name"), _VALUE, min_items=1),
         "when": MapOf(ident("a slot name"), _CONDITION_VALUE, min_items=1),
     },
     required=("label", "next"),
@@ -318,7 +322,7 @@ NODE = Kinds(
         "choice": Obj(
             {
                 "choice": _TEXT,
-                "options": ListOf(OPTION, min_items=1),
+                "options": ListOf(OPTION, min_items=1, name="option"),
                 "ask": ident("a slot name"),
                 "next": ident("a node id"),
             },
@@ -363,8 +367,8 @@ FLOW = Obj(
         "keywords": MapOf(
             Str(pattern=r"^[a-z]{2}$", what="a language code"), ListOf(_TEXT, min_items=1)
         ),
-        "slots": MapOf(ident("a slot name"), ListOf(ident("a slot value"), min_items=1)),
-        "nodes": MapOf(ident("a node id"), NODE, min_items=1),
+        "slots": MapOf(ident("a slot name"), ListOf(_VALUE, min_items=1)),
+        "nodes": MapOf(ident("a node id"), NODE, min_items=1, name="node"),
     },
     required=("id", "title", "start", "nodes"),
     title="flow",
@@ -438,7 +442,9 @@ SERVICE = Obj(
     title="service",
 )
 
-SERVICES_FILE = Obj({"services": ListOf(SERVICE, min_items=1)}, ("services",), "services file")
+SERVICES_FILE = Obj(
+    {"services": ListOf(SERVICE, min_items=1, name="service")}, ("services",), "services file"
+)
 
 TAXONOMY_FILE = Obj(
     {
@@ -459,7 +465,7 @@ TAXONOMY_FILE = Obj(
 # ---------------------------------------------------------------- JSON Schema rendering
 
 
-def to_json_schema(spec: Spec) -> dict[str, Any]:
+def to_json_schema(spec: Spec) -> dict[str, Any]:  # noqa: C901 - one case per spec type
     """Render a spec as JSON Schema (draft 2020-12 keywords)."""
     match spec:
         case Str(pattern=pattern, enum=enum, what=what, min_length=min_length):

@@ -73,7 +73,7 @@ class _FlowChecker:
             self.check_node(flow, node)
         self.check_graph(flow)
 
-    def check_node(self, flow: Flow, node: Node) -> None:  # noqa: C901
+    def check_node(self, flow: Flow, node: Node) -> None:
         where = f"node {node.id!r}"
         for target_flow, target in edges(node):
             self.check_target(flow, node, target_flow, target)
@@ -91,7 +91,7 @@ class _FlowChecker:
         if node.kind == "handoff" and node.topic:
             self.check_topic(node.loc, node.topic)
 
-    def check_choice(self, flow: Flow, node: Node, where: str) -> None:
+    def check_choice(self, flow: Flow, node: Node, where: str) -> None:  # noqa: C901
         if node.ask and node.options:
             self.err(node.loc, f"{where}: use either 'ask' or 'options', not both")
         elif node.ask:

@@ -1,16 +1,18 @@
 """Safe, location-keeping YAML reading.
 
-PyYAML's composer gives nodes with marks; we turn them into a small tree of located values instead of
-Python objects, so every later check can point at ``file:line:column``. Anchors, aliases and any
-explicit tag are refused (no alias bombs, no Python objects), duplicate keys are reported, and
-``yes``/``no``/``on``/``off`` stay strings.
+PyYAML's composer gives nodes with marks; we turn them into a small tree of located values
+instead of Python objects, so every later check can point at ``file:line:column``. Anchors,
+aliases and any explicit tag are refused (no alias bombs, no Python objects), duplicate keys are
+reported, and ``yes``/``no``/``on``/``off`` stay strings.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -54,6 +56,21 @@ class YMap:
                 return v
         return None
 
+    def seq(self, key: str) -> tuple[YNode, ...]:
+        """The items of a list value (empty if absent or not a list)."""
+        value = self.get(key)
+        return value.items if isinstance(value, YSeq) else ()
+
+    def text(self, key: str) -> str | None:
+        """A scalar value as text, or None if absent or not a scalar."""
+        value = self.get(key)
+        if isinstance(value, YScalar) and value.value is not None:
+            return str(value.value)
+        return None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
+
     def keys(self) -> list[str]:
         """The keys as strings, in file order."""
         return [str(k.value) for k, _ in self.items]
@@ -80,24 +97,23 @@ YNode = YScalar | YMap | YSeq
 class _NoAliasLoader(yaml.SafeLoader):
     """A loader whose composer refuses anchors and aliases before they can expand."""
 
-    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
-        event = self.peek_event()
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
         if isinstance(event, yaml.AliasEvent):
             raise _Refused("aliases (*name) are not allowed", event.start_mark)
-        anchor = getattr(event, "anchor", None)
-        if anchor is not None:
+        if getattr(event, "anchor", None) is not None:
             raise _Refused("anchors (&name) are not allowed", event.start_mark)
-        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        return super().compose_node(parent, index)
 
 
 class _Refused(Exception):
-    def __init__(self, message: str, mark: yaml.Mark) -> None:
+    def __init__(self, message: str, mark: Any) -> None:
         super().__init__(message)
         self.message = message
         self.mark = mark
 
 
-def _loc(file: str, mark: yaml.Mark) -> SourceLocation:
+def _loc(file: str, mark: Any) -> SourceLocation:
     return SourceLocation(file, mark.line + 1, mark.column + 1)
 
 
@@ -162,7 +178,8 @@ def parse_text(text: str, file: str) -> tuple[YNode | None, list[Problem]]:
     try:
         node = loader.get_single_node()
     except _Refused as refused:
-        return None, [Problem(_loc(file, refused.mark), refused.message)]
+        where = _loc(file, refused.mark) if refused.mark is not None else start
+        return None, [Problem(where, refused.message)]
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         where = _loc(file, mark) if mark is not None else start

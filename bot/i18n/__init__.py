@@ -84,7 +84,7 @@ def load_catalogs(locales_dir: Path) -> tuple[Catalogs, list[Problem]]:
         try:
             with path.open("rb") as handle:
                 catalog = read_po(handle, locale=lang_dir.name, abort_invalid=True)
-        except Exception as err:  # noqa: BLE001 - babel raises several types on bad files
+        except Exception as err:
             loc = SourceLocation(str(path), getattr(err, "lineno", 1) or 1, 1)
             problems.append(Problem(loc, f"catalog cannot be read: {type(err).__name__}"))
             continue

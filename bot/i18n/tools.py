@@ -15,7 +15,7 @@ from bot.i18n import DOMAIN
 def _pybabel(*args: str) -> str:
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        CommandLineInterface().run(["pybabel", "-q", *args])
+        CommandLineInterface().run(["pybabel", "-q", *args])  # type: ignore[no-untyped-call]
     return out.getvalue()
 
 

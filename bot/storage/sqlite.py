@@ -187,8 +187,8 @@ class SqliteStore:
     async def _count(self, counters: tuple[tuple[str, str, str, str], ...]) -> None:
         for week, flow, outcome, land in counters:
             await self.db.execute(
-                "INSERT INTO counters VALUES (?, ?, ?, ?, 1) ON CONFLICT(week, flow, outcome, land) "
-                "DO UPDATE SET count = count + 1",
+                "INSERT INTO counters VALUES (?, ?, ?, ?, 1) "
+                "ON CONFLICT(week, flow, outcome, land) DO UPDATE SET count = count + 1",
                 (week, flow, outcome, land),
             )
 
@@ -239,7 +239,8 @@ class SqliteStore:
     async def counters(self) -> list[Counter]:
         """All counter rows."""
         async with self.db.execute(
-            "SELECT week, flow, outcome, land, count FROM counters ORDER BY week, flow, outcome, land"
+            "SELECT week, flow, outcome, land, count FROM counters "
+            "ORDER BY week, flow, outcome, land"
         ) as cur:
             rows = await cur.fetchall()
         return [Counter(str(w), str(f), str(o), str(la), int(c)) for w, f, o, la, c in rows]

@@ -189,7 +189,7 @@ def load_or_create_keys(store_dir: Path, user_id: str) -> tuple[CrossSigningKeys
     if path.exists():
         mode = stat.S_IMODE(path.stat().st_mode)
         if mode & 0o077:
-            logger.warning("cross-signing key file was readable by others; mode set to 0600")
+            logger.warning("matrix.cross_signing_key_file_mode_fixed", extra={"platform": "matrix"})
             path.chmod(0o600)
         try:
             keys = CrossSigningKeys.from_json(path.read_text(encoding="utf-8"))
@@ -322,7 +322,7 @@ async def ensure_cross_signed(
     uploaded = published != ours
     if uploaded:
         if published[0] is not None:
-            logger.warning("replacing the cross-signing keys published for the bot account")
+            logger.warning("matrix.cross_signing_keys_replaced", extra={"platform": "matrix"})
         await _upload_keys(api, keys, password)
         master_obj: JsonDict = keys.key_object("master")
     else:

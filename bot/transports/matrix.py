@@ -85,6 +85,8 @@ from bot.transports.crosssign import (
 logger = logging.getLogger(__name__)
 
 PLATFORM = "matrix"
+#: Fields on every log line (names from the allow-list in :mod:`bot.logs`).
+_F = {"platform": PLATFORM}
 DEVICE_FILE = "device.json"
 
 #: At most this many events wait per room; more are dropped (a flood; see T7).
@@ -210,21 +212,26 @@ class RedactIdsFilter(logging.Filter):
 
 
 _REDACT = RedactIdsFilter()
+_GUARDED_LOGGERS = ("nio", "peewee")
 
 
 def guard_nio_logging() -> None:
-    """Keep nio at WARNING or above and put :class:`RedactIdsFilter` on all of its loggers.
+    """Keep nio and its store's ORM at WARNING or above, with :class:`RedactIdsFilter` on all of
+    their loggers.
 
-    nio logs room ids at INFO and user ids at WARNING; its loggers all exist once nio is imported.
+    nio logs room ids at INFO and user ids at WARNING; peewee (nio's crypto store) logs every SQL
+    statement with its parameters, pickled keys included, at DEBUG. The loggers all exist once
+    nio is imported.
     """
-    base = logging.getLogger("nio")
-    if base.level == logging.NOTSET or base.level < logging.WARNING:
-        base.setLevel(logging.WARNING)
-    names = [n for n in logging.Logger.manager.loggerDict if n == "nio" or n.startswith("nio.")]
-    for name in names:
-        nio_logger = logging.getLogger(name)
-        if _REDACT not in nio_logger.filters:
-            nio_logger.addFilter(_REDACT)
+    for base_name in _GUARDED_LOGGERS:
+        base = logging.getLogger(base_name)
+        if base.level == logging.NOTSET or base.level < logging.WARNING:
+            base.setLevel(logging.WARNING)
+        for name in list(logging.Logger.manager.loggerDict):
+            if name == base_name or name.startswith(base_name + "."):
+                guarded = logging.getLogger(name)
+                if _REDACT not in guarded.filters:
+                    guarded.addFilter(_REDACT)
 
 
 # --- mapping between nio and the engine (pure) -----------------------------------------------
@@ -348,9 +355,7 @@ class MatrixTransport:
             **({"pickle_key": self._config.pickle_key} if self._config.pickle_key else {}),
         )
         if self._config.pickle_key is None:
-            logger.warning(
-                "matrix: MATRIX_PICKLE_KEY is not set; the crypto store uses nio's default"
-            )
+            logger.warning("matrix.no_pickle_key", extra=_F)
         self._client = AsyncClient(
             self._config.homeserver,
             self._config.user_id,
@@ -377,7 +382,7 @@ class MatrixTransport:
             self._schedule(room_id, functools.partial(self._check_room, room_id))
         self._answer_invites()
         self._sync_task = asyncio.create_task(self._sync_loop(), name="matrix-sync")
-        logger.info("matrix: listening")
+        logger.info("matrix.listening", extra=_F)
 
     async def stop(self, grace: float = 5.0) -> None:
         """Stop syncing, let running replies finish for up to ``grace`` seconds, close."""
@@ -396,7 +401,7 @@ class MatrixTransport:
             if late:
                 await asyncio.wait(late)
         await client.close()
-        logger.info("matrix: stopped")
+        logger.info("matrix.stopped", extra=_F)
 
     async def run(self) -> None:
         """Start, serve until cancelled (or the sync fails for good), then stop."""
@@ -459,7 +464,7 @@ class MatrixTransport:
         assert client.device_id is not None
         keys, created = load_or_create_keys(store, self._config.user_id)
         if created:
-            logger.info("matrix: generated new cross-signing keys")
+            logger.info("matrix.cross_signing_keys_generated", extra=_F)
         try:
             self.cross_signing = await ensure_cross_signed(
                 HttpKeysApi(self._config.homeserver, client.access_token),
@@ -471,9 +476,9 @@ class MatrixTransport:
             )
         except (TransportError, OSError, TimeoutError, aiohttp.ClientError) as error:
             # The bot still works for clients that accept unverified devices; say so loudly.
-            logger.error("matrix: cross-signing failed: %s", error)
+            logger.error("matrix.cross_signing_failed", extra={**_F, "error": str(error)})
             return
-        logger.info("matrix: device cross-signed; master key %s", self.cross_signing.master_key)
+        logger.info("matrix.cross_signed master_key=%s", self.cross_signing.master_key, extra=_F)
 
     # -- the sync loop -------------------------------------------------------------------
 
@@ -493,9 +498,9 @@ class MatrixTransport:
                 continue
             code = getattr(response, "status_code", type(response).__name__)
             if code in ("M_UNKNOWN_TOKEN", "M_MISSING_TOKEN", "M_FORBIDDEN"):
-                logger.error("matrix: the homeserver rejected the bot's token (%s)", code)
+                logger.error("matrix.token_rejected", extra={**_F, "error": code})
                 raise TransportError("Matrix access token rejected")
-            logger.warning("matrix: sync failed (%s); retrying in %.1f s", code, delay)
+            logger.warning("matrix.sync_failed", extra={**_F, "error": code, "seconds": delay})
             await asyncio.sleep(delay)
             delay = min(delay * 2, 60.0)
 
@@ -554,9 +559,7 @@ class MatrixTransport:
 
     def _schedule(self, room_id: str, job: Callable[[], Awaitable[None]]) -> None:
         if self._pending[room_id] >= MAX_PENDING_PER_ROOM:
-            logger.warning(
-                "matrix: room %s has too many waiting events; one dropped", self._tag(room_id)
-            )
+            logger.warning("matrix.event_dropped", extra={**_F, "key": self._tag(room_id)})
             return
         self._pending[room_id] += 1
         task = asyncio.create_task(self._run_job(room_id, job))
@@ -572,7 +575,10 @@ class MatrixTransport:
             raise
         except Exception as error:
             # type only: messages of some exceptions repeat what the user typed
-            logger.error("matrix: handling an event failed: %s", type(error).__name__)
+            logger.error(
+                "matrix.job_failed",
+                extra={**_F, "key": self._tag(room_id), "error": type(error).__name__},
+            )
         finally:
             self._pending[room_id] -= 1
             if self._pending[room_id] <= 0:
@@ -580,8 +586,8 @@ class MatrixTransport:
                 self._locks.pop(room_id, None)
 
     def _tag(self, room_id: str) -> str:
-        """A per-process pseudonym of a room for log lines."""
-        return hmac.new(self._log_key, room_id.encode(), hashlib.sha256).hexdigest()[:8]
+        """A per-process pseudonym of a room for log lines (``r:`` and 8 hex digits)."""
+        return "r:" + hmac.new(self._log_key, room_id.encode(), hashlib.sha256).hexdigest()[:8]
 
     async def _answer_invite(self, room_id: str) -> None:
         client = self._live()
@@ -594,7 +600,8 @@ class MatrixTransport:
         response = await client.join(room_id)
         if isinstance(response, JoinError):
             logger.warning(
-                "matrix: could not join room %s (%s)", self._tag(room_id), response.status_code
+                "matrix.join_failed",
+                extra={**_F, "key": self._tag(room_id), "error": response.status_code},
             )
 
     async def _partner(self, room_id: str) -> str | None:
@@ -618,7 +625,7 @@ class MatrixTransport:
     async def _leave(self, room_id: str, members: int) -> None:
         client = self._live()
         self._active_rooms.discard(room_id)
-        logger.info("matrix: leaving room %s (%d members)", self._tag(room_id), members)
+        logger.info("matrix.leave", extra={**_F, "key": self._tag(room_id), "count": members})
         await client.room_leave(room_id)
         await client.room_forget(room_id)
 
@@ -654,12 +661,14 @@ class MatrixTransport:
             )
         except (SendRetryError, LocalProtocolError, EncryptionError, OlmUnverifiedDeviceError) as e:
             logger.error(
-                "matrix: sending failed in room %s: %s", self._tag(room_id), type(e).__name__
+                "matrix.send_failed",
+                extra={**_F, "key": self._tag(room_id), "error": type(e).__name__},
             )
             return
         if isinstance(response, RoomSendError):
             logger.error(
-                "matrix: sending failed in room %s: %s", self._tag(room_id), response.status_code
+                "matrix.send_failed",
+                extra={**_F, "key": self._tag(room_id), "error": response.status_code},
             )
 
 
