@@ -243,7 +243,7 @@ class _Run:
             self.on_choice(prefixed[0])
             return
         command = names_for(self.state.locale).get(typed) or names_for("de").get(typed)
-        if command:
+        if command and command != "help":  # a bare "Hilfe!" may be a cry for help: see below
             self.on_command(Command(command))
             return
         if intent.is_danger(text):

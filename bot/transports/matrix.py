@@ -328,6 +328,7 @@ class MatrixTransport:
         self._active_rooms: set[str] = set()
         self._invites: set[str] = set()
         self._log_key = secrets.token_bytes(16)
+        self._device_id: str | None = None
         self.cross_signing: CrossSigningResult | None = None
 
     # -- public face ---------------------------------------------------------------------
@@ -338,7 +339,8 @@ class MatrixTransport:
 
     @property
     def device_id(self) -> str | None:
-        return None if self._client is None else self._client.device_id
+        """The bot's device, once logged in (kept after stop)."""
+        return self._device_id
 
     async def start(self) -> None:
         """Log in, sync once without reacting (no history), cross-sign, then listen."""
@@ -386,7 +388,7 @@ class MatrixTransport:
 
     async def stop(self, grace: float = 5.0) -> None:
         """Stop syncing, let running replies finish for up to ``grace`` seconds, close."""
-        client, self._client = self._client, None
+        client = self._client
         if client is None:
             return
         if self._sync_task is not None:
@@ -400,6 +402,7 @@ class MatrixTransport:
                 task.cancel()
             if late:
                 await asyncio.wait(late)
+        self._client = None
         await client.close()
         logger.info("matrix.stopped", extra=_F)
 
@@ -443,6 +446,7 @@ class MatrixTransport:
                 )
         if client.olm is None:
             raise TransportError("the Matrix crypto store did not load")
+        self._device_id = client.device_id
         device_file.write_text(
             json.dumps({"user_id": client.user_id, "device_id": client.device_id}),
             encoding="utf-8",

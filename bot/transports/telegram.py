@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
+import os
 import re
 import time
 import warnings
@@ -217,6 +218,8 @@ def protect_logs(*secrets: str) -> None:
     redacted (:class:`bot.logs.RedactFilter`) when it is made, through the record factory, and
     again by a filter on every handler there is, so handlers added later are covered too.
     """
+    # the part after the colon is the real secret: the bot id before it is public
+    secrets = (*secrets, *(s.partition(":")[2] for s in secrets if TOKEN_PATTERN.fullmatch(s)))
     for name, floor in (("httpx", logging.WARNING), ("httpcore", logging.WARNING)):
         _raise_level(logging.getLogger(name), floor)
     _raise_level(logging.getLogger("telegram"), logging.INFO)
@@ -689,7 +692,12 @@ class WebhookReceiver:
 def build_application(
     settings: TelegramSettings, limiter: FloodLimiter
 ) -> Application[Any, Any, Any, Any, Any, Any]:
-    """The python-telegram-bot application, without handlers."""
+    """The python-telegram-bot application, without handlers.
+
+    Opts into python-telegram-bot's durations as ``timedelta`` (``PTB_TIMEDELTA``), the behaviour of
+    its next major version; without it, every flood-limit answer raises a deprecation warning.
+    """
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     builder = (
         ApplicationBuilder()
         .token(settings.token)

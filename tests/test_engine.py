@@ -1,0 +1,360 @@
+"""The pure engine: every node kind, every global command, stale input, free text."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from bot.content import Content
+from bot.engine.actions import Action, Ask, Erase, Say, ShowServices, Stale
+from bot.engine.events import COMMANDS, Choose, Command, Start, Text, Unsupported
+from bot.engine.state import State
+from bot.engine.step import Step, step
+from bot.knowledge import BERLIN
+from tests.conftest import MONDAY_10
+
+
+def texts(result: Step) -> str:
+    out: list[str] = []
+    for a in result.actions:
+        if isinstance(a, Say | Stale):
+            out.append(a.text)
+        elif isinstance(a, Ask):
+            out.append(a.text)
+            out.extend(o.label for o in a.options)
+        elif isinstance(a, ShowServices):
+            out.append(a.intro)
+            out.extend(c.name for c in a.cards)
+    return "\n".join(out)
+
+
+def ask(result: Step) -> Ask:
+    asks = [a for a in result.actions if isinstance(a, Ask)]
+    assert asks, result.actions
+    return asks[-1]
+
+
+def tap(content: Content, result: Step, label: str) -> Step:
+    prompt = ask(result)
+    option = next(o for o in prompt.options if o.label == label)
+    assert result.state is not None
+    return step(content, result.state, Choose(prompt.turn, option.index), MONDAY_10)
+
+
+def cards(result: Step) -> list[str]:
+    return [c.service_id for a in result.actions if isinstance(a, ShowServices) for c in a.cards]
+
+
+@pytest.fixture
+def started(content: Content) -> Step:
+    return step(content, None, Start(), MONDAY_10, "de")
+
+
+def test_start_runs_message_then_asks(started: Step) -> None:
+    kinds = [type(a).__name__ for a in started.actions]
+    assert kinds == ["Say", "Say", "Ask"]  # welcome, message node, question
+    assert "Guten Tag." in texts(started)
+    assert started.state == State("menu", "auswahl", "de", turn=1)
+
+
+def test_every_question_offers_emergency(started: Step) -> None:
+    assert ask(started).options[-1].label == "🆘 Akute Gefahr: Notruf 110"
+
+
+def test_condition_hides_option_until_slot_set(content: Content, started: Step) -> None:
+    labels = [o.label for o in ask(started).options]
+    assert "Nur Bayern" not in labels
+    assert started.state is not None
+    by = step(content, replace(started.state, slots=(("land", "BY"),)), Command("start"), MONDAY_10)
+    assert "Nur Bayern" in [o.label for o in ask(by).options]
+
+
+def test_goto_choice_set_and_history(content: Content, started: Step) -> None:
+    demo = tap(content, started, "Drohung")
+    assert demo.state is not None
+    assert (demo.state.flow, demo.state.node) == ("demo", "frage")
+    online = tap(content, demo, "Online")
+    assert online.state is not None
+    assert online.state.slot("kanal") == "online"
+    assert online.state.node == "land"
+    assert online.state.history == (("menu", "auswahl"), ("demo", "frage"))
+
+
+def test_ask_land_lists_regions_and_is_skipped_once_known(content: Content, started: Step) -> None:
+    land = tap(content, tap(content, started, "Drohung"), "Online")
+    assert [o.label for o in ask(land).options][:3] == [
+        "Bayern",
+        "Nordrhein-Westfalen",
+        "Keine Angabe",
+    ]
+    after = tap(content, land, "Bayern")
+    assert after.state is not None and after.state.slot("land") == "BY"
+    # a second time through, the Land question is skipped
+    again = tap(content, step(content, after.state, Command("start"), MONDAY_10), "Drohung")
+    skipped = tap(content, again, "Brief")
+    assert skipped.state is not None and skipped.state.node == "nach_kanal"
+
+
+def test_message_list_and_services_by_topic_with_land(content: Content, started: Step) -> None:
+    land = tap(content, tap(content, started, "Drohung"), "Online")
+    tipps = tap(content, land, "Bayern")
+    said = [a.text for a in tipps.actions if isinstance(a, Say)]
+    assert said == ["Erster Tipp.", "Zweiter Tipp."]
+    shown = tap(content, tipps, "Online-Hinweis")
+    # the services node (the Land's own first), then the handoff's cards
+    assert cards(shown)[:3] == ["stelle_by", "notruf", "buero"]
+    assert "ungeprueft" not in cards(shown)
+
+
+def test_services_without_land_are_national_only(content: Content, started: Step) -> None:
+    land = tap(content, tap(content, started, "Drohung"), "Online")
+    shown = tap(content, tap(content, land, "Keine Angabe"), "Online-Hinweis")
+    assert cards(shown) == ["notruf", "buero", "notruf", "buero"]
+
+
+def test_handoff_shows_fitting_services_and_ends(content: Content, started: Step) -> None:
+    land = tap(content, tap(content, started, "Drohung"), "Online")
+    shown = tap(content, tap(content, land, "Nordrhein-Westfalen"), "Online-Hinweis")
+    assert shown.state is not None and shown.state.node == "abgabe"
+    assert [s for s in cards(shown)].count("notruf") == 2  # services node, then handoff cards
+    assert ("demo", "handoff") in shown.outcomes
+    assert [o.label for o in ask(shown).options][0] == "Zum Hauptmenü"
+
+
+def test_services_by_ids_keep_order(content: Content, started: Step) -> None:
+    land = tap(content, tap(content, started, "Drohung"), "Brief")
+    shown = tap(content, tap(content, land, "Bayern"), "Brief-Hinweis")
+    assert cards(shown) == ["stelle_by", "notruf"]
+    assert ("demo", "services") in shown.outcomes
+
+
+def test_goto_node_and_end_then_main_menu(content: Content, started: Step) -> None:
+    end = tap(content, tap(content, started, "Drohung"), "Zum Schluss springen")
+    assert end.state is not None and end.state.node == "schluss"
+    assert "Auf Wiedersehen." in texts(end)
+    assert ("demo", "end") in end.outcomes
+    menu = tap(content, end, "Zum Hauptmenü")
+    assert menu.state is not None and (menu.state.flow, menu.state.node) == ("menu", "auswahl")
+    assert menu.state.history == ()
+
+
+def test_opening_hours_status(content: Content, started: Step) -> None:
+    land = tap(content, tap(content, started, "Drohung"), "Online")
+    tipps = tap(content, land, "Keine Angabe")
+    prompt = ask(tipps)
+    assert tipps.state is not None
+    open_now = step(content, tipps.state, Choose(prompt.turn, 0), MONDAY_10)
+    buero = next(
+        c
+        for a in open_now.actions
+        if isinstance(a, ShowServices)
+        for c in a.cards
+        if c.service_id == "buero"
+    )
+    assert buero.hours == "Mo–Fr 9:00–16:00"
+    assert buero.status == "Jetzt erreichbar, bis 16:00 Uhr"
+    saturday = MONDAY_10.replace(day=28)
+    closed = step(content, tipps.state, Choose(prompt.turn, 0), saturday)
+    buero = next(
+        c
+        for a in closed.actions
+        if isinstance(a, ShowServices)
+        for c in a.cards
+        if c.service_id == "buero"
+    )
+    assert buero.status == "Gerade geschlossen. Wieder erreichbar: Montag um 9:00 Uhr"
+    early = step(content, tipps.state, Choose(prompt.turn, 0), MONDAY_10.replace(hour=7))
+    buero = next(
+        c
+        for a in early.actions
+        if isinstance(a, ShowServices)
+        for c in a.cards
+        if c.service_id == "buero"
+    )
+    assert buero.status == "Gerade geschlossen. Wieder erreichbar: heute um 9:00 Uhr"
+
+
+# ---------------------------------------------------------------- stale and free text
+
+
+def test_stale_choice_changes_nothing(content: Content, started: Step) -> None:
+    demo = tap(content, started, "Drohung")
+    old = step(content, demo.state, Choose(ask(started).turn, 0), MONDAY_10)
+    assert [type(a) for a in old.actions] == [Stale]
+    assert old.state == demo.state
+
+
+@pytest.mark.parametrize("index", [99, -1])
+def test_unknown_choice_index_is_stale(content: Content, started: Step, index: int) -> None:
+    result = step(content, started.state, Choose(ask(started).turn, index), MONDAY_10)
+    assert [type(a) for a in result.actions] == [Stale]
+    assert result.state == started.state
+
+
+def test_choice_without_conversation_starts_one(content: Content) -> None:
+    result = step(content, None, Choose(7, 0), MONDAY_10)
+    assert isinstance(result.actions[0], Stale)
+    assert result.state is not None and result.state.node == "auswahl"
+
+
+@pytest.mark.parametrize("typed", ["1", " 1. ", "Drohung", "drohung", "DROH"])
+def test_typing_number_or_label_chooses(content: Content, started: Step, typed: str) -> None:
+    result = step(content, started.state, Text(typed), MONDAY_10)
+    assert result.state is not None and result.state.flow == "demo"
+
+
+def test_free_text_reprompts_and_is_never_stored(content: Content, started: Step) -> None:
+    secret = "Mein Name ist Erika Mustermann, Tel 0171 1234567"
+    result = step(content, started.state, Text(secret), MONDAY_10)
+    assert "nicht verstanden" in texts(result)
+    assert isinstance(result.actions[-1], Ask)
+    assert result.state is not None
+    assert result.state.node == "auswahl"
+    assert "Erika" not in repr(result) and "0171" not in repr(result)
+    assert "Erika" not in repr(Text(secret))
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "Ich werde gerade bedroht",
+        "er steht vor der Tür",
+        "Notfall",
+        "help",
+        "HILFE!!",
+        "someone is at my door",
+    ],
+)
+def test_danger_in_free_text_gives_emergency_at_once(
+    content: Content, started: Step, typed: str
+) -> None:
+    result = step(content, started.state, Text(typed), MONDAY_10)
+    assert "110" in result.actions[0].text  # type: ignore[union-attr]
+    assert ("menu", "emergency") in result.outcomes
+
+
+def test_danger_in_first_message_without_conversation(content: Content) -> None:
+    result = step(content, None, Text("Notfall"), MONDAY_10)
+    assert "110" in texts(result)
+
+
+def test_topic_words_offer_flows(content: Content, started: Step) -> None:
+    result = step(content, started.state, Text("Ich habe eine Drohung per Post"), MONDAY_10)
+    prompt = ask(result)
+    assert prompt.options[0].label == "Drohung erhalten"
+    chosen = step(content, result.state, Choose(prompt.turn, 0), MONDAY_10)
+    assert chosen.state is not None and chosen.state.flow == "demo"
+
+
+def test_unsupported_media_gets_hint(content: Content, started: Step) -> None:
+    result = step(content, started.state, Unsupported("photo"), MONDAY_10)
+    assert "Bilder" in texts(result)
+    assert isinstance(result.actions[-1], Ask)
+
+
+# ---------------------------------------------------------------- global commands
+
+
+def test_all_commands_are_handled_everywhere(content: Content, started: Step) -> None:
+    land = tap(content, tap(content, started, "Drohung"), "Online")
+    for name in COMMANDS:
+        for state in (started.state, land.state):
+            result = step(content, state, Command(name), MONDAY_10)
+            assert result.actions, name
+
+
+def test_help_lists_commands_and_reasks(content: Content, started: Step) -> None:
+    result = step(content, started.state, Command("help"), MONDAY_10)
+    assert "/notfall" in texts(result) and "/loeschen" in texts(result)
+    assert ask(result).text == "Worum geht es?"
+
+
+def test_emergency_from_a_question(content: Content, started: Step) -> None:
+    result = step(content, started.state, Command("emergency"), MONDAY_10)
+    assert "110" in texts(result) and "112" in texts(result)
+    assert ask(result).text == "Worum geht es?"
+
+
+def test_emergency_option_button(content: Content, started: Step) -> None:
+    result = tap(content, started, "🆘 Akute Gefahr: Notruf 110")
+    assert "110" in texts(result)
+    assert result.state is not None and result.state.node == "auswahl"
+
+
+def test_back_returns_to_previous_question(content: Content, started: Step) -> None:
+    online = tap(content, tap(content, started, "Drohung"), "Online")
+    back = step(content, online.state, Command("back"), MONDAY_10)
+    assert back.state is not None and (back.state.flow, back.state.node) == ("demo", "frage")
+    back2 = step(content, back.state, Command("back"), MONDAY_10)
+    assert back2.state is not None and (back2.state.flow, back2.state.node) == ("menu", "auswahl")
+    first = step(content, back2.state, Command("back"), MONDAY_10)
+    assert "bereits am Anfang" in texts(first)
+
+
+def test_restart_forgets_slots(content: Content, started: Step) -> None:
+    assert started.state is not None
+    state = replace(started.state, slots=(("land", "BY"),), history=(("menu", "auswahl"),))
+    result = step(content, state, Command("restart"), MONDAY_10)
+    assert result.state is not None
+    assert result.state.slots == () and result.state.history == ()
+
+
+def test_start_keeps_slots_and_opens_deep_link(content: Content, started: Step) -> None:
+    assert started.state is not None
+    state = replace(started.state, slots=(("land", "BY"),))
+    result = step(content, state, Start("demo"), MONDAY_10)
+    assert result.state is not None and result.state.flow == "demo"
+    assert result.state.slot("land") == "BY"
+    unknown = step(content, state, Start("<script>"), MONDAY_10)
+    assert unknown.state is not None and unknown.state.flow == "menu"
+
+
+def test_language_menu_and_direct_switch(content: Content, started: Step) -> None:
+    menu = step(content, started.state, Command("language"), MONDAY_10)
+    assert [o.label for o in ask(menu).options][:2] == ["Deutsch", "English"]
+    english = tap(content, menu, "English")
+    assert english.state is not None and english.state.locale == "en"
+    assert ask(english).text == "What is it about?"
+    direct = step(content, started.state, Command("language", "en"), MONDAY_10)
+    assert direct.state is not None and direct.state.locale == "en"
+
+
+def test_missing_translation_falls_back_to_german(content: Content) -> None:
+    result = step(content, None, Start(), MONDAY_10, "en-GB")
+    assert result.state is not None and result.state.locale == "en"
+    prompt = ask(result)
+    assert prompt.text == "What is it about?"
+    assert "Ende" in [o.label for o in prompt.options]  # not translated in the fixture: German
+
+
+def test_privacy_command(content: Content, started: Step) -> None:
+    result = step(content, started.state, Command("privacy"), MONDAY_10)
+    assert "keine Texte" in texts(result)
+
+
+def test_delete_erases_and_keeps_nothing(content: Content, started: Step) -> None:
+    result = step(content, started.state, Command("delete"), MONDAY_10)
+    assert result.state is None and result.erase
+    assert isinstance(result.actions[0], Erase)
+
+
+def test_step_is_pure(content: Content, started: Step) -> None:
+    first = step(content, started.state, Text("2"), MONDAY_10)
+    second = step(content, started.state, Text("2"), MONDAY_10)
+    assert first == second
+
+
+def test_state_from_removed_flow_restarts(content: Content) -> None:
+    gone = State("verschwunden", "x", "de", slots=(("land", "NW"),), turn=5)
+    result = step(content, gone, Text("hallo"), MONDAY_10)
+    assert result.state is not None and result.state.flow == "menu"
+    assert result.state.slot("land") == "NW"
+
+
+def test_times_are_berlin_local(content: Content) -> None:
+    assert MONDAY_10.tzinfo is BERLIN
+
+
+def _unused(actions: tuple[Action, ...]) -> None:  # keeps the Action import meaningful for mypy
+    del actions

@@ -1,0 +1,113 @@
+"""Contract tests of the SQLite store."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.engine.state import State
+from bot.storage.migrations import MIGRATIONS
+from bot.storage.sqlite import SqliteStore
+
+KEY = b"k" * 32
+STATE = State("demo", "frage", "en", (("land", "BY"),), (("menu", "auswahl"),), 3, "")
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> SqliteStore:
+    async with SqliteStore(tmp_path / "db" / "t.db") as opened:
+        yield opened  # type: ignore[misc]
+
+
+async def test_pragmas(store: SqliteStore) -> None:
+    for pragma, expected in (
+        ("journal_mode", "wal"),
+        ("foreign_keys", 1),
+        ("busy_timeout", 5000),
+        ("secure_delete", 1),
+    ):
+        async with store.db.execute(f"PRAGMA {pragma}") as cur:
+            row = await cur.fetchone()
+        assert row is not None and row[0] == expected, pragma
+
+
+async def test_migrations_are_recorded_once(tmp_path: Path) -> None:
+    path = tmp_path / "m.db"
+    async with SqliteStore(path) as first:
+        assert await first.versions() == [v for v, _, _ in MIGRATIONS]
+    async with SqliteStore(path) as second:
+        assert await second.migrate() == []
+        assert await second.versions() == [v for v, _, _ in MIGRATIONS]
+
+
+async def test_save_load_roundtrip(store: SqliteStore) -> None:
+    assert await store.load(KEY) is None
+    await store.save(KEY, STATE, 1000.0)
+    assert await store.load(KEY) == STATE
+    await store.save(KEY, State("menu", "auswahl"), 1001.0)
+    assert await store.load(KEY) == State("menu", "auswahl")
+    assert await store.conversation_count() == 1
+
+
+async def test_counters_are_written_with_state(store: SqliteStore) -> None:
+    counters = (("2026-W47", "demo", "services", "BY"),) * 2
+    await store.save(KEY, STATE, 1000.0, counters)
+    rows = await store.counters()
+    assert [(r.flow, r.outcome, r.land, r.count) for r in rows] == [("demo", "services", "BY", 2)]
+
+
+async def test_first_time(store: SqliteStore) -> None:
+    assert await store.first_time(b"e1", 10.0)
+    assert not await store.first_time(b"e1", 11.0)
+    assert await store.first_time(b"e2", 11.0)
+
+
+async def test_erase_leaves_no_bytes_behind(tmp_path: Path) -> None:
+    path = tmp_path / "canary.db"
+    canary = "CNRYzz7fleet"  # a slot value is the only free-form-looking thing in the state
+    async with SqliteStore(path) as store:
+        await store.save(KEY, State("demo", "frage", "de", (("kanal", canary),)), 1.0)
+        await store.erase(KEY)
+        assert await store.load(KEY) is None
+    for file in tmp_path.iterdir():
+        assert canary.encode() not in file.read_bytes(), file.name
+
+
+async def test_purge_removes_idle_conversations(store: SqliteStore) -> None:
+    await store.save(b"old" * 11, STATE, 100.0)
+    await store.save(KEY, STATE, 5000.0)
+    await store.first_time(b"old-event", 100.0)
+    assert await store.purge(idle_before=1000.0, seen_before=1000.0) == 1
+    assert await store.load(b"old" * 11) is None
+    assert await store.load(KEY) == STATE
+    assert await store.first_time(b"old-event", 6000.0)  # forgotten, so new again
+
+
+async def test_integrity(store: SqliteStore) -> None:
+    assert await store.integrity_ok()
+
+
+def test_schema_has_no_column_for_text(tmp_path: Path) -> None:
+    import asyncio
+
+    async def make() -> None:
+        async with SqliteStore(tmp_path / "s.db"):
+            pass
+
+    asyncio.run(make())
+    con = sqlite3.connect(tmp_path / "s.db")
+    columns = {row[1] for t in ("conversations",) for row in con.execute(f"PRAGMA table_info({t})")}
+    con.close()
+    assert columns == {
+        "key",
+        "flow",
+        "node",
+        "locale",
+        "slots",
+        "history",
+        "turn",
+        "mode",
+        "updated_at",
+    }
