@@ -1,6 +1,8 @@
 """The SQLite store (aiosqlite): conversation state, seen event ids, anonymous counters.
 
-One connection per store; aiosqlite runs every statement on its own thread in order. Pragmas:
+One connection per store; aiosqlite runs every statement on its own thread in order. Because the
+connection is shared by all conversations, every write takes the store's write lock, so one
+conversation's transaction never swallows another's statements. Pragmas:
 WAL journal, foreign keys, a busy timeout and ``secure_delete`` (deleted rows are overwritten),
 checked after connecting. No user text is ever written here: the key is a pseudonym and the state
 holds only flow positions and enumerated values.
@@ -8,8 +10,10 @@ holds only flow positions and enumerated values.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -69,9 +73,13 @@ def _decode(row: aiosqlite.Row | tuple[object, ...]) -> State:
 class SqliteStore:
     """Conversation state and bookkeeping in one SQLite file."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, cache_size: int = 10_000) -> None:
         self.path = str(path)
         self._db: aiosqlite.Connection | None = None
+        self._write = asyncio.Lock()
+        # write-through cache of recent states; this process is the database's only writer
+        self._cache: OrderedDict[bytes, State] = OrderedDict()
+        self._cache_size = cache_size
 
     async def __aenter__(self) -> Self:
         await self.open()
@@ -153,12 +161,25 @@ class SqliteStore:
 
     async def load(self, key: bytes) -> State | None:
         """The state of a conversation, or None."""
-        async with self.db.execute(
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._cache.move_to_end(key)
+            return cached
+        rows = await self.db.execute_fetchall(
             "SELECT flow, node, locale, slots, history, turn, mode FROM conversations WHERE key=?",
             (key,),
-        ) as cur:
-            row = await cur.fetchone()
-        return None if row is None else _decode(row)
+        )
+        if not rows:
+            return None
+        state = _decode(next(iter(rows)))
+        self._remember(key, state)
+        return state
+
+    def _remember(self, key: bytes, state: State) -> None:
+        self._cache[key] = state
+        self._cache.move_to_end(key)
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
 
     async def save(
         self,
@@ -169,20 +190,27 @@ class SqliteStore:
     ) -> None:
         """Write a conversation's state (and counter increments) in one transaction."""
         db = self.db
-        await db.execute("BEGIN")
-        try:
-            await db.execute(
-                "INSERT INTO conversations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET flow=excluded.flow, node=excluded.node, "
-                "locale=excluded.locale, slots=excluded.slots, history=excluded.history, "
-                "turn=excluded.turn, mode=excluded.mode, updated_at=excluded.updated_at",
-                (key, *_encode(state), int(now)),
-            )
-            await self._count(counters)
-            await db.execute("COMMIT")
-        except Exception:
-            await db.execute("ROLLBACK")
-            raise
+        upsert = (
+            "INSERT INTO conversations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET flow=excluded.flow, node=excluded.node, "
+            "locale=excluded.locale, slots=excluded.slots, history=excluded.history, "
+            "turn=excluded.turn, mode=excluded.mode, updated_at=excluded.updated_at"
+        )
+        async with self._write:
+            self._cache.pop(key, None)  # re-filled only once the write succeeded
+            if not counters:  # one statement is a transaction of its own
+                await db.execute(upsert, (key, *_encode(state), int(now)))
+                self._remember(key, state)
+                return
+            await db.execute("BEGIN")
+            try:
+                await db.execute(upsert, (key, *_encode(state), int(now)))
+                await self._count(counters)
+                await db.execute("COMMIT")
+            except Exception:
+                await db.execute("ROLLBACK")
+                raise
+            self._remember(key, state)
 
     async def _count(self, counters: tuple[tuple[str, str, str, str], ...]) -> None:
         for week, flow, outcome, land in counters:
@@ -195,27 +223,37 @@ class SqliteStore:
     async def count(self, counters: tuple[tuple[str, str, str, str], ...]) -> None:
         """Increment counters on their own (for steps that store no state)."""
         if counters:
-            await self.db.execute("BEGIN")
-            await self._count(counters)
-            await self.db.execute("COMMIT")
+            async with self._write:
+                await self.db.execute("BEGIN")
+                try:
+                    await self._count(counters)
+                    await self.db.execute("COMMIT")
+                except Exception:
+                    await self.db.execute("ROLLBACK")
+                    raise
 
     async def erase(self, key: bytes) -> None:
         """Delete everything stored under a conversation key, then checkpoint the WAL."""
-        await self.db.execute("DELETE FROM conversations WHERE key=?", (key,))
+        async with self._write:
+            self._cache.pop(key, None)
+            await self.db.execute("DELETE FROM conversations WHERE key=?", (key,))
         await self.checkpoint()
 
     async def checkpoint(self) -> None:
         """Fold the WAL into the database file and truncate it (so deleted data is gone)."""
-        await self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        async with self._write:
+            await self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def purge(self, idle_before: float, seen_before: float) -> int:
         """Delete conversations idle since before ``idle_before`` and old event ids."""
-        cur = await self.db.execute(
-            "DELETE FROM conversations WHERE updated_at < ?", (int(idle_before),)
-        )
-        removed = cur.rowcount
-        await cur.close()
-        await self.db.execute("DELETE FROM seen_events WHERE seen_at < ?", (int(seen_before),))
+        async with self._write:
+            self._cache.clear()
+            cur = await self.db.execute(
+                "DELETE FROM conversations WHERE updated_at < ?", (int(idle_before),)
+            )
+            removed = cur.rowcount
+            await cur.close()
+            await self.db.execute("DELETE FROM seen_events WHERE seen_at < ?", (int(seen_before),))
         await self.checkpoint()
         return removed
 
@@ -229,11 +267,12 @@ class SqliteStore:
 
     async def first_time(self, key: bytes, now: float) -> bool:
         """Record an event id; False if it was recorded before."""
-        cur = await self.db.execute(
-            "INSERT OR IGNORE INTO seen_events VALUES (?, ?)", (key, int(now))
-        )
-        inserted = cur.rowcount == 1
-        await cur.close()
+        async with self._write:
+            cur = await self.db.execute(
+                "INSERT OR IGNORE INTO seen_events VALUES (?, ?)", (key, int(now))
+            )
+            inserted = cur.rowcount == 1
+            await cur.close()
         return inserted
 
     async def counters(self) -> list[Counter]:
