@@ -239,7 +239,7 @@ class Synapse:
 
     def _ready(self) -> bool:
         try:
-            with urllib.request.urlopen(  # noqa: S310 (fixed http://127.0.0.1 URL)
+            with urllib.request.urlopen(
                 f"{self.url}/_matrix/client/versions", timeout=1
             ) as response:
                 return bool(response.status == 200)
@@ -275,12 +275,12 @@ class Synapse:
         self, method: str, path: str, body: dict[str, Any] | None = None, token: str | None = None
     ) -> dict[str, Any]:
         data = None if body is None else json.dumps(body).encode("utf-8")
-        request = urllib.request.Request(f"{self.url}{path}", data=data, method=method)  # noqa: S310
+        request = urllib.request.Request(f"{self.url}{path}", data=data, method=method)
         request.add_header("Content-Type", "application/json")
         if token is not None:
             request.add_header("Authorization", f"Bearer {token}")
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=30) as response:
                 result: dict[str, Any] = json.loads(response.read())
                 return result
         except urllib.error.HTTPError as error:
@@ -292,7 +292,9 @@ class Synapse:
         password = password or secrets.token_urlsafe(16)
         nonce = self._request("GET", "/_synapse/admin/v1/register")["nonce"]
         mac = hmac.new(self.shared_secret.encode(), digestmod=hashlib.sha1)
-        mac.update(b"\x00".join([nonce.encode(), localpart.encode(), password.encode(), b"notadmin"]))
+        mac.update(
+            b"\x00".join([nonce.encode(), localpart.encode(), password.encode(), b"notadmin"])
+        )
         reply = self._request(
             "POST",
             "/_synapse/admin/v1/register",

@@ -1,0 +1,155 @@
+"""Fixtures for the Matrix channel: one throwaway Synapse per test session, fresh accounts per
+test, the real runtime over the shipped flows, the bot transport and real nio user clients."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import secrets
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+if str(ROOT) not in sys.path:  # the helpers below live in the tests tree, not in a package
+    sys.path.insert(0, str(ROOT))
+
+from bot.content import ContentPaths, require_content  # noqa: E402
+from bot.engine.actions import Action  # noqa: E402
+from bot.engine.events import Event  # noqa: E402
+from bot.runtime import Runtime  # noqa: E402
+from bot.runtime_api import Sender  # noqa: E402
+from bot.storage.sqlite import SqliteStore  # noqa: E402
+from bot.transports.matrix import MatrixConfig, MatrixTransport  # noqa: E402
+from tests.channels.matrix.userclient import UserClient  # noqa: E402
+from tests.servers.synapse import RegisteredUser, Synapse  # noqa: E402
+
+_names = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synapse]:
+    """One Synapse on 127.0.0.1 for the whole session (the machine has two cores)."""
+    server = Synapse(tmp_path_factory.mktemp("synapse")).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def register(synapse: Synapse) -> Callable[[str], RegisteredUser]:
+    """Create a fresh account; names are unique across the session."""
+
+    def make(prefix: str) -> RegisteredUser:
+        return synapse.register(f"{prefix}{next(_names)}_{secrets.token_hex(3)}")
+
+    return make
+
+
+class RecordingHandler:
+    """Wraps a real handler and records what the transport asked (event kinds only)."""
+
+    def __init__(self, inner: Runtime) -> None:
+        self.inner = inner
+        self.handled: list[tuple[str, Event]] = []
+        self.seen: list[str] = []
+
+    async def handle(self, sender: Sender, event: Event) -> tuple[Action, ...]:
+        self.handled.append((sender.user_id, event))
+        return await self.inner.handle(sender, event)
+
+    async def first_time(self, platform: str, event_id: str) -> bool:
+        self.seen.append(event_id)
+        return await self.inner.first_time(platform, event_id)
+
+
+RuntimeFactory = Callable[..., AbstractAsyncContextManager[RecordingHandler]]
+
+
+@pytest.fixture(scope="session")
+def content() -> Any:
+    """The shipped flows and knowledge (``BEISTAND_FLOWS`` etc. point elsewhere, as for the bot)."""
+    defaults = ContentPaths()
+    return require_content(
+        ContentPaths(
+            flows=Path(os.environ.get("BEISTAND_FLOWS") or defaults.flows),
+            knowledge=Path(os.environ.get("BEISTAND_KNOWLEDGE") or defaults.knowledge),
+            locales=Path(os.environ.get("BEISTAND_LOCALES") or defaults.locales),
+        )
+    )
+
+
+@pytest.fixture
+def open_runtime(content: Any, tmp_path: Path) -> RuntimeFactory:
+    """``async with open_runtime() as handler``: the real runtime over the shipped flows and an
+    SQLite file in tmp_path; opening it again models a process restart."""
+    secret = secrets.token_bytes(32)
+
+    @asynccontextmanager
+    async def opened(**options: Any) -> AsyncIterator[RecordingHandler]:
+        async with SqliteStore(tmp_path / "beistand.db") as store:
+            yield RecordingHandler(Runtime(content, store, secret, **options))
+
+    return opened
+
+
+@pytest.fixture
+async def runtime(open_runtime: RuntimeFactory) -> AsyncIterator[RecordingHandler]:
+    async with open_runtime() as handler:
+        yield handler
+
+
+BotFactory = Callable[..., Awaitable[MatrixTransport]]
+
+
+@pytest.fixture
+async def make_bot(synapse: Synapse, tmp_path: Path) -> AsyncIterator[BotFactory]:
+    """Start the bot transport for an account; every bot started is stopped at the end."""
+    started: list[MatrixTransport] = []
+
+    async def make(
+        account: RegisteredUser, handler: Any, store: str = "bot-store", **options: Any
+    ) -> MatrixTransport:
+        settings: dict[str, Any] = {
+            "homeserver": synapse.url,
+            "user_id": account.user_id,
+            "store_dir": tmp_path / store,
+            "password": account.password,
+            "pickle_key": "test-pickle-key",
+        }
+        settings.update(options)
+        transport = MatrixTransport(MatrixConfig(**settings), handler)
+        await transport.start()
+        started.append(transport)
+        return transport
+
+    yield make
+    for transport in started:
+        await transport.stop()
+
+
+UserFactory = Callable[..., Awaitable[UserClient]]
+
+
+@pytest.fixture
+async def make_user(
+    synapse: Synapse, register: Callable[[str], RegisteredUser], tmp_path: Path
+) -> AsyncIterator[UserFactory]:
+    """A logged-in, syncing nio user with its own store; stopped at the end."""
+    clients: list[UserClient] = []
+
+    async def make(prefix: str = "user") -> UserClient:
+        account = register(prefix)
+        store = tmp_path / f"user-store-{len(clients)}"
+        client = await UserClient(synapse.url, account.user_id, account.password, store).start()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.stop()
