@@ -121,7 +121,8 @@ CASES = [
     pytest.param(
         "flows/extra.yaml",
         FLOW_HEAD + "  a:\n    choice: Frage?\n    options:\n      - {label: Nochmal, next: a}\n",
-        "flows/extra.yaml:6:5: error: node 'a' has no way forward to an end, services or handoff node",
+        "flows/extra.yaml:6:5: error: node 'a' has no way forward to an end, services or "
+        "handoff node",
         id="no-way-forward",
     ),
     pytest.param(

@@ -119,7 +119,7 @@ def test_handoff_shows_fitting_services_and_ends(content: Content, started: Step
     assert shown.state is not None and shown.state.node == "abgabe"
     assert [s for s in cards(shown)].count("notruf") == 2  # services node, then handoff cards
     assert ("demo", "handoff") in shown.outcomes
-    assert [o.label for o in ask(shown).options][0] == "Zum Hauptmenü"
+    assert ask(shown).options[0].label == "Zum Hauptmenü"
 
 
 def test_services_by_ids_keep_order(content: Content, started: Step) -> None:
