@@ -27,7 +27,7 @@ import os
 import re
 import time
 import warnings
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -64,7 +64,7 @@ from bot.engine.actions import Action, Say, Stale
 from bot.engine.commands import NAMES, parse_command
 from bot.engine.events import Event, Start, Text, Unsupported
 from bot.engine.step import command_descriptions
-from bot.errors import ConfigError
+from bot.errors import ConfigError, TransportError
 from bot.i18n import SOURCE_LOCALE, Translator
 from bot.logs import RedactFilter
 from bot.render import Button, Outgoing, parse_callback, render
@@ -218,24 +218,31 @@ def protect_logs(*secrets: str) -> None:
     redacted (:class:`bot.logs.RedactFilter`) when it is made, through the record factory, and
     again by a filter on every handler there is, so handlers added later are covered too.
     """
-    # the part after the colon is the real secret: the bot id before it is public
-    secrets = (*secrets, *(s.partition(":")[2] for s in secrets if TOKEN_PATTERN.fullmatch(s)))
     for name, floor in (("httpx", logging.WARNING), ("httpcore", logging.WARNING)):
         _raise_level(logging.getLogger(name), floor)
     _raise_level(logging.getLogger("telegram"), logging.INFO)
     factory = logging.getLogRecordFactory()
-    if isinstance(factory, _RedactingFactory):
-        known = set(factory.redactor.secrets)
-        factory.redactor = RedactFilter(
-            (*factory.redactor.secrets, *(s for s in secrets if s not in known))
-        )
-    else:
-        factory = _RedactingFactory(factory, RedactFilter(secrets))
+    if not isinstance(factory, _RedactingFactory):
+        factory = _RedactingFactory(factory, RedactFilter())
         logging.setLogRecordFactory(factory)
+    redactor = factory.redactor  # one filter object, shared, so repeated calls add no filters
+    known = set(redactor.secrets)
+    redactor.secrets = (*redactor.secrets, *(s for s in _expand(secrets) if s not in known))
     loggers = [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
     for logger in loggers:
         for handler in getattr(logger, "handlers", []):
-            handler.addFilter(factory.redactor)
+            handler.addFilter(redactor)
+
+
+def _expand(secrets: Iterable[str | None]) -> tuple[str, ...]:
+    """The secrets plus the part after the colon of each token (the bot id before it is public)."""
+    found = [s for s in secrets if s]
+    found += [s.partition(":")[2] for s in found if TOKEN_PATTERN.fullmatch(s)]
+    return tuple(found)
+
+
+def _redactor(settings: TelegramSettings) -> RedactFilter:
+    return RedactFilter(_expand((settings.token, settings.webhook_secret)))
 
 
 def _raise_level(logger: logging.Logger, floor: int) -> None:
@@ -451,31 +458,41 @@ class TelegramChannel:
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
-        """Connect (getMe), publish the command menu, start polling or the webhook server."""
-        protect_logs(self.settings.token, self.settings.webhook_secret or "")
-        app = self.application
-        await app.initialize()
+        """Connect (getMe), publish the command menu, start polling or the webhook server.
+
+        Raises:
+            TransportError: Telegram refused or could not be reached (the message is redacted).
+        """
         try:
-            await self.publish_commands()
-            await app.start()
-            self._started = True
-            if self.settings.webhook:
-                await self._start_webhook()
-            else:
-                assert app.updater is not None
-                await app.updater.start_polling(
-                    poll_interval=self.settings.poll_interval,
-                    timeout=timedelta(seconds=self.settings.poll_timeout),
-                    allowed_updates=list(ALLOWED_UPDATES),
-                )
-        except BaseException:
+            await self._start()
+        except BaseException as error:
             await self.stop()
+            if isinstance(error, TelegramError):
+                # python-telegram-bot puts the token into some messages (InvalidToken)
+                detail = _redactor(self.settings).redact(f"{type(error).__name__}: {error.message}")
+                raise TransportError(f"Telegram could not be started: {detail}") from None
             raise
         mode = "webhook" if self.settings.webhook else "polling"
         _LOG.info("telegram.started", extra={"kind": mode})
 
+    async def _start(self) -> None:
+        app = self.application
+        await app.initialize()
+        await self.publish_commands()
+        await app.start()
+        self._started = True
+        if self.settings.webhook:
+            await self._start_webhook()
+        else:
+            assert app.updater is not None
+            await app.updater.start_polling(
+                poll_interval=self.settings.poll_interval,
+                timeout=timedelta(seconds=self.settings.poll_timeout),
+                allowed_updates=list(ALLOWED_UPDATES),
+            )
+
     async def stop(self) -> None:
-        """Stop receiving, finish the updates in hand, close connections."""
+        """Stop receiving, finish the updates in hand, close connections (safe to repeat)."""
         app = self.application
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
@@ -486,6 +503,7 @@ class TelegramChannel:
             await app.stop()
             self._started = False
         await app.shutdown()
+        await app.bot.shutdown()  # also after a failed initialize, which shutdown() skips
 
     async def __aenter__(self) -> TelegramChannel:
         await self.start()
@@ -698,6 +716,9 @@ def build_application(
     its next major version; without it, every flood-limit answer raises a deprecation warning.
     """
     os.environ.setdefault("PTB_TIMEDELTA", "true")
+    protect_logs(
+        settings.token, settings.webhook_secret or ""
+    )  # PTB logs the URL with the token when it is built
     builder = (
         ApplicationBuilder()
         .token(settings.token)

@@ -579,6 +579,10 @@ class EmulatedBot:
         self.updates.append(update)
         return update
 
+    def redeliver(self, update: JSON) -> None:
+        """Queue an update again with its old id, as Telegram does when a confirmation was lost."""
+        self.updates.append(update)
+
     def chat(self, chat_id: int | str | None) -> _Chat:
         """The chat with this id (or @username), or a 400 "chat not found"."""
         if chat_id is None or chat_id == "":
@@ -614,6 +618,7 @@ class TelegramEmulator:
         self._port = 0
         self._change = asyncio.Event()
         self._closing = False
+        self._faults: dict[str, list[tuple[int, str]]] = {}
         self._user_ids = itertools.count(secrets.randbelow(10**8) + 10**9)
         self._group_ids = itertools.count(secrets.randbelow(10**8) + 10**9)
         self.METHODS: dict[str, Method] = {
@@ -708,6 +713,10 @@ class TelegramEmulator:
         number = next(self._group_ids)
         return -(10**12 + number) if channel else -number
 
+    def inject_fault(self, method: str, status: int, body: str) -> None:
+        """Answer the next call of ``method`` with this raw status and body (5xx, bad JSON...)."""
+        self._faults.setdefault(method.lower(), []).append((status, body))
+
     def _notify(self) -> None:
         event, self._change = self._change, asyncio.Event()
         event.set()
@@ -738,6 +747,10 @@ class TelegramEmulator:
             params = await _read_params(request)
             bot.calls.append(ApiCall(method, params, time.monotonic()))
             self._notify()
+            faults = self._faults.get(method.lower())
+            if faults:
+                status, text = faults.pop(0)
+                return web.Response(status=status, text=text, content_type="text/html")
             impl = self.METHODS.get(method.lower())
             if impl is None:
                 raise ApiError(404, "Not Found")
@@ -1406,7 +1419,9 @@ class GroupChat:
         return self.chat.sent()
 
     def send_text(self, text: str) -> JSON | None:
-        """The owner writes in the group (a channel post in a channel)."""
+        """The owner writes in the group (a channel post in a channel); lost once the bot left."""
+        if not self.chat.bot_is_member:
+            return None
         stored = self.owner._message(self.chat, text=text, entities=command_entities(text))
         kind = "channel_post" if self.chat.info["type"] == "channel" else "message"
         return self.owner._post(kind, stored.to_api())
