@@ -108,6 +108,7 @@ def load_knowledge(directory: Path, today: date | None = None) -> tuple[Knowledg
     tax_path = directory / TAXONOMY_FILE
     regions: list[Region] = []
     topics: list[str] = []
+    labels: dict[str, str] = {}
     if not tax_path.is_file():
         problems.append(
             Problem(SourceLocation(display_name(tax_path), 1, 1), "taxonomy file is missing")
@@ -124,6 +125,11 @@ def load_knowledge(directory: Path, today: date | None = None) -> tuple[Knowledg
                     if isinstance(r, YMap)
                 ]
                 topics = [_s(t.get("id")) for t in tree.seq("topics") if isinstance(t, YMap)]
+                labels = {
+                    _s(t.get("id")): _s(t.get("label"))
+                    for t in tree.seq("topics")
+                    if isinstance(t, YMap)
+                }
             problems.extend(checker.problems)
     services: dict[str, Service] = {}
     for path in sorted(directory.glob("*.y*ml")):
@@ -152,7 +158,7 @@ def load_knowledge(directory: Path, today: date | None = None) -> tuple[Knowledg
             services[svc.id] = svc
             problems.extend(_check_service(svc, today))
             problems.extend(_check_vocabulary(item, svc, regions, topics))
-    return Knowledge(services, tuple(regions), tuple(topics)), problems
+    return Knowledge(services, tuple(regions), tuple(topics), labels), problems
 
 
 def _check_vocabulary(

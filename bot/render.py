@@ -8,8 +8,8 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-from bot.engine.actions import Action, Ask, Card, Erase, Say, ShowServices, Stale
-from bot.engine.events import Choose
+from bot.engine.actions import Action, Ask, Card, Say, ShowServices, Stale
+from bot.engine.events import Choose, Command
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +34,15 @@ def callback_data(turn: int, index: int) -> str:
     return f"{turn}.{index}"
 
 
-def parse_callback(data: str) -> Choose | None:
-    """Decode :func:`callback_data`; anything malformed gives None (a forged button)."""
+def claim_data(code: str) -> str:
+    """The button data of "claim this case" in a contact's notification."""
+    return f"claim:{code}"
+
+
+def parse_callback(data: str) -> Choose | Command | None:
+    """Decode button data; anything malformed gives None (a forged button)."""
+    if data.startswith("claim:") and len(data) <= 32:
+        return Command("claim", data.removeprefix("claim:"))
     turn, sep, index = data.partition(".")
     if not sep or not turn.isdigit() or not index.isdigit() or len(data) > 24:
         return None
@@ -96,17 +103,17 @@ def render(action: Action) -> tuple[Outgoing, ...]:
                 plain, rich = render_card(card)
                 out.append(Outgoing(plain, rich))
             return tuple(out)
-        case Erase():
-            return ()
-    raise AssertionError(f"unhandled action {type(action).__name__}")  # pragma: no cover
+    return ()  # Erase, OpenCase, CloseCase, Relay: work for the runtime, nothing to show
 
 
 def numbered(message: Outgoing) -> Outgoing:
-    """Append the buttons as a numbered list, for channels without buttons (Matrix, terminal)."""
-    if not message.buttons:
+    """Append the choice buttons as a numbered list, for channels without buttons (Matrix,
+    terminal). Command buttons (claim) are left out: their command is in the text."""
+    choices = [b for b in message.buttons if parse_callback(b.data).__class__ is Choose]
+    if not choices:
         return message
-    plain_opts = "\n".join(f"{i}. {b.label}" for i, b in enumerate(message.buttons, 1))
-    rich_opts = "".join(f"<li>{_esc(b.label)}</li>" for b in message.buttons)
+    plain_opts = "\n".join(f"{i}. {b.label}" for i, b in enumerate(choices, 1))
+    rich_opts = "".join(f"<li>{_esc(b.label)}</li>" for b in choices)
     return Outgoing(
         f"{message.plain}\n\n{plain_opts}",
         f"{message.html}<ol>{rich_opts}</ol>",

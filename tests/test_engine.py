@@ -7,9 +7,19 @@ from dataclasses import replace
 import pytest
 
 from bot.content import Content
-from bot.engine.actions import Action, Ask, Erase, Say, ShowServices, Stale
+from bot.engine.actions import (
+    Action,
+    Ask,
+    CloseCase,
+    Erase,
+    OpenCase,
+    Relay,
+    Say,
+    ShowServices,
+    Stale,
+)
 from bot.engine.events import COMMANDS, Choose, Command, Start, Text, Unsupported
-from bot.engine.state import State
+from bot.engine.state import CaseContext, State
 from bot.engine.step import Step, step
 from bot.knowledge import BERLIN
 from tests.conftest import MONDAY_10
@@ -102,24 +112,142 @@ def test_message_list_and_services_by_topic_with_land(content: Content, started:
     said = [a.text for a in tipps.actions if isinstance(a, Say)]
     assert said == ["Erster Tipp.", "Zweiter Tipp."]
     shown = tap(content, tipps, "Online-Hinweis")
-    # the services node (the Land's own first), then the handoff's cards
-    assert cards(shown)[:3] == ["stelle_by", "notruf", "buero"]
+    assert cards(shown) == ["stelle_by", "notruf", "buero"]  # the Land's own first
     assert "ungeprueft" not in cards(shown)
 
 
 def test_services_without_land_are_national_only(content: Content, started: Step) -> None:
     land = tap(content, tap(content, started, "Drohung"), "Online")
     shown = tap(content, tap(content, land, "Keine Angabe"), "Online-Hinweis")
-    assert cards(shown) == ["notruf", "buero", "notruf", "buero"]
+    assert cards(shown) == ["notruf", "buero"]
 
 
-def test_handoff_shows_fitting_services_and_ends(content: Content, started: Step) -> None:
-    land = tap(content, tap(content, started, "Drohung"), "Online")
-    shown = tap(content, tap(content, land, "Nordrhein-Westfalen"), "Online-Hinweis")
-    assert shown.state is not None and shown.state.node == "abgabe"
-    assert [s for s in cards(shown)].count("notruf") == 2  # services node, then handoff cards
-    assert ("demo", "handoff") in shown.outcomes
-    assert ask(shown).options[0].label == "Zum Hauptmenü"
+def _at_handoff(content: Content, started: Step, land: str = "Nordrhein-Westfalen") -> Step:
+    land_q = tap(content, tap(content, started, "Drohung"), "Online")
+    return tap(content, tap(content, land_q, land), "Online-Hinweis")
+
+
+def test_handoff_asks_consent_showing_what_is_passed_on(content: Content, started: Step) -> None:
+    at = _at_handoff(content, started)
+    assert at.state is not None and (at.state.node, at.state.mode) == ("abgabe", "consent")
+    prompt = ask(at)
+    assert "Thema: Bedrohung · Dringlichkeit: hoch · Land: Nordrhein-Westfalen" in prompt.text
+    assert "Kein Name, kein Text, kein Konto" in prompt.text
+    assert [o.label for o in prompt.options] == [
+        "Ja, über diesen Chat weitergeben",
+        "Nein, Kontaktdaten zeigen",
+        "Nein, danke",
+        "🆘 Akute Gefahr: Notruf 110",
+    ]
+    assert ("demo", "handoff") in at.outcomes
+    assert not any(isinstance(a, OpenCase) for a in at.actions)
+
+
+def test_handoff_contact_details_instead(content: Content, started: Step) -> None:
+    details = tap(content, _at_handoff(content, started), "Nein, Kontaktdaten zeigen")
+    assert cards(details) == ["notruf", "buero"]
+    assert not any(isinstance(a, OpenCase) for a in details.actions)
+    assert ask(details).options[0].label == "Zum Hauptmenü"
+
+
+def test_handoff_declined_passes_nothing(content: Content, started: Step) -> None:
+    declined = tap(content, _at_handoff(content, started), "Nein, danke")
+    assert "Es wird nichts weitergegeben" in texts(declined)
+    assert not any(isinstance(a, OpenCase) for a in declined.actions)
+
+
+def test_handoff_consent_opens_case(content: Content, started: Step) -> None:
+    at = _at_handoff(content, started)
+    prompt = ask(at)
+    ctx = CaseContext(new_code="K7F3-Q9")
+    opened = step(content, at.state, Choose(prompt.turn, 0), MONDAY_10, case=ctx)
+    assert OpenCase("K7F3-Q9", "threat", "high", "NW", "demo") in opened.actions
+    assert opened.state is not None and opened.state.mode == "case:K7F3-Q9"
+    assert "K7F3-Q9" in texts(opened) and "110" in texts(opened)
+    assert [o.label for o in ask(opened).options] == ["Fall beenden", "🆘 Akute Gefahr: Notruf 110"]
+
+
+def test_case_text_waits_until_claimed_then_relays(content: Content, started: Step) -> None:
+    at = _at_handoff(content, started)
+    opened = step(
+        content, at.state, Choose(ask(at).turn, 0), MONDAY_10, case=CaseContext(new_code="AB12-CD")
+    )
+    waiting = step(content, opened.state, Text("Hallo"), MONDAY_10, case=CaseContext("AB12-CD"))
+    assert not any(isinstance(a, Relay) for a in waiting.actions)
+    assert "erst weitergegeben" in texts(waiting)
+    claimed = CaseContext("AB12-CD", claimed=True)
+    relayed = step(content, opened.state, Text("1"), MONDAY_10, case=claimed)
+    assert relayed.actions == (Relay("AB12-CD", "1"),)  # typed numbers go to the person, too
+    assert relayed.state == opened.state
+    secret = step(content, opened.state, Text("GEHEIM-42"), MONDAY_10, case=claimed)
+    assert "GEHEIM" not in repr(secret.actions) and "GEHEIM" not in repr(secret.state)
+
+
+def test_case_danger_text_gives_emergency_and_is_relayed(content: Content, started: Step) -> None:
+    at = _at_handoff(content, started)
+    opened = step(
+        content, at.state, Choose(ask(at).turn, 0), MONDAY_10, case=CaseContext(new_code="AB12-CD")
+    )
+    claimed = CaseContext("AB12-CD", claimed=True)
+    result = step(content, opened.state, Text("er steht vor der Tür"), MONDAY_10, case=claimed)
+    assert "110" in texts(result)
+    assert Relay("AB12-CD", "er steht vor der Tür") in result.actions
+
+
+def test_user_ends_case(content: Content, started: Step) -> None:
+    at = _at_handoff(content, started)
+    opened = step(
+        content, at.state, Choose(ask(at).turn, 0), MONDAY_10, case=CaseContext(new_code="AB12-CD")
+    )
+    ended = step(
+        content, opened.state, Choose(ask(opened).turn, 0), MONDAY_10, case=CaseContext("AB12-CD")
+    )
+    assert CloseCase("AB12-CD", "user") in ended.actions
+    assert ended.state is not None and ended.state.mode == ""
+
+
+def test_case_closed_by_contact_meanwhile(content: Content, started: Step) -> None:
+    at = _at_handoff(content, started)
+    opened = step(
+        content, at.state, Choose(ask(at).turn, 0), MONDAY_10, case=CaseContext(new_code="AB12-CD")
+    )
+    after = step(content, opened.state, Text("noch da?"), MONDAY_10, case=CaseContext())
+    assert "ist beendet" in texts(after)
+    assert not any(isinstance(a, Relay | CloseCase) for a in after.actions)
+
+
+def test_refused_handoff_shows_services(content: Content, started: Step) -> None:
+    at = _at_handoff(content, started)
+    refused = step(
+        content,
+        at.state,
+        Choose(ask(at).turn, 0),
+        MONDAY_10,
+        case=CaseContext(refusal="blocked", new_code="XX11-YY"),
+    )
+    assert not any(isinstance(a, OpenCase) for a in refused.actions)
+    assert cards(refused) == ["notruf", "buero"]
+
+
+def test_open_case_is_shown_again_at_a_handoff_node(content: Content, started: Step) -> None:
+    again = step(content, started.state, Start("demo"), MONDAY_10, case=CaseContext("AB12-CD"))
+    land_q = tap(content, again, "Online")
+    assert land_q.state is not None
+    at = step(
+        content,
+        land_q.state,
+        Choose(ask(land_q).turn, 1),
+        MONDAY_10,
+        case=CaseContext("AB12-CD"),
+    )
+    shown = step(content, at.state, Choose(ask(at).turn, 0), MONDAY_10, case=CaseContext("AB12-CD"))
+    assert shown.state is not None and shown.state.mode == "case:AB12-CD"
+
+
+def test_delete_with_open_case_withdraws_it(content: Content, started: Step) -> None:
+    result = step(content, started.state, Command("delete"), MONDAY_10, case=CaseContext("AB12-CD"))
+    assert result.actions[0] == CloseCase("AB12-CD", "erased")
+    assert isinstance(result.actions[1], Erase)
 
 
 def test_services_by_ids_keep_order(content: Content, started: Step) -> None:

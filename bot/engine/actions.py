@@ -70,4 +70,34 @@ class Erase:
     """Erase everything stored about this user (the runtime does it; the state is already reset)."""
 
 
-Action = Say | Ask | ShowServices | Stale | Erase
+@dataclass(frozen=True, slots=True)
+class OpenCase:
+    """The user consented: open a case with this code and notify the contact persons."""
+
+    code: str
+    topic: str
+    urgency: str
+    land: str
+    flow: str
+
+
+@dataclass(frozen=True, slots=True)
+class CloseCase:
+    """The user ends (or withdraws) their case; ``reason`` is ``user`` or ``erased``."""
+
+    code: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Relay:
+    """Pass the user's text to the contact person of a claimed case. Never stored or logged."""
+
+    code: str
+    text: str
+
+    def __repr__(self) -> str:
+        return f"Relay({self.code}, <{len(self.text)} chars>)"
+
+
+Action = Say | Ask | ShowServices | Stale | Erase | OpenCase | CloseCase | Relay

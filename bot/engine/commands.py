@@ -28,9 +28,46 @@ NAMES: dict[str, dict[str, str]] = {
     },
 }
 
-_ALIASES = {"zurück": "back", "löschen": "delete", "sos": "emergency", "notruf": "emergency"}
+#: Commands of contact persons (and ``register`` for becoming one), per language.
+CONTACT_NAMES: dict[str, dict[str, str]] = {
+    "de": {
+        "registrieren": "register",
+        "uebernehmen": "claim",
+        "abschliessen": "close",
+        "missbrauch": "abuse",
+        "faelle": "cases",
+        "abwesend": "away",
+        "verfuegbar": "available",
+    },
+    "en": {
+        "register": "register",
+        "claim": "claim",
+        "close": "close",
+        "abuse": "abuse",
+        "cases": "cases",
+        "away": "away",
+        "available": "available",
+    },
+}
+CONTACT_COMMANDS = frozenset(CONTACT_NAMES["en"].values())
 
-_LOOKUP: dict[str, str] = {name: canon for names in NAMES.values() for name, canon in names.items()}
+_ALIASES = {
+    "zurück": "back",
+    "löschen": "delete",
+    "sos": "emergency",
+    "notruf": "emergency",
+    "übernehmen": "claim",
+    "abschließen": "close",
+    "fälle": "cases",
+    "verfügbar": "available",
+}
+
+_LOOKUP: dict[str, str] = {
+    name: canon
+    for table in (NAMES, CONTACT_NAMES)
+    for names in table.values()
+    for name, canon in names.items()
+}
 _LOOKUP.update(_ALIASES)
 
 

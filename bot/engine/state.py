@@ -39,3 +39,18 @@ class State:
         """A copy with the current question added to the history."""
         history = (*self.history, (self.flow, self.node))[-MAX_HISTORY:]
         return replace(self, history=history)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseContext:
+    """What the runtime knows about the user's handoff, passed into a step (never stored by it).
+
+    ``code`` is the user's open case, ``claimed`` whether a contact person has taken it,
+    ``refusal`` why no new case may be opened (``limit`` or ``blocked``), and ``new_code`` the
+    code a new case would get (random numbers come from outside the pure engine).
+    """
+
+    code: str | None = None
+    claimed: bool = False
+    refusal: str | None = None
+    new_code: str = ""

@@ -11,10 +11,23 @@ from datetime import datetime
 
 from bot.content import Content
 from bot.engine import intent
-from bot.engine.actions import Action, Ask, Card, Contact, Erase, Option, Say, ShowServices, Stale
+from bot.engine.actions import (
+    Action,
+    Ask,
+    Card,
+    CloseCase,
+    Contact,
+    Erase,
+    OpenCase,
+    Option,
+    Relay,
+    Say,
+    ShowServices,
+    Stale,
+)
 from bot.engine.commands import names_for
 from bot.engine.events import Choose, Command, Event, Start, Text, Unsupported
-from bot.engine.state import State
+from bot.engine.state import CaseContext, State
 from bot.flow.model import Flow, Node, OptionSpec, Service
 from bot.flow.validate import LAND_SLOT
 from bot.i18n import LANGUAGE_NAMES, Translator
@@ -24,6 +37,8 @@ from bot.knowledge import closing_time, is_open, next_opening, select
 MAX_AUTO_STEPS = 64
 _LANGUAGE = "language"
 _SUGGEST = "suggest:"
+_CONSENT = "consent"
+_CASE = "case:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +58,11 @@ class Step:
 class _Run:
     """One step in progress: collects actions and outcomes."""
 
-    def __init__(self, content: Content, state: State, now: datetime) -> None:
+    def __init__(self, content: Content, state: State, now: datetime, case: CaseContext) -> None:
         self.content = content
         self.state = state
         self.now = now
+        self.case = case
         self.actions: list[Action] = []
         self.outcomes: list[tuple[str, str]] = []
 
@@ -98,8 +114,17 @@ class _Run:
     def current_labels(self) -> list[str]:
         """Labels of the open question, without the emergency option."""
         mode = self.state.mode
+        t = self.t
         if mode == _LANGUAGE:
             return [LANGUAGE_NAMES.get(loc, loc) for loc in self.content.catalogs.locales]
+        if mode == _CONSENT:
+            return [
+                t.gettext("Ja, über diesen Chat weitergeben"),
+                t.gettext("Nein, Kontaktdaten zeigen"),
+                t.gettext("Nein, danke"),
+            ]
+        if mode.startswith(_CASE):
+            return [t.gettext("Fall beenden")]
         if mode.startswith(_SUGGEST):
             flows = [self.content.flows[f] for f in mode.removeprefix(_SUGGEST).split(",")]
             labels = [self.t.pgettext(f.id, f.title) for f in flows]
@@ -118,6 +143,20 @@ class _Run:
             text = "Bitte wählen Sie Ihre Sprache. / Please choose your language."
         elif mode.startswith(_SUGGEST):
             text = self.t.gettext("Meinten Sie eines dieser Themen?")
+        elif mode == _CONSENT:
+            text = self.consent_text()
+        elif mode.startswith(_CASE):
+            code = mode.removeprefix(_CASE)
+            if self.case.claimed:
+                text = self.t.gettext(
+                    "Ihr Fall {code}: Eine Ansprechperson ist für Sie da. Schreiben Sie einfach "
+                    "hier, Ihre Nachrichten werden weitergeleitet und nicht gespeichert."
+                ).format(code=code)
+            else:
+                text = self.t.gettext(
+                    "Ihr Fall {code} wartet auf eine Ansprechperson. Sie bekommen hier Bescheid, "
+                    "sobald jemand übernimmt."
+                ).format(code=code)
         elif self.node().kind == "choice":
             text = self.ctx_text(self.flow(), self.node(), self.node().text)
         else:
@@ -150,11 +189,17 @@ class _Run:
                         assert node.next is not None
                         current = node.next
                         continue
-                case "services" | "handoff":
+                case "services":
                     self.show_services(flow, node)
                     if node.next:
                         current = node.next
                         continue
+                case "handoff":
+                    self.outcomes.append((flow.id, "handoff"))
+                    if node.texts:
+                        self.say(self.ctx_text(flow, node, node.text))
+                    code = self.case.code
+                    self.state = replace(self.state, mode=_CASE + code if code else _CONSENT)
                 case "end":
                     self.say(self.ctx_text(flow, node, node.text))
                     self.outcomes.append((flow.id, "end"))
@@ -169,20 +214,17 @@ class _Run:
         land = None if land in (None, "none") else land
         if node.kind == "handoff":
             services = select(self.content.knowledge, node.topic, (), land)
-            intro = self.t.gettext(
-                "Eine Weitergabe an eine Ansprechperson ist hier noch nicht eingerichtet. "
-                "Diese Stellen helfen Ihnen direkt weiter:"
-            )
+            intro = self.t.gettext("Diese Stellen können Sie direkt erreichen:")
         else:
             query = node.query
             assert query is not None
             services = select(self.content.knowledge, query.topic, query.ids, land)
             intro = ""
-        if node.texts:
+        if node.texts and node.kind == "services":
             intro = self.ctx_text(flow, node, node.text)
         cards = tuple(self.card(s) for s in services)
         self.actions.append(ShowServices(intro, cards))
-        self.outcomes.append((flow.id, node.kind))
+        self.outcomes.append((flow.id, "services"))
 
     def card(self, svc: Service) -> Card:
         t = self.t
@@ -218,6 +260,14 @@ class _Run:
                 self.enter(flows[index])
             else:
                 self.prompt()
+        elif mode == _CONSENT:
+            self.on_consent(index)
+        elif mode.startswith(_CASE):
+            code = mode.removeprefix(_CASE)
+            if self.case.code == code:
+                self.actions.append(CloseCase(code, "user"))
+            self.say(self.t.gettext("Ihr Fall {code} ist beendet.").format(code=code))
+            self.after_handoff()
         elif self.node().kind == "choice":
             option = self.options(self.node())[index]
             self.state = self.state.pushed().with_slots(option.sets)
@@ -226,7 +276,98 @@ class _Run:
             self.state = replace(self.state, history=())
             self.enter(self.content.entry)
 
+    # ------------------------------------------------------------ handoff
+
+    def consent_text(self) -> str:
+        t = self.t
+        node = self.node()
+        land = self.state.slot(LAND_SLOT) or "none"
+        region = next((r.label for r in self.content.knowledge.regions if r.code == land), land)
+        topic = self.content.knowledge.topic_labels.get(node.topic or "", node.topic or "")
+        urgency = {
+            "high": t.gettext("hoch"),
+            "normal": t.gettext("mittel"),
+            "low": t.gettext("niedrig"),
+        }.get(node.urgency or "", node.urgency or "")
+        return t.gettext(
+            "Ich kann Ihr Anliegen an eine Ansprechperson weitergeben, die Ihnen hier im Chat "
+            "antwortet. Weitergegeben wird nur: Thema: {topic} · Dringlichkeit: {urgency} · "
+            "Land: {land}. Kein Name, kein Text, kein Konto. Möchten Sie das?"
+        ).format(
+            topic=t.pgettext("topic", topic),
+            urgency=urgency,
+            land=t.pgettext("region", region),
+        )
+
+    def on_consent(self, index: int) -> None:
+        t = self.t
+        flow, node = self.flow(), self.node()
+        if index == 0 and self.case.refusal is None and self.case.new_code:
+            code = self.case.new_code
+            land = self.state.slot(LAND_SLOT) or "none"
+            self.actions.append(
+                OpenCase(code, node.topic or "", node.urgency or "normal", land, flow.id)
+            )
+            self.say(
+                t.gettext(
+                    "Ihr Anliegen ist als Fall {code} weitergegeben. Sobald eine Ansprechperson "
+                    "übernimmt, sage ich Ihnen hier Bescheid. Bei akuter Gefahr: 110."
+                ).format(code=code)
+            )
+            self.case = replace(self.case, code=code, claimed=False)
+            self.state = replace(self.state, mode=_CASE + code)
+            self.prompt()
+            return
+        if index == 0:
+            self.say(
+                t.gettext(
+                    "Eine Weitergabe ist gerade nicht möglich, weil Sie schon einen offenen Fall "
+                    "haben oder heute schon mehrere Anfragen gestellt haben. Diese Stellen "
+                    "helfen Ihnen direkt:"
+                )
+                if self.case.refusal == "limit"
+                else t.gettext(
+                    "Eine Weitergabe ist über diesen Chat gerade nicht möglich. Diese Stellen "
+                    "helfen Ihnen direkt:"
+                )
+            )
+        if index in (0, 1):
+            self.show_services(flow, node)
+        else:
+            self.say(t.gettext("In Ordnung. Es wird nichts weitergegeben."))
+        self.after_handoff()
+
+    def after_handoff(self) -> None:
+        """Leave the consent or case mode of a handoff node: its ``next``, or the end prompt."""
+        node = self.node()
+        self.state = replace(self.state, mode="")
+        if node.kind == "handoff" and node.next:
+            self.enter(self.state.flow, node.next)
+        else:
+            self.prompt()
+
+    def on_case_text(self, code: str, text: str) -> None:
+        t = self.t
+        if self.case.code != code:
+            self.say(t.gettext("Ihr Fall {code} ist beendet.").format(code=code))
+            self.after_handoff()
+            return
+        if intent.is_danger(text):
+            self.emergency()
+        if self.case.claimed:
+            self.actions.append(Relay(code, text))
+        else:
+            self.say(
+                t.gettext(
+                    "Ihre Nachricht kann erst weitergegeben werden, wenn eine Ansprechperson "
+                    "Ihren Fall übernommen hat. Sie bekommen hier Bescheid."
+                )
+            )
+
     def on_text(self, text: str) -> None:
+        if self.state.mode.startswith(_CASE):
+            self.on_case_text(self.state.mode.removeprefix(_CASE), text)
+            return
         labels = [intent.normalize(label) for label in self.current_labels()]
         labels.append(intent.normalize(self.t.gettext("🆘 Akute Gefahr: Notruf 110")))
         typed = intent.normalize(text).rstrip(".!?)")
@@ -492,6 +633,7 @@ def step(  # noqa: C901 - one case per event type
     event: Event,
     now: datetime,
     locale: str | None = None,
+    case: CaseContext | None = None,
 ) -> Step:
     """Advance one conversation by one event.
 
@@ -501,6 +643,7 @@ def step(  # noqa: C901 - one case per event type
         event: what the user did.
         now: the current time (timezone-aware), for opening hours.
         locale: the platform's language hint, used for new conversations.
+        case: the user's handoff situation, from the runtime.
 
     Returns:
         The new state and the actions to perform.
@@ -510,14 +653,16 @@ def step(  # noqa: C901 - one case per event type
     assert current is not None
     if fresh and state is not None:
         current = replace(current, slots=state.slots, turn=state.turn)
-    run = _Run(content, current, now)
+    context = case or CaseContext()
+    run = _Run(content, current, now, context)
     t = run.t
     if isinstance(event, Command) and event.name == "delete":
         text = t.gettext(
             "Alles, was Beistand über Sie gespeichert hatte, ist gelöscht. "
             "Mit /start können Sie jederzeit neu beginnen."
         )
-        return Step(None, (Erase(), Say(text)), erase=True)
+        closing = (CloseCase(context.code, "erased"),) if context.code else ()
+        return Step(None, (*closing, Erase(), Say(text)), erase=True)
     if fresh and not isinstance(event, Start | Command):
         if isinstance(event, Text) and intent.is_danger(event.text):
             run.emergency()

@@ -152,6 +152,7 @@ class Knowledge:
     services: dict[str, Service]
     regions: tuple[Region, ...]
     topics: tuple[str, ...]
+    topic_labels: dict[str, str] = field(default_factory=dict)  # German labels by topic id
 
     def region_codes(self) -> tuple[str, ...]:
         """Codes of every region, ``none`` included."""

@@ -45,12 +45,11 @@ def extract_knowledge(  # noqa: C901 - walks a tolerant tree
     tree, problems = parse_text(_read(fileobj, options), str(name))
     if not isinstance(tree, YMap) or problems:
         return
-    regions = tree.get("regions")
-    if isinstance(regions, YSeq):
-        for region in regions.items:
-            label = region.get("label") if isinstance(region, YMap) else None
+    for key, context in (("regions", "region"), ("topics", "topic")):
+        for entry in tree.seq(key):
+            label = entry.get("label") if isinstance(entry, YMap) else None
             if isinstance(label, YScalar) and isinstance(label.value, str):
-                yield label.loc.line, "pgettext", ("region", label.value), []
+                yield label.loc.line, "pgettext", (context, label.value), []
     services = tree.get("services")
     if not isinstance(services, YSeq):
         return

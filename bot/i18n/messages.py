@@ -39,6 +39,8 @@ def knowledge_messages(knowledge: Knowledge) -> Iterator[Message]:
     """The strings of the knowledge base: service names, summaries, notes; region labels."""
     for region in knowledge.regions:
         yield Message("region", region.label, 1)
+    for label in knowledge.topic_labels.values():
+        yield Message("topic", label, 1)
     for svc in knowledge.services.values():
         context = f"service/{svc.id}"
         yield Message(context, svc.name, svc.loc.line)

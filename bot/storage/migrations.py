@@ -34,4 +34,73 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         ) WITHOUT ROWID;
         """,
     ),
+    (
+        2,
+        "handoff: contacts, cases, outbox, audit, blocks",
+        """
+        CREATE TABLE contacts (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            lands TEXT NOT NULL,           -- JSON list of Land codes; "DE" = nationwide
+            topics TEXT NOT NULL,          -- JSON list of topics; "all" = every topic
+            platform TEXT,                 -- set at registration
+            account TEXT,                  -- the contact's platform user id (staff, not users)
+            route TEXT,                    -- where to reach them: chat id or room id
+            locale TEXT NOT NULL DEFAULT 'de',
+            available INTEGER NOT NULL DEFAULT 1,
+            invite_hash BLOB UNIQUE,       -- SHA-256 of the one-time code, until registered
+            invite_expires INTEGER,
+            created_at INTEGER NOT NULL,
+            UNIQUE (platform, account)
+        );
+        CREATE TABLE cases (
+            code TEXT PRIMARY KEY,
+            user_key BLOB NOT NULL,        -- the user's pseudonym
+            topic TEXT NOT NULL,
+            urgency TEXT NOT NULL,
+            land TEXT NOT NULL,
+            status TEXT NOT NULL,          -- open, claimed, closed
+            contact_id INTEGER REFERENCES contacts(id) ON DELETE SET NULL,
+            circle INTEGER NOT NULL,       -- 1 local, 2 nationwide, 3 nobody free
+            user_route BLOB,               -- AES-GCM(platform | route); NULL once closed
+            locale TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            claimed_at INTEGER,
+            closed_at INTEGER,
+            escalate_at INTEGER,
+            close_reason TEXT
+        ) WITHOUT ROWID;
+        CREATE INDEX cases_user ON cases(user_key, created_at);
+        CREATE INDEX cases_escalate ON cases(status, escalate_at);
+        CREATE TABLE case_notices (
+            code TEXT NOT NULL REFERENCES cases(code) ON DELETE CASCADE,
+            contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+            PRIMARY KEY (code, contact_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            target TEXT NOT NULL,          -- "contact" or "user"
+            contact_id INTEGER REFERENCES contacts(id) ON DELETE CASCADE,
+            code TEXT REFERENCES cases(code) ON DELETE CASCADE,
+            route BLOB,                    -- for users: AES-GCM(platform | route) until delivered
+            kind TEXT NOT NULL,            -- what to say; rendered and translated at delivery
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_at INTEGER NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX outbox_due ON outbox(next_at);
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY,
+            at INTEGER NOT NULL,
+            event TEXT NOT NULL,
+            code TEXT,
+            role TEXT NOT NULL             -- user, contact, admin, system
+        );
+        CREATE INDEX audit_at ON audit(at);
+        CREATE TABLE blocks (
+            user_key BLOB PRIMARY KEY,
+            until INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """,
+    ),
 )
