@@ -57,6 +57,7 @@ async def serve(settings: Settings) -> int:
         )
         install_reload(runtime, settings)
         purger = asyncio.create_task(_purge_forever(runtime))
+        worker = asyncio.create_task(runtime.handoff.run(stop))
         log.info("bot.started", extra={"count": len(channels)})
         try:
             await stop.wait()
@@ -64,5 +65,6 @@ async def serve(settings: Settings) -> int:
             purger.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await purger
+            await worker
             log.info("bot.stopped")
     return 0

@@ -156,12 +156,67 @@ async def _chat(args: argparse.Namespace, settings: Settings) -> int:
             rate_limit=max(settings.rate_limit, 1000),  # a local user may paste many lines
             rate_window=settings.rate_window,
         )
-        return await Console(runtime, args.lang).run()
+        console = Console(runtime, args.lang)
+        runtime.register_channel("console", console.deliver)
+        stop = asyncio.Event()
+        worker = asyncio.create_task(runtime.handoff.run(stop, idle=0.2))
+        try:
+            return await console.run()
+        finally:
+            await runtime.handoff.deliver_due()  # what is due now is shown before exit
+            stop.set()
+            await worker
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     """Talk to the bot in this terminal."""
     return asyncio.run(_chat(args, settings))
+
+
+async def _contacts(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.runtime import Runtime
+    from bot.storage.sqlite import SqliteStore
+
+    content = _load(settings.content)
+    async with SqliteStore(settings.db) as store:
+        handoff = Runtime(content, store, settings.secret_bytes(generate=True)).handoff
+        if args.action == "invite":
+            lands = [x.strip().upper() for x in args.land.split(",") if x.strip()]
+            topics = [x.strip() for x in args.topics.split(",") if x.strip()]
+            known = {r.code for r in content.knowledge.regions} | {"DE"}
+            wrong = [x for x in lands if x not in known] + [
+                x for x in topics if x not in content.knowledge.topics and x != "all"
+            ]
+            if wrong or not lands or not topics:
+                print(
+                    f"unknown Land or topic: {', '.join(wrong) or '(none given)'}", file=sys.stderr
+                )
+                print(f"Länder: DE, {', '.join(sorted(known - {'DE', 'none'}))}", file=sys.stderr)
+                print(f"topics: all, {', '.join(content.knowledge.topics)}", file=sys.stderr)
+                return 1
+            code = await handoff.invite(args.name, lands, topics)
+            print(f"Invitation for {args.name}: {code}")
+            print(f"Valid {handoff.settings.invite_days} days. The person sends: /register {code}")
+            return 0
+        if args.action == "list":
+            for c in await handoff.contacts():
+                where = c.platform or "invited, not registered"
+                state = "available" if c.available else "away"
+                print(
+                    f"{c.id:>4}  {c.name}  [{', '.join(c.lands)}]  [{', '.join(c.topics)}]  "
+                    f"{where}  {state if c.platform else ''}".rstrip()
+                )
+            return 0
+        if await handoff.remove(args.id):
+            print(f"removed contact {args.id}")
+            return 0
+        print(f"no contact {args.id}", file=sys.stderr)
+        return 1
+
+
+def cmd_contacts(args: argparse.Namespace, settings: Settings) -> int:
+    """Invite, list and remove contact persons."""
+    return asyncio.run(_contacts(args, settings))
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
@@ -202,6 +257,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run the configured Telegram and Matrix channels")
     p.add_argument("--db", help="database file")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("contacts", help="invite, list and remove contact persons")
+    p.add_argument("--db", help="database file")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    invite = actions.add_parser("invite", help="print a one-time registration code (7 days)")
+    invite.add_argument("--name", required=True)
+    invite.add_argument(
+        "--land", required=True, help="Land codes, comma-separated; DE = nationwide"
+    )
+    invite.add_argument("--topics", required=True, help="topics, comma-separated, or 'all'")
+    actions.add_parser("list", help="list contact persons")
+    remove = actions.add_parser("remove", help="remove a contact person")
+    remove.add_argument("id", type=int)
+    p.set_defaults(func=cmd_contacts)
 
     p = sub.add_parser("schema", help="print the JSON Schema of flow or knowledge files")
     p.add_argument("kind", nargs="?", default="flow", choices=("flow", "knowledge", "taxonomy"))

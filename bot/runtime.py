@@ -18,12 +18,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.content import Content, ContentPaths, load_content
-from bot.engine.actions import Action, Say
-from bot.engine.events import Event
+from bot.engine.actions import Action, Relay, Say
+from bot.engine.commands import CONTACT_COMMANDS
+from bot.engine.events import Command, Event
 from bot.engine.step import step
 from bot.errors import Problem
+from bot.handoff import Handoff, HandoffSettings
 from bot.knowledge import BERLIN
-from bot.runtime_api import Sender
+from bot.runtime_api import Deliver, Sender
 from bot.storage.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
@@ -125,6 +127,7 @@ class Runtime:
         retention_days: int = 30,
         rate_limit: int = 10,
         rate_window: float = 10.0,
+        handoff: HandoffSettings | None = None,
     ) -> None:
         self.content = content
         self.store = store
@@ -133,6 +136,12 @@ class Runtime:
         self.retention_days = retention_days
         self.locks = KeyedLocks()
         self.limiter = RateLimiter(rate_limit, rate_window, clock)
+        self.handoff = Handoff(store, secret, lambda: self.content, clock, handoff)
+
+    def register_channel(self, platform: str, deliver: Deliver) -> None:
+        """Let the runtime reach people on this platform outside a reply (handoff)."""
+        self.handoff.channels[platform] = deliver
+        self.handoff.wake.set()
 
     def key(self, sender: Sender) -> bytes:
         """The pseudonymous conversation key of a sender."""
@@ -150,34 +159,48 @@ class Runtime:
                     Say(t.gettext("Bitte etwas langsamer: Ihre Nachrichten kommen zu schnell.")),
                 )
             return ()
+        if isinstance(event, Command) and event.name == "register":
+            return await self.handoff.register(sender, event.argument)
+        contact = await self.handoff.contact_for(sender)
+        if contact is not None:
+            return await self.handoff.contact_event(contact, event)
+        if isinstance(event, Command) and event.name in CONTACT_COMMANDS:
+            return await self.handoff.refuse(sender)
         async with self.locks.hold(key):
-            now = self.clock()
-            content = self.content  # one consistent bundle for the whole step
-            state = await self.store.load(key)
-            result = step(content, state, event, datetime.fromtimestamp(now, UTC), sender.locale)
-            known = result.state or state
-            land = known.slot("land") if known is not None else None
-            week = datetime.fromtimestamp(now, BERLIN).strftime("%G-W%V")
-            counters = tuple(
-                (week, flow, outcome, land or "none") for flow, outcome in result.outcomes
-            )
-            if result.erase:
-                await self.store.erase(key)
-                await self.store.count(counters)
-                log.info(
-                    "conversation.erased", extra={"key": short(key), "platform": sender.platform}
+            return await self._step(key, sender, event)
+
+    async def _step(self, key: bytes, sender: Sender, event: Event) -> tuple[Action, ...]:
+        now = self.clock()
+        content = self.content  # one consistent bundle for the whole step
+        state = await self.store.load(key)
+        case = await self.handoff.context_for(key)
+        moment = datetime.fromtimestamp(now, UTC)
+        result = step(content, state, event, moment, sender.locale, case)
+        known = result.state or state
+        land = known.slot("land") if known is not None else None
+        week = datetime.fromtimestamp(now, BERLIN).strftime("%G-W%V")
+        counters = tuple((week, flow, outcome, land or "none") for flow, outcome in result.outcomes)
+        cases = self.handoff.writes_for(key, sender, result.actions)
+        if result.erase:
+            await self.store.erase(key, cases)
+            await self.store.count(counters)
+            log.info("conversation.erased", extra={"key": short(key), "platform": sender.platform})
+        elif result.state is not None and (result.state != state or counters or cases):
+            await self.store.save(key, result.state, now, counters, cases)
+        replies: list[Action] = []
+        for action in result.actions:
+            if isinstance(action, Relay):
+                relayed = await self.handoff.relay_from_user(
+                    key, action.code, action.text, sender.locale
                 )
-            elif result.state is not None and (result.state != state or counters):
-                await self.store.save(key, result.state, now, counters)
-            log.debug(
-                "event.handled",
-                extra={
-                    "key": short(key),
-                    "kind": type(event).__name__,
-                    "count": len(result.actions),
-                },
-            )
-            return result.actions
+                replies.extend(relayed)
+            else:
+                replies.append(action)
+        log.debug(
+            "event.handled",
+            extra={"key": short(key), "kind": type(event).__name__, "count": len(replies)},
+        )
+        return tuple(replies)
 
     async def first_time(self, platform: str, event_id: str) -> bool:
         """True the first time a platform event id is seen (stored as a keyed hash)."""
@@ -185,8 +208,10 @@ class Runtime:
         return await self.store.first_time(key.digest()[:16], self.clock())
 
     async def purge(self) -> int:
-        """Delete conversations idle longer than the retention time; returns how many."""
+        """Delete conversations idle longer than the retention time (and closed cases past
+        theirs); returns how many conversations were removed."""
         now = self.clock()
+        await self.handoff.purge()
         removed = await self.store.purge(
             now - self.retention_days * 86400, now - SEEN_EVENT_DAYS * 86400
         )

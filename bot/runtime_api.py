@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from bot.engine.actions import Action
 from bot.engine.events import Event
+from bot.render import Outgoing
+
+#: Sends one message to a route (chat id or room id); the key lets a platform drop a repeat.
+Deliver = Callable[[str, Outgoing, str], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +22,12 @@ class Sender:
     platform: str  # "telegram", "matrix" or "console"
     user_id: str
     locale: str | None = None  # the platform's language hint, e.g. "de" or "en-US"
+    route: str | None = None  # where replies go if not to user_id: a chat id or Matrix room id
+
+    @property
+    def reply_route(self) -> str:
+        """Where to send messages for this sender later (handoff notices, relayed replies)."""
+        return self.route or self.user_id
 
     def __repr__(self) -> str:
         return f"Sender({self.platform}, <id>)"
@@ -31,4 +42,8 @@ class Handler(Protocol):
 
     async def first_time(self, platform: str, event_id: str) -> bool:
         """True the first time a platform event id is seen; False for a redelivery."""
+        ...
+
+    def register_channel(self, platform: str, deliver: Deliver) -> None:
+        """Let the runtime reach people on this platform outside a reply (handoff)."""
         ...

@@ -205,3 +205,31 @@ def test_pybabel_extract_uses_flow_contexts(tmp_path: Path) -> None:
     assert 'msgctxt "service/buero"\nmsgid "Beratungsbüro"' in pot
     assert 'msgctxt "region"\nmsgid "Bayern"' in pot
     assert 'msgid "Diese Schaltfläche ist nicht mehr gültig."' in pot
+
+
+def test_contacts_invite_list_remove(tmp_path: Path) -> None:
+    env = {"BEISTAND_DATA_DIR": str(tmp_path), **FIXTURE_ENV}
+    invited = beistand(
+        "contacts",
+        "invite",
+        "--name",
+        "Erika Beispiel",
+        "--land",
+        "BY,DE",
+        "--topics",
+        "threat",
+        env=env,
+    )
+    assert invited.returncode == 0, invited.stderr
+    code = invited.stdout.split(": ", 1)[1].splitlines()[0]
+    assert len(code) == 14 and code.count("-") == 2
+    listed = beistand("contacts", "list", env=env)
+    assert "Erika Beispiel  [BY, DE]  [threat]  invited, not registered" in listed.stdout
+    assert code not in listed.stdout  # the code is shown once, stored only as a hash
+    assert code.encode() not in (tmp_path / "beistand.db").read_bytes()
+    wrong = beistand(
+        "contacts", "invite", "--name", "X", "--land", "XX", "--topics", "threat", env=env
+    )
+    assert wrong.returncode == 1 and "unknown Land or topic: XX" in wrong.stderr
+    assert beistand("contacts", "remove", "1", env=env).returncode == 0
+    assert beistand("contacts", "remove", "1", env=env).returncode == 1

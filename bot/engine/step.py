@@ -227,20 +227,7 @@ class _Run:
         self.outcomes.append((flow.id, "services"))
 
     def card(self, svc: Service) -> Card:
-        t = self.t
-        ctx = f"service/{svc.id}"
-        contacts = tuple(
-            Contact(c.kind, c.value, t.pgettext(ctx, c.note) if c.note else "")
-            for c in svc.contacts
-        )
-        return Card(
-            service_id=svc.id,
-            name=t.pgettext(ctx, svc.name),
-            summary=t.pgettext(ctx, svc.summary),
-            contacts=contacts,
-            hours=format_hours(svc, t),
-            status=format_status(svc, t, self.now),
-        )
+        return card_for(svc, self.t, self.now)
 
     # ------------------------------------------------------------ events
 
@@ -491,6 +478,22 @@ class _Run:
         (flow_id, node_id), rest = self.state.history[-1], self.state.history[:-1]
         self.state = replace(self.state, flow=flow_id, node=node_id, history=rest, mode="")
         self.prompt()
+
+
+def card_for(svc: Service, t: Translator, now: datetime) -> Card:
+    """A service as a translated card, with "open now" computed for ``now``."""
+    ctx = f"service/{svc.id}"
+    contacts = tuple(
+        Contact(c.kind, c.value, t.pgettext(ctx, c.note) if c.note else "") for c in svc.contacts
+    )
+    return Card(
+        service_id=svc.id,
+        name=t.pgettext(ctx, svc.name),
+        summary=t.pgettext(ctx, svc.summary),
+        contacts=contacts,
+        hours=format_hours(svc, t),
+        status=format_status(svc, t, now),
+    )
 
 
 def help_text(t: Translator, locale: str) -> str:

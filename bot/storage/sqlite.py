@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import time
 from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -43,6 +46,20 @@ class Counter:
     outcome: str
     land: str
     count: int
+
+
+def statements(script: str) -> list[str]:
+    """Split an SQL script into complete statements (semicolons in comments are fine)."""
+    found: list[str] = []
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            found.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        found.append(buffer.strip())
+    return found
 
 
 def _encode(state: State) -> tuple[str, str, str, str, str, int, str]:
@@ -138,9 +155,8 @@ class SqliteStore:
                 continue
             await db.execute("BEGIN IMMEDIATE")
             try:
-                for statement in sql.split(";"):
-                    if statement.strip():
-                        await db.execute(statement)
+                for statement in statements(sql):
+                    await db.execute(statement)
                 await db.execute(
                     "INSERT INTO schema_migrations VALUES (?, ?, ?)",
                     (version, description, int(time.time())),
@@ -151,6 +167,19 @@ class SqliteStore:
                 raise
             applied.append(version)
         return applied
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Hold the write lock and run the block in one transaction (rolled back on error)."""
+        async with self._write:
+            db = self.db
+            await db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                await db.execute("ROLLBACK")
+                raise
+            await db.execute("COMMIT")
 
     async def versions(self) -> list[int]:
         """The migration versions recorded in the database."""
@@ -187,8 +216,10 @@ class SqliteStore:
         state: State,
         now: float,
         counters: tuple[tuple[str, str, str, str], ...] = (),
+        also: Callable[[aiosqlite.Connection], Awaitable[None]] | None = None,
     ) -> None:
-        """Write a conversation's state (and counter increments) in one transaction."""
+        """Write a conversation's state, counter increments and ``also`` (e.g. a new case and
+        its outbox rows) in one transaction."""
         db = self.db
         upsert = (
             "INSERT INTO conversations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -198,7 +229,7 @@ class SqliteStore:
         )
         async with self._write:
             self._cache.pop(key, None)  # re-filled only once the write succeeded
-            if not counters:  # one statement is a transaction of its own
+            if not counters and also is None:  # one statement is a transaction of its own
                 await db.execute(upsert, (key, *_encode(state), int(now)))
                 self._remember(key, state)
                 return
@@ -206,6 +237,8 @@ class SqliteStore:
             try:
                 await db.execute(upsert, (key, *_encode(state), int(now)))
                 await self._count(counters)
+                if also is not None:
+                    await also(db)
                 await db.execute("COMMIT")
             except Exception:
                 await db.execute("ROLLBACK")
@@ -232,11 +265,16 @@ class SqliteStore:
                     await self.db.execute("ROLLBACK")
                     raise
 
-    async def erase(self, key: bytes) -> None:
-        """Delete everything stored under a conversation key, then checkpoint the WAL."""
-        async with self._write:
+    async def erase(
+        self, key: bytes, also: Callable[[aiosqlite.Connection], Awaitable[None]] | None = None
+    ) -> None:
+        """Delete everything stored under a conversation key (and run ``also`` in the same
+        transaction), then checkpoint the WAL so no copy stays behind."""
+        async with self.transaction() as db:
             self._cache.pop(key, None)
-            await self.db.execute("DELETE FROM conversations WHERE key=?", (key,))
+            await db.execute("DELETE FROM conversations WHERE key=?", (key,))
+            if also is not None:
+                await also(db)
         await self.checkpoint()
 
     async def checkpoint(self) -> None:

@@ -12,7 +12,7 @@ from typing import TextIO
 
 from bot.engine.commands import parse_command
 from bot.engine.events import Start, Text
-from bot.render import numbered, render
+from bot.render import Outgoing, numbered, render
 from bot.runtime_api import Handler, Sender
 
 CONSOLE_USER = "local"
@@ -33,6 +33,11 @@ class Console:
         self.stdin = stdin
         self.stdout = stdout
         self.interactive = stdin.isatty()
+
+    async def deliver(self, route: str, message: Outgoing, key: str) -> None:
+        """Show a message that arrives outside a reply (handoff notices, relayed text)."""
+        self.stdout.write(numbered(message).plain + "\n\n")
+        self.stdout.flush()
 
     def show(self, actions: tuple[object, ...]) -> None:
         """Print the bot's messages as plain text with numbered options."""

@@ -406,6 +406,19 @@ class MatrixTransport:
         await client.close()
         logger.info("matrix.stopped", extra=_F)
 
+    async def deliver(self, route: str, message: Outgoing, key: str) -> None:
+        """Send one message to a room the bot is in (a handoff notification or relayed text).
+
+        ``route`` is the room id; ``key`` (if not empty) becomes the transaction id, so the
+        homeserver drops a repeat after a retry. Raises :class:`~bot.errors.TransportError` when
+        the room is gone or the homeserver refuses.
+        """
+        client = self._live()
+        if route not in client.rooms or route not in self._active_rooms:
+            raise TransportError("the bot is not in that Matrix room")
+        if not await self._send(route, numbered(message), key or None):
+            raise TransportError("Matrix refused the message")
+
     async def run(self) -> None:
         """Start, serve until cancelled (or the sync fails for good), then stop."""
         await self.start()
@@ -550,6 +563,9 @@ class MatrixTransport:
             return
         job = functools.partial(self._process, room_id, event.sender, event.event_id, engine_event)
         self._schedule(room_id, job)
+        # Let the job start now: its first database call then overlaps with the rest of nio's
+        # sync processing (which writes to the crypto store synchronously).
+        await asyncio.sleep(0)
 
     def _answer_invites(self) -> None:
         client = self._live()
@@ -652,7 +668,7 @@ class MatrixTransport:
             for message in render(action):
                 await self._send(room_id, numbered(message))
 
-    async def _send(self, room_id: str, message: Outgoing) -> None:
+    async def _send(self, room_id: str, message: Outgoing, txn_id: str | None = None) -> bool:
         client = self._live()
         try:
             # Unverified devices of the user are accepted: the bot cannot verify strangers
@@ -661,6 +677,7 @@ class MatrixTransport:
                 room_id,
                 "m.room.message",
                 message_content(message),
+                tx_id=txn_id,
                 ignore_unverified_devices=True,
             )
         except (SendRetryError, LocalProtocolError, EncryptionError, OlmUnverifiedDeviceError) as e:
@@ -668,12 +685,14 @@ class MatrixTransport:
                 "matrix.send_failed",
                 extra={**_F, "key": self._tag(room_id), "error": type(e).__name__},
             )
-            return
+            return False
         if isinstance(response, RoomSendError):
             logger.error(
                 "matrix.send_failed",
                 extra={**_F, "key": self._tag(room_id), "error": response.status_code},
             )
+            return False
+        return True
 
 
 def _read_device_file(path: Path, user_id: str) -> str | None:

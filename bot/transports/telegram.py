@@ -246,7 +246,7 @@ def _redactor(settings: TelegramSettings) -> RedactFilter:
 
 
 def _raise_level(logger: logging.Logger, floor: int) -> None:
-    if logger.level == logging.NOTSET or logger.level < floor:
+    if logger.getEffectiveLevel() < floor:
         logger.setLevel(floor)
 
 
