@@ -20,7 +20,9 @@ if str(ROOT) not in sys.path:  # the helpers below live in the tests tree, not i
 
 from bot.content import ContentPaths, require_content  # noqa: E402
 from bot.engine.actions import Action  # noqa: E402
-from bot.engine.events import Event  # noqa: E402
+from bot.engine.commands import parse_command  # noqa: E402
+from bot.engine.events import Event, Start, Text  # noqa: E402
+from bot.render import numbered, render  # noqa: E402
 from bot.runtime import Runtime  # noqa: E402
 from bot.runtime_api import Sender  # noqa: E402
 from bot.storage.sqlite import SqliteStore  # noqa: E402
@@ -102,6 +104,29 @@ def open_runtime(content: Any, tmp_path: Path) -> RuntimeFactory:
 async def runtime(open_runtime: RuntimeFactory) -> AsyncIterator[RecordingHandler]:
     async with open_runtime() as handler:
         yield handler
+
+
+class Oracle:
+    """The same runtime and content in-process, without Matrix: what the bot must send.
+
+    Each event goes through a second runtime with its own database; the expected messages are
+    the rendered actions with their options numbered, exactly as the transport must send them.
+    """
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    async def expect(self, user_id: str, typed: str | None) -> list[str]:
+        """Plain bodies the bot must answer to ``typed`` (None: the bot was invited)."""
+        event: Event = Start() if typed is None else (parse_command(typed) or Text(typed))
+        actions = await self.runtime.handle(Sender("matrix", user_id), event)
+        return [numbered(message).plain for action in actions for message in render(action)]
+
+
+@pytest.fixture
+async def oracle(content: Any, tmp_path: Path) -> AsyncIterator[Oracle]:
+    async with SqliteStore(tmp_path / "oracle.db") as store:
+        yield Oracle(Runtime(content, store, secrets.token_bytes(32)))
 
 
 BotFactory = Callable[..., Awaitable[MatrixTransport]]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import html
 import logging
 
 import pytest
 
 from bot.engine.events import Start
+from bot.errors import TransportError
+from bot.render import Outgoing
 from tests.channels.matrix.userclient import Received, UserClient
 
 pytestmark = pytest.mark.channel
@@ -27,9 +30,38 @@ def assert_notices(messages: list[Received], encrypted: bool) -> None:
         assert message.encrypted is encrypted
 
 
+async def exchange(user: UserClient, room: str, oracle, typed: str | None) -> list[Received]:
+    """Send ``typed`` (None: just wait for the greeting) and check that exactly the messages the
+    engine produces for it arrive, in order, rendered as the transport must render them."""
+    expected = await oracle.expect(user.user_id, typed)
+    if typed is not None:
+        await user.send(room, typed)
+    got = [await user.next_message(room) for _ in expected]
+    assert [message.body for message in got] == expected
+    return got
+
+
+def option(prompt: Received, choose) -> tuple[int, str]:
+    """(number, label) of the first option of the prompt that ``choose`` accepts."""
+    for number, label in enumerate(prompt.options, 1):
+        if choose(label):
+            return number, label
+    raise AssertionError(f"no such option in {prompt.options}")
+
+
+def not_emergency(label: str) -> bool:
+    return "110" not in label
+
+
+async def ended(handler, flow: str) -> bool:
+    """The runtime counted an ``end`` outcome of ``flow`` (anonymous weekly counters)."""
+    counters = await handler.inner.store.counters()
+    return any(c.flow == flow and c.outcome == "end" for c in counters)
+
+
 @pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "encrypted"])
 async def test_user_walks_a_whole_flow_in_a_direct_chat(
-    encrypted, register, make_bot, make_user, runtime, caplog
+    encrypted, register, make_bot, make_user, runtime, oracle, caplog
 ):
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.WARNING, logger="aiosqlite")  # as bot.logs.configure does
@@ -38,49 +70,43 @@ async def test_user_walks_a_whole_flow_in_a_direct_chat(
     user: UserClient = await make_user()
 
     room = await user.create_room([account.user_id], encrypted=encrypted)
-    greeting = await user.turn(room)
+    greeting = await exchange(user, room, oracle, None)
     assert_notices(greeting, encrypted)
-    assert "Willkommen bei Beistand" in greeting[0].body
-    prompt = greeting[-1]
-    assert "Worum geht es?" in prompt.body
-    assert "1. Ich wurde bedroht" in prompt.body
-    assert "<ol><li>Ich wurde bedroht</li>" in (prompt.formatted_body or "")
     assert runtime.handled[0] == (user.user_id, Start())
+    menu = greeting[-1]
+    assert menu.is_prompt
+    assert menu.formatted_body is not None
+    assert menu.formatted_body.endswith(
+        "<ol>" + "".join(f"<li>{html.escape(o, quote=False)}</li>" for o in menu.options) + "</ol>"
+    )
 
-    await user.send(room, "1")  # the number of an option
-    reply = await user.turn(room)
+    # the threat flow by the number of its menu entry, then the first answer by its label,
+    # then out of the flow at the first chance: services on the way, an end at the end
+    number, _ = option(menu, lambda label: "bedroht" in label)
+    reply = await exchange(user, room, oracle, str(number))
+    _, label = option(reply[-1], not_emergency)
+    reply = await exchange(user, room, oracle, label)
     assert_notices(reply, encrypted)
-    assert "Sind Sie oder andere gerade in unmittelbarer Gefahr?" in reply[-1].body
+    for _ in range(10):
+        if await ended(runtime, "bedrohung"):
+            break
+        labels = [o for o in reply[-1].options if not_emergency(o)]
+        reply = await exchange(user, room, oracle, labels[-1].casefold())
+    assert await ended(runtime, "bedrohung")
 
-    await user.send(room, "Nein")  # the label of an option
-    reply = await user.turn(room)
-    assert "In welchem Bundesland sind Sie tätig?" in reply[-1].body
-
-    await user.send(room, "berlin")
-    reply = await user.turn(room)
-    assert_notices(reply, encrypted)
-    text = bodies(reply)
-    assert "Diese Stellen helfen Ihnen weiter." in text
-    assert "starke Stelle" in text
-    assert "Passen Sie auf sich auf." in text
-    assert "Wie möchten Sie weitermachen?" in reply[-1].body
-
-    await user.send(room, "/hilfe")
-    reply = await user.turn(room)
+    reply = await exchange(user, room, oracle, "/hilfe")
     assert "/notfall" in reply[0].body
 
     # HTML the user sends is never echoed back as markup
-    await user.send(
-        room, "<b>fett</b>", format="org.matrix.custom.html", formatted_body="<b>fett</b>"
-    )
-    reply = await user.turn(room)
-    assert all("<b>fett</b>" not in (m.formatted_body or "") for m in reply)
-    assert "nicht verstanden" in reply[0].body
+    typed = "<b>fett</b>"
+    reply = await exchange(user, room, oracle, typed)
+    assert all(typed not in (m.formatted_body or "") for m in reply)
+    assert await user.silence(room, 0.5) == []
 
     assert user.undecryptable == 0
     assert bot.device_id
     # nothing the user typed, no user or room id and no secret in any log line
-    secrets_ = [user.user_id, account.user_id, room, account.password, "fett", "berlin"]
+    secrets_ = [user.user_id, account.user_id, room, account.password, "fett"]
     for record in caplog.records:
         line = record.getMessage() + str(record.__dict__.get("exc_text") or "")
         for secret in secrets_:
@@ -96,7 +122,7 @@ async def test_messages_from_before_the_bot_joined_are_history(
     room = await user.create_room([account.user_id], encrypted=False)
     await user.send(room, "/hilfe")  # before the bot has accepted the invitation
     greeting = await user.turn(room)
-    assert "Worum geht es?" in greeting[-1].body
+    assert greeting[-1].is_prompt
     assert await user.silence(room, 1.5) == []
     assert [event for _, event in runtime.handled] == [Start()]
 
@@ -160,17 +186,16 @@ async def test_unencrypted_rooms_are_left_when_encryption_is_required(
 
 @pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "encrypted"])
 async def test_restart_answers_no_old_message_and_goes_on_where_it_was(
-    encrypted, register, make_bot, make_user, open_runtime
+    encrypted, register, make_bot, make_user, open_runtime, oracle
 ):
     account = register("bot")
     user = await make_user()
     async with open_runtime() as handler:
         bot = await make_bot(account, handler)
         room = await user.create_room([account.user_id], encrypted=encrypted)
-        await user.turn(room)
-        await user.send(room, "1")
-        reply = await user.turn(room)
-        assert "unmittelbarer Gefahr" in reply[-1].body
+        menu = (await exchange(user, room, oracle, None))[-1]
+        number, _ = option(menu, lambda label: "bedroht" in label)
+        question = (await exchange(user, room, oracle, str(number)))[-1]
         await bot.stop()
     first_device = bot.device_id
     assert bot.cross_signing is not None
@@ -187,11 +212,30 @@ async def test_restart_answers_no_old_message_and_goes_on_where_it_was(
             assert await user.silence(room, 2.0) == []
             assert handler.handled == []
 
-            await user.send(room, "Nein")
-            reply = await user.turn(room)
+            # the answer to the question asked before the restart is understood
+            _, label = option(question, not_emergency)
+            reply = await exchange(user, room, oracle, label)
             assert_notices(reply, encrypted)
-            assert "In welchem Bundesland sind Sie tätig?" in reply[-1].body
             assert len(handler.handled) == 1
         finally:
             await bot.stop()
     assert user.undecryptable == 0
+
+
+async def test_deliver_sends_once_per_key_and_only_to_known_rooms(
+    register, make_bot, make_user, runtime
+):
+    account = register("bot")
+    bot = await make_bot(account, runtime)
+    user = await make_user()
+    room = await user.create_room([account.user_id], encrypted=True)
+    await user.turn(room)
+
+    note = Outgoing("Fall K7F3-Q9 übernommen", "Fall <b>K7F3-Q9</b> übernommen")
+    await bot.deliver(room, note, "outbox-17")
+    got = await user.next_message(room)
+    assert (got.body, got.formatted_body, got.encrypted) == (note.plain, note.html, True)
+    await bot.deliver(room, note, "outbox-17")  # a retry after a crash: the same transaction
+    assert await user.silence(room, 1.0) == []
+    with pytest.raises(TransportError):
+        await bot.deliver("!nowhere:localhost", note, "outbox-18")

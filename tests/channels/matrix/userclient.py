@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -56,6 +57,16 @@ class Received:
     def is_prompt(self) -> bool:
         """A choice prompt (it carries the numbered options as an HTML list)."""
         return "<ol>" in (self.formatted_body or "")
+
+    @property
+    def options(self) -> list[str]:
+        """The labels of a prompt's numbered options, in order."""
+        if not self.is_prompt:
+            return []
+        block = self.body.rsplit("\n\n", 1)[-1].split("\n")
+        labels = [re.sub(r"^\d+\. ", "", line) for line in block]
+        assert all(line.startswith(f"{i}. ") for i, line in enumerate(block, 1)), self.body
+        return labels
 
 
 class UserClient:
