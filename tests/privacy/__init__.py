@@ -1,0 +1,1 @@
+"""Privacy and reliability tests: canary scans, retention, logging, flood, crash."""

@@ -1,0 +1,220 @@
+"""Canary suite through the real runtime: hundreds of conversations over every flow, the handoff
+with relay both ways, and forced errors; then no marker anywhere on disk.
+
+Every user id, deep-link payload, typed text and command argument carries a fresh marker. The
+whole run logs at DEBUG (every library too) into a file under the test's directory, temporary
+files go there as well, and afterwards every file under it (database, ``-wal``, ``-shm``, logs,
+temporary files) is scanned. Positive controls at the end prove the scan reads those files.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import secrets
+import sqlite3
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.content import Content
+from bot.engine.actions import Action, Ask, Say
+from bot.engine.events import Choose, Command, Event, Text
+from bot.render import Outgoing
+from bot.runtime import Runtime
+from bot.runtime_api import Sender
+from bot.storage.sqlite import SqliteStore
+from tests.privacy.canary import Scanner, new_marker, report, sqlite_family
+from tests.privacy.conftest import DebugLog, FakeClock
+from tests.privacy.scripts import PLATFORMS, Canaries, Explorer, resting_nodes
+
+SEED = 20261123
+CONVERSATIONS = 260
+HANDOFFS = 16
+#: Contact persons are staff: their account ids are stored by design, so they are no markers.
+CONTACTS = (Sender("telegram", "880000000001", "de"), Sender("matrix", "@kontakt:example.org"))
+
+
+@dataclass
+class Channel:
+    """What the runtime delivers outside replies (notices, relayed text), kept in memory only."""
+
+    platform: str
+    sent: list[tuple[str, Outgoing]] = field(default_factory=list)
+    fail_with: str | None = None  # an error message (with a marker) to raise instead
+
+    async def __call__(self, route: str, message: Outgoing, key: str) -> None:
+        if self.fail_with is not None:
+            raise ConnectionError(self.fail_with)
+        self.sent.append((route, message))
+
+    def texts(self) -> str:
+        return "\n".join(m.plain for _, m in self.sent)
+
+
+def last_ask(actions: tuple[Action, ...]) -> Ask | None:
+    asks = [a for a in actions if isinstance(a, Ask)]
+    return asks[-1] if asks else None
+
+
+async def contacts_registered(runtime: Runtime) -> None:
+    for number, contact in enumerate(CONTACTS, 1):
+        code = await runtime.handoff.invite(f"Ansprechperson {number}", ["DE"], ["all"])
+        replies = await runtime.handle(contact, Command("register", code))
+        assert "registriert" in " ".join(a.text for a in replies if isinstance(a, Say))
+
+
+async def handoff_with_relay(
+    explorer: Explorer,
+    runtime: Runtime,
+    canary: Canaries,
+    channels: dict[str, Channel],
+    send: Callable[[Sender, Event], Awaitable[tuple[Action, ...]]],
+    rng: random.Random,
+) -> dict[str, int]:
+    """Cases opened with consent, claimed, text relayed both ways, ended in every way."""
+    consents = [p for place, p in explorer.paths.items() if place[2] == "consent"]
+    assert consents, "the exploration must reach a handoff consent"
+    endings = ("user_ends", "contact_closes", "abuse", "erased", "open", "unclaimed_erased")
+    done = dict.fromkeys(endings, 0)
+    for number in range(HANDOFFS):
+        ending = endings[number % len(endings)]
+        user = Sender(rng.choice(PLATFORMS[:2]), canary(), rng.choice(("de", "en")))
+        root, path = rng.choice(consents)
+        prompt = await explorer.reach(user, root, path)
+        await send(user, Choose(prompt.turn, 0))  # consent: hand over
+        state = await runtime.store.load(runtime.key(user))
+        assert state is not None
+        assert state.mode.startswith("case:"), "consent opens a case"
+        code = state.mode.removeprefix("case:")
+        await runtime.handoff.deliver_due()
+        # someone who is no contact person cannot claim, even with the right code
+        refused = await send(Sender("telegram", canary()), Command("claim", code))
+        assert "nur für registrierte" in " ".join(a.text for a in refused if isinstance(a, Say))
+        # the user types while nobody has the case yet: nothing is relayed
+        await send(user, Text(f"Ist da jemand? {canary()}"))
+        if ending == "unclaimed_erased":
+            await send(user, Command("delete"))
+            done[ending] += 1
+            continue
+        owner, other = rng.sample(CONTACTS, 2)
+        await send(owner, Command("claim", code))
+        second = await send(other, Command("claim", code))
+        assert "andere Ansprechperson" in " ".join(a.text for a in second if isinstance(a, Say))
+        await runtime.handoff.deliver_due()
+        before = len(channels[owner.platform].sent)
+        user_text = f"Er steht vor meiner Tür, {canary()}, Telefon {canary()}"
+        await send(user, Text(user_text))
+        assert channels[owner.platform].sent[before:], "the user's text is relayed at once"
+        assert user_text in channels[owner.platform].texts()
+        await send(owner, Text(f"{code}: Ich rufe Sie an, {canary()}"))
+        await send(owner, Text(f"Bleiben Sie drinnen {canary()}"))
+        match ending:
+            case "user_ends":
+                now = await runtime.store.load(runtime.key(user))
+                assert now is not None
+                ended = await send(user, Choose(now.turn, 0))  # "Fall beenden"
+                assert code in " ".join(a.text for a in ended if isinstance(a, Say)), ended
+            case "contact_closes":
+                await send(owner, Command("close", code))
+            case "abuse":
+                await send(owner, Command("abuse", code))
+            case "erased":
+                await send(user, Command("delete", canary()))
+        await runtime.handoff.deliver_due()
+        done[ending] += 1
+    return done
+
+
+async def test_canary_conversations_leave_no_trace(
+    shipped: Content, tmp_path: Path, debug_log: DebugLog, private_tmp: Path, clock: FakeClock
+):
+    canary = Canaries()
+    rng = random.Random(SEED)
+    db = tmp_path / "data" / "beistand.db"
+    channels = {p: Channel(p) for p in PLATFORMS}
+    async with SqliteStore(db) as store:
+        runtime = Runtime(shipped, store, secrets.token_bytes(32), clock=clock, rate_limit=10_000)
+        for platform, channel in channels.items():
+            runtime.register_channel(platform, channel)
+
+        async def send(sender: Sender, event: Event) -> tuple[Action, ...]:
+            clock.advance(rng.uniform(0.5, 30))
+            return await runtime.handle(sender, event)
+
+        await contacts_registered(runtime)
+        explorer = Explorer(runtime, shipped, canary, rng, send=send)
+        await explorer.explore(limit=CONVERSATIONS)
+        await runtime.handoff.deliver_due()
+        endings = await handoff_with_relay(explorer, runtime, canary, channels, send, rng)
+
+        # forced errors: a channel that fails with a message holding a marker; a relay then
+        # cannot be delivered and the outbox keeps retrying
+        for channel in channels.values():
+            channel.fail_with = f"invalid literal for int() with base 10: '{canary()}'"
+        await handoff_with_relay_failure(explorer, runtime, canary, send, rng)
+        clock.advance(3600)
+        await runtime.handoff.escalate_due()
+        await runtime.handoff.deliver_due()
+
+        # the run did what it claims
+        assert explorer.conversations >= 200
+        assert resting_nodes(shipped) <= explorer.visited, resting_nodes(shipped) - explorer.visited
+        assert {"", "consent", "case"} <= explorer.modes
+        assert all(count > 0 for count in endings.values()), endings
+        relayed = "\n".join(c.texts() for c in channels.values())
+        assert sum(marker in relayed for marker in canary.scanner.markers) >= 3 * HANDOFFS // 2
+        assert await store.conversation_count() > 100
+        assert "event.handled" in debug_log.text()
+        assert "delivery.failed" in debug_log.text()
+
+        hits = canary.scanner.scan([tmp_path])
+        assert hits == [], report(hits)
+        assert sqlite_family(db)[1:], "the WAL and shared memory files were there to be scanned"
+
+    hits = canary.scanner.scan([tmp_path])
+    assert hits == [], report(hits)
+    print(
+        f"canary run: {explorer.conversations} conversations, {explorer.events} events, "
+        f"{canary.count} markers, {len(explorer.visited)} places, endings {endings}"
+    )
+    await positive_controls(db, debug_log, tmp_path)
+
+
+async def handoff_with_relay_failure(
+    explorer: Explorer,
+    runtime: Runtime,
+    canary: Canaries,
+    send: Callable[[Sender, Event], Awaitable[tuple[Action, ...]]],
+    rng: random.Random,
+) -> None:
+    """A claimed case whose channels are down: relays fail, notices wait in the outbox."""
+    consents = [p for place, p in explorer.paths.items() if place[2] == "consent"]
+    user = Sender("matrix", canary(), "de")
+    root, path = rng.choice(consents)
+    prompt = await explorer.reach(user, root, path)
+    await send(user, Choose(prompt.turn, 0))
+    state = await runtime.store.load(runtime.key(user))
+    assert state is not None
+    code = state.mode.removeprefix("case:")
+    await runtime.handoff.deliver_due()  # fails: the notices stay in the outbox
+    await send(CONTACTS[0], Command("claim", code))
+    failed = await send(user, Text(f"Hallo? {canary()}"))
+    assert "nicht zugestellt" in " ".join(a.text for a in failed if isinstance(a, Say))
+    failed = await send(CONTACTS[0], Text(f"{code}: Hallo {canary()}"))
+    assert "nicht zugestellt" in " ".join(a.text for a in failed if isinstance(a, Say))
+
+
+async def positive_controls(db: Path, debug_log: DebugLog, root: Path) -> None:
+    """The scan reads the files the run wrote: a marker put there on purpose is found."""
+    control = Scanner()
+    in_db, in_log = control.add_marker(new_marker()), control.add_marker(new_marker())
+    connection = sqlite3.connect(db)
+    connection.execute("CREATE TABLE control (v TEXT)")
+    connection.execute("INSERT INTO control VALUES (?)", (in_db,))
+    connection.commit()
+    connection.close()
+    logging.getLogger("bot.control").warning("control", extra={"where": in_log})
+    debug_log.handler.flush()
+    found = {h.needle for h in control.scan([root])}
+    assert found == {in_db, in_log}
