@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 #: The only extra fields a log line may carry.
@@ -83,8 +83,10 @@ def event_text(record: logging.LogRecord) -> str:
     if not args:
         return template
     try:
-        if isinstance(args, dict):
-            return template % {k: _safe_arg(v) for k, v in args.items()}
+        if isinstance(args, Mapping):  # one mapping argument: named fields, or shown as one
+            if "%(" in template:
+                return template % {k: _safe_arg(v) for k, v in args.items()}
+            return template % (_Hidden(args),)
         return template % tuple(_safe_arg(a) for a in args)
     except (TypeError, ValueError, KeyError):
         return template
