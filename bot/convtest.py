@@ -172,9 +172,9 @@ class _Conversation:
         asks = [a for a in result.actions if isinstance(a, Ask)]
         if asks:
             self.last_ask = asks[-1]
+        self.visited.update((self.locale, f, n) for f, n in result.path)
         if self.state is not None:
             self.visited.add((self.locale, self.state.flow, self.state.node))
-            self.visited.update((self.locale, f, n) for f, n in self.state.history)
         expect = step_node.get("expect")
         return self.check(expect, result.actions) if isinstance(expect, YMap) else []
 

@@ -70,3 +70,22 @@ def test_run_file_is_reusable(content: Content) -> None:
     run_file(content, FIXTURES / "conversations" / "demo_de.yaml", report)
     run_file(content, FIXTURES / "conversations" / "demo_de.yaml", report)
     assert len(report.passed) == 4
+
+
+def test_shipped_conversations_reach_every_node_in_both_languages(
+    shipped_content: Content,
+) -> None:
+    report = run_paths(shipped_content, [SHIPPED])
+    assert report.ok
+    for locale in ("de", "en"):
+        missing = [
+            f"{flow.id}/{node}"
+            for flow in shipped_content.flows.values()
+            for node in flow.nodes
+            if (locale, flow.id, node) not in report.nodes
+        ]
+        assert missing == [], f"{locale}: not reached by any conversation test: {missing}"
+
+
+def test_there_are_shipped_conversations() -> None:
+    assert len(_shipped()) >= 12

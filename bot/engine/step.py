@@ -46,13 +46,15 @@ class Step:
     """The result of one step: the new state (None: nothing is kept) and what to send.
 
     ``outcomes`` lists (flow id, outcome) pairs reached in this step, for anonymous counters:
-    outcome is ``services``, ``handoff``, ``end`` or ``emergency``.
+    outcome is ``services``, ``handoff``, ``end`` or ``emergency``. ``path`` lists every
+    (flow id, node id) the step passed through, for conversation-test coverage.
     """
 
     state: State | None
     actions: tuple[Action, ...]
     outcomes: tuple[tuple[str, str], ...] = ()
     erase: bool = False
+    path: tuple[tuple[str, str], ...] = ()
 
 
 class _Run:
@@ -65,6 +67,7 @@ class _Run:
         self.case = case
         self.actions: list[Action] = []
         self.outcomes: list[tuple[str, str]] = []
+        self.path: list[tuple[str, str]] = []
 
     # ------------------------------------------------------------ helpers
 
@@ -85,7 +88,7 @@ class _Run:
         return self.t.pgettext(f"{flow.id}/{node.id}", text)
 
     def result(self) -> Step:
-        return Step(self.state, tuple(self.actions), tuple(self.outcomes))
+        return Step(self.state, tuple(self.actions), tuple(self.outcomes), path=tuple(self.path))
 
     def new_turn(self) -> int:
         self.state = replace(self.state, turn=self.state.turn + 1)
@@ -173,6 +176,7 @@ class _Run:
         for _ in range(MAX_AUTO_STEPS):
             node = flow.nodes[current]
             self.state = replace(self.state, flow=flow.id, node=node.id, mode="")
+            self.path.append((flow.id, node.id))
             match node.kind:
                 case "message":
                     for text in node.texts:

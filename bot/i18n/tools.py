@@ -37,7 +37,7 @@ def update_catalogs(locales: Path) -> list[str]:
     for lang_dir in sorted(p for p in locales.iterdir() if p.is_dir()):
         po = lang_dir / "LC_MESSAGES" / f"{DOMAIN}.po"
         verb = "update" if po.is_file() else "init"
-        extra = ["--no-fuzzy-matching"] if verb == "update" else []
+        extra = ["--no-fuzzy-matching", "--ignore-obsolete"] if verb == "update" else []
         _pybabel(
             verb, "-i", str(template), "-d", str(locales), "-D", DOMAIN, "-l", lang_dir.name, *extra
         )

@@ -169,7 +169,10 @@ class MatrixConfig:
         return cls(
             homeserver=_check_homeserver(homeserver),
             user_id=user_id,
-            store_dir=Path(env.get("MATRIX_STORE_DIR") or "data/matrix"),
+            store_dir=Path(
+                env.get("MATRIX_STORE_DIR")
+                or Path(env.get("BEISTAND_DATA_DIR") or "data") / "matrix"
+            ),
             password=password,
             access_token=token,
             pickle_key=env.get("MATRIX_PICKLE_KEY") or None,
