@@ -184,6 +184,14 @@ class Scanner:
         self.needles[needle] = needle_variants(needle)
         return needle
 
+    def add_blob(self, label: str, blob: bytes) -> str:
+        """Register binary data (a pseudonymous key, a sealed value), found raw or as hex."""
+        if len(blob) < 8:
+            raise ValueError("blobs shorter than 8 bytes would hit by chance")
+        hexed = binascii.hexlify(blob)
+        self.needles[label] = [("binary", blob), ("hex", hexed), ("hex", hexed.upper())]
+        return label
+
     def scan_bytes(self, data: bytes, path: Path = Path("<bytes>")) -> list[Hit]:
         """Every hit in one blob."""
         hits: list[Hit] = []

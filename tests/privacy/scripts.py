@@ -199,9 +199,20 @@ class Explorer:
             actions = await self._send(sender, Choose(prompt.turn, index))
         return [a for a in actions if isinstance(a, Ask)][-1]
 
-    async def explore(self, limit: int, tail_share: float = 0.3, erase_share: float = 0.1) -> None:
-        """Breadth-first over places, from the main menu and from every flow's deep link."""
-        roots: list[str | None] = [None, *sorted(self.content.flows)]
+    async def explore(
+        self,
+        limit: int,
+        tail_share: float = 0.3,
+        erase_share: float = 0.1,
+        roots: list[str | None] | None = None,
+        until: Callable[[Observation], bool] | None = None,
+    ) -> Observation | None:
+        """Breadth-first over places, from the main menu and from every flow's deep link.
+
+        Returns the first observation ``until`` accepts (and stops there), else None.
+        """
+        if roots is None:
+            roots = [None, *sorted(self.content.flows)]
         queue: deque[tuple[str | None, tuple[int, ...]]] = deque((r, ()) for r in roots)
         known: set[tuple[object, ...]] = set()
         while queue and self.conversations < limit:
@@ -214,10 +225,14 @@ class Explorer:
             )
             if seen.diverged or seen.place in known:
                 continue
+            if until is not None and until(seen):
+                self.paths[seen.place] = (root, path)
+                return seen
             known.add(seen.place)
             self.paths[seen.place] = (root, path)
             # the last answer is always the emergency guidance, which asks the same again
             queue.extend((root, (*path, i)) for i in range(seen.options - 1))
+        return None
 
 
 def resting_nodes(content: Content) -> set[tuple[str, str]]:

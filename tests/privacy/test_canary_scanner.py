@@ -201,3 +201,15 @@ def test_sqlite_with_secure_delete_and_checkpoint_keeps_nothing(tmp_path: Path):
     scanner, db = _sqlite_remnants(tmp_path / "secure.db", secure_delete=True)
     hits = scanner.scan(sqlite_family(db))
     assert hits == [], report(hits)
+
+
+def test_binary_blobs_are_found_raw_and_as_hex():
+    key = os.urandom(32)
+    scanner = Scanner()
+    scanner.add_blob("key", key)
+    assert [h.encoding for h in scanner.scan_bytes(planted(key))] == ["binary"]
+    hexed = binascii.hexlify(key)
+    assert [h.encoding for h in scanner.scan_bytes(planted(hexed.upper()))] == ["hex"]
+    assert scanner.scan_bytes(planted(key[:-1])) == []
+    with pytest.raises(ValueError, match="shorter"):
+        scanner.add_blob("short", b"1234")

@@ -131,7 +131,7 @@ def test_tokens_and_secrets_are_redacted_at_every_level(configured, level):
 
 
 def test_other_handlers_on_the_root_see_redacted_records(configured):
-    log, out = configured
+    log, _out = configured
     token, marker = bot_token(), new_marker()
     extra = io.StringIO()
     plain = logging.StreamHandler(extra)
