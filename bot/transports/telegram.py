@@ -246,8 +246,8 @@ def _redactor(settings: TelegramSettings) -> RedactFilter:
 
 
 def _raise_level(logger: logging.Logger, floor: int) -> None:
-    if logger.getEffectiveLevel() < floor:
-        logger.setLevel(floor)
+    """Pin a logger at its current level or ``floor``, whichever is higher (never noisier)."""
+    logger.setLevel(max(floor, logger.getEffectiveLevel()))
 
 
 # ------------------------------------------------------------------------------ flood limits

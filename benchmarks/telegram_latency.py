@@ -1,0 +1,215 @@
+"""Reply latency of the Beistand Telegram channel against a bare python-telegram-bot echo bot.
+
+Both bots long-poll the same Bot API emulator on 127.0.0.1 (``tests/servers/telegram_emulator.py``)
+at the same time, and their rounds alternate, so that noise on the machine hits both alike. A round
+is one simulated user acting once; its latency runs from the moment the update is queued at the
+emulator to the moment the bot's first ``sendMessage`` for that chat arrives there.
+
+Beistand runs with its real runtime, the shipped flows, an SQLite store in a temporary directory
+and its default flood limits. It answers with several messages, so rounds are paced
+(``--interval``) and spread over many users to stay below Telegram's limits, as real traffic does;
+faster rounds measure the flood limiter instead. Two measurements: a typed text (against the echo
+bot's echo) and a button tap (the answer to the tap, removing the keyboard, then the next message).
+
+Run: ``.venv/bin/python benchmarks/telegram_latency.py [--rounds N] [--interval S]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from telegram import Update  # noqa: E402
+from telegram.ext import (  # noqa: E402
+    Application,
+    ApplicationBuilder,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.content import ContentPaths, require_content  # noqa: E402
+from bot.runtime import Runtime  # noqa: E402
+from bot.storage.sqlite import SqliteStore  # noqa: E402
+from bot.transports.telegram import TelegramChannel, TelegramSettings  # noqa: E402
+from tests.channels.conftest import fake_token  # noqa: E402
+from tests.servers.telegram_emulator import EmulatedBot, SimUser, TelegramEmulator  # noqa: E402
+
+USERS = 40
+GOAL = 1.2
+
+
+@dataclass
+class Subject:
+    """One bot under measurement, its users (taken in turn) and what a user does in a round."""
+
+    name: str
+    bot: EmulatedBot
+    users: list[SimUser]
+    act: Callable[[SimUser], object]
+    latencies: list[float] = field(default_factory=list)
+    sent: int = 0
+
+    async def round(self, emulator: TelegramEmulator, number: int) -> None:
+        """Act once as the next user and record the latency of the first reply (ms)."""
+        user = self.users[number % len(self.users)]
+        start = len(self.bot.calls)
+        began = time.monotonic()
+        self.act(user)
+        arrived = await emulator.wait_until(lambda: first_send(self.bot, user.id, start))
+        self.latencies.append((arrived - began) * 1000)
+        await emulator.wait_until(lambda: not self.bot.updates)
+        await asyncio.sleep(0.02)  # let the rest of the reply go out before the other bot's turn
+        self.sent += len([c for c in self.bot.calls[start:] if c.method == "sendMessage"])
+
+
+def first_send(bot: EmulatedBot, chat_id: int, start: int) -> float | None:
+    """When the first message for a chat reached the emulator, among calls from ``start`` on."""
+    for call in bot.calls[start:]:
+        if call.method == "sendMessage" and call.params.get("chat_id") == chat_id:
+            return call.at
+    return None
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The value below which ``share`` of the values lie (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
+
+
+async def alternate(
+    emulator: TelegramEmulator, subjects: list[Subject], rounds: int, interval: float
+) -> None:
+    """``rounds`` rounds of each subject, alternating, one every ``interval`` seconds."""
+    for number in range(rounds):
+        began = time.monotonic()
+        for subject in subjects:
+            await subject.round(emulator, number)
+        await asyncio.sleep(max(0.0, began + interval - time.monotonic()))
+
+
+# --------------------------------------------------------------------------------- the bots
+
+
+async def _echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    assert update.message is not None
+    await update.message.reply_text(update.message.text or "")
+
+
+@asynccontextmanager
+async def echo_bot(emulator: TelegramEmulator) -> AsyncIterator[EmulatedBot]:
+    """A bare python-telegram-bot echo bot, long polling like the Beistand channel."""
+    token = fake_token()
+    account = emulator.add_bot(token, "echo_bot", "Echo")
+    app: Application[Any, Any, Any, Any, Any, Any] = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(f"{emulator.base_url}/bot")
+        .base_file_url(f"{emulator.base_url}/file/bot")
+        .build()
+    )
+    app.add_handler(MessageHandler(filters.TEXT, _echo))
+    async with app:
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0)
+        try:
+            yield account
+        finally:
+            await app.updater.stop()
+            await app.stop()
+
+
+@asynccontextmanager
+async def beistand_bot(emulator: TelegramEmulator, directory: Path) -> AsyncIterator[EmulatedBot]:
+    """The Beistand channel with the real runtime, content and store."""
+    token = fake_token()
+    account = emulator.add_bot(token)
+    content = require_content(ContentPaths())
+    async with SqliteStore(directory / "bench.db") as store:
+        runtime = Runtime(content, store, b"benchmark-secret-0123456789abcdef")
+        settings = TelegramSettings(token=token, api_url=emulator.base_url)
+        async with TelegramChannel(settings, runtime, content.catalogs.translator):
+            yield account
+
+
+def type_text(user: SimUser) -> None:
+    """A round: the user types a short text."""
+    user.send_text("hallo")
+
+
+def tap_last_answer(user: SimUser) -> None:
+    """A round: the user taps the last answer of the newest question."""
+    question = next(m for m in reversed(user.received) if m.keyboard)
+    user.press(question, question.labels[-1])
+
+
+# --------------------------------------------------------------------------------- reporting
+
+
+def report(subject: Subject, warmup: int) -> float:
+    """Print the figures of one subject; returns the median (ms)."""
+    values = subject.latencies[warmup:]
+    median, p95 = statistics.median(values), percentile(values, 0.95)
+    per_round = subject.sent / max(1, len(subject.latencies))
+    print(
+        f"{subject.name:<24} n={len(values):<4} median {median:6.1f} ms   p95 {p95:6.1f} ms"
+        f"   ({per_round:.1f} messages per round)"
+    )
+    return median
+
+
+async def main(rounds: int, interval: float, warmup: int) -> int:
+    """Measure, print the figures; the exit status is 0 if the typed-text ratio meets the goal."""
+    logging.basicConfig(level=logging.WARNING)
+    total = rounds + warmup
+    with tempfile.TemporaryDirectory() as tmp:
+        async with (
+            TelegramEmulator() as emulator,
+            echo_bot(emulator) as echo,
+            beistand_bot(emulator, Path(tmp)) as beistand,
+        ):
+            users = [emulator.user(beistand) for _ in range(USERS)]
+            for user in users:  # every user stands at the first question before measuring
+                user.send_text("/start")
+                await emulator.wait_until(lambda u=user: any(m.keyboard for m in u.received))
+            echoes = [emulator.user(echo) for _ in range(USERS)]
+            echo_typed = Subject("echo bot, typed text", echo, echoes, type_text)
+            typed = Subject("Beistand, typed text", beistand, users, type_text)
+            await alternate(emulator, [echo_typed, typed], total, interval)
+            echo_tap = Subject("echo bot, typed text", echo, echoes, type_text)
+            tapped = Subject("Beistand, button tap", beistand, users, tap_last_answer)
+            await alternate(emulator, [echo_tap, tapped], total, interval)
+
+    print(f"Telegram reply latency through the emulator ({rounds} rounds each, {warmup} warm-up)")
+    base = report(echo_typed, warmup)
+    ratio_typed = report(typed, warmup) / base
+    base_tap = report(echo_tap, warmup)
+    ratio_tap = report(tapped, warmup) / base_tap
+    print(f"ratio typed text / echo: {ratio_typed:.2f}   button tap / echo: {ratio_tap:.2f}")
+    print(f"goal: typed text under {GOAL}: {'met' if ratio_typed < GOAL else 'NOT met'}")
+    return 0 if ratio_typed < GOAL else 1
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=200, help="measured rounds per bot")
+    parser.add_argument("--warmup", type=int, default=20, help="rounds not counted")
+    parser.add_argument(
+        "--interval", type=float, default=0.2, help="seconds from one pair of rounds to the next"
+    )
+    args = parser.parse_args()
+    raise SystemExit(asyncio.run(main(args.rounds, args.interval, args.warmup)))
