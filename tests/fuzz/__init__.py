@@ -1,0 +1,1 @@
+"""Hypothesis tests: the flow loader, user input and the engine as a state machine."""
