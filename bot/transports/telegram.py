@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 from telegram import (
+    Bot,
     BotCommand,
     BotCommandScopeAllPrivateChats,
     InlineKeyboardButton,
@@ -478,6 +479,7 @@ class TelegramChannel:
     async def _start(self) -> None:
         app = self.application
         await app.initialize()
+        self.handler.register_channel(PLATFORM, self.deliver)
         await self.publish_commands()
         await app.start()
         self._started = True
@@ -578,7 +580,7 @@ class TelegramChannel:
         actions = await self.handler.handle(_sender(update), event)
         if isinstance(event, Start):
             notice = self.translations(user.language_code).gettext(TELEGRAM_NOTICE)
-            await self._send_all(context, message.chat_id, (_plain(notice),))
+            await self._send_all(context.bot, message.chat_id, (_plain(notice),))
         await self._perform(context, message.chat_id, actions)
 
     async def _on_media(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -618,7 +620,7 @@ class TelegramChannel:
             return
         text = self.translations(update.effective_user.language_code).gettext(SOMETHING_WRONG)
         with contextlib.suppress(TelegramError):
-            await self._send_all(context, chat.id, (_plain(text),))
+            await self._send_all(context.bot, chat.id, (_plain(text),))
 
     # ------------------------------------------------------------------ sending
 
@@ -629,14 +631,12 @@ class TelegramChannel:
         messages = tuple(
             out for action in actions if not isinstance(action, Stale) for out in render(action)
         )
-        await self._send_all(context, chat_id, messages)
+        await self._send_all(context.bot, chat_id, messages)
 
-    async def _send_all(
-        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, messages: tuple[Outgoing, ...]
-    ) -> None:
+    async def _send_all(self, bot: Bot, chat_id: int, messages: tuple[Outgoing, ...]) -> None:
         for out in messages:
             try:
-                await context.bot.send_message(
+                await bot.send_message(
                     chat_id,
                     out.html,
                     parse_mode=ParseMode.HTML,
@@ -647,12 +647,30 @@ class TelegramChannel:
                 if "parse entities" not in error.message:
                     raise
                 _LOG.warning("telegram.html_refused")
-                await context.bot.send_message(
+                await bot.send_message(
                     chat_id,
                     out.plain,
                     reply_markup=_keyboard(out.buttons),
                     link_preview_options=_NO_PREVIEW,
                 )
+
+    async def deliver(self, route: str, message: Outgoing, key: str) -> None:
+        """Send one message outside a reply: a handoff notice or relayed text.
+
+        ``route`` is the private chat id. Telegram has no idempotency key, so ``key`` is not used
+        (a retry after a lost answer can repeat a message).
+
+        Raises:
+            TransportError: the route is no private chat, or Telegram refused (e.g. the person
+                blocked the bot); the runtime retries later.
+        """
+        del key
+        if not route.isdigit():
+            raise TransportError("a Telegram route is the id of a private chat")
+        try:
+            await self._send_all(self.application.bot, int(route), (message,))
+        except TelegramError as error:
+            raise TransportError(f"Telegram refused the message: {type(error).__name__}") from None
 
 
 def _plain(text: str) -> Outgoing:

@@ -48,6 +48,11 @@ class ScriptedHandler:
     fail: bool = False
     _conversations: dict[str, _Conversation] = field(default_factory=dict)
 
+    channels: dict[str, Any] = field(default_factory=dict)
+
+    def register_channel(self, platform: str, deliver: Any) -> None:
+        self.channels[platform] = deliver
+
     async def first_time(self, platform: str, event_id: str) -> bool:
         key = f"{platform}:{event_id}"
         fresh = key not in self.seen

@@ -15,7 +15,9 @@ from aiohttp import ClientSession
 from bot.engine.actions import Say
 from bot.engine.commands import NAMES
 from bot.engine.events import Choose, Command, Start, Text, Unsupported
+from bot.errors import TransportError
 from bot.i18n import Translator
+from bot.render import Button, Outgoing, claim_data
 from bot.transports.telegram import SECRET_HEADER, FloodLimiter
 from tests.channels.conftest import LABELS, QUESTION, STALE
 from tests.servers.telegram_emulator import RateLimits
@@ -306,6 +308,34 @@ async def test_html_refused_by_telegram_is_sent_as_plain_text(
     assert message.text == "a < b"
     refused = [c for c in telegram_bot.calls_of("sendMessage") if c.params.get("parse_mode")]
     assert len(refused) == 1
+
+
+async def test_the_runtime_can_reach_a_chat_outside_a_reply(
+    telegram_emulator, telegram_bot, scripted_handler, start_channel
+):
+    channel = await start_channel(scripted_handler)
+    contact = telegram_emulator.user(telegram_bot)
+    contact.send_text("/start")
+    await contact.read_until_keyboard()
+    notice = Outgoing(
+        "Neuer Fall K7F3-Q9 <Bayern>",
+        "Neuer Fall <b>K7F3-Q9</b> &lt;Bayern&gt;",
+        (Button("Übernehmen", claim_data("K7F3-Q9")),),
+    )
+
+    assert scripted_handler.channels == {"telegram": channel.deliver}
+    await scripted_handler.channels["telegram"](str(contact.id), notice, "outbox-1")
+    received = await contact.next_message()
+    contact.press(received, "Übernehmen")
+    await contact.next_message()
+
+    assert received.text == "Neuer Fall K7F3-Q9 <Bayern>"
+    assert received.styled("bold") == ["K7F3-Q9"]
+    assert scripted_handler.of(contact.id)[-1] == Command("claim", "K7F3-Q9")
+    assert contact.current(received).keyboard == ()
+    for route in ("-1001234", "@kanal", "42"):  # a group, a name, a chat that does not exist
+        with pytest.raises(TransportError):
+            await channel.deliver(route, notice, "")
 
 
 # ------------------------------------------------------------------------------ flood limits
