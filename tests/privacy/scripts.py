@@ -21,6 +21,7 @@ from bot.engine.actions import Action, Ask, Stale
 from bot.engine.events import Choose, Command, Event, Start, Text, Unsupported
 from bot.runtime import Runtime
 from bot.runtime_api import Sender
+from bot.storage.sqlite import SqliteStore
 from tests.privacy.canary import Scanner, new_marker
 
 PLATFORMS = ("telegram", "matrix", "console")
@@ -245,3 +246,17 @@ def resting_nodes(content: Content) -> set[tuple[str, str]]:
             ):
                 found.add((flow.id, node.id))
     return found
+
+
+async def find_consent(
+    content: Content, flow: str = "bedrohung"
+) -> tuple[str | None, tuple[int, ...]]:
+    """How to reach a flow's handoff consent: (deep link, answers), found by exploring."""
+    async with SqliteStore(":memory:") as store:
+        runtime = Runtime(content, store, b"x" * 32, rate_limit=1_000_000)
+        explorer = Explorer(runtime, content, Canaries(), random.Random(1))
+        found = await explorer.explore(
+            500, 0, 0, roots=[flow], until=lambda seen: seen.mode == "consent"
+        )
+        assert found is not None, f"no handoff consent in {flow}"
+        return explorer.paths[found.place]

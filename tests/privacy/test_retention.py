@@ -29,7 +29,7 @@ from bot.runtime_api import Sender
 from bot.storage.sqlite import SqliteStore
 from tests.privacy.canary import Scanner, new_marker, report, sqlite_family
 from tests.privacy.conftest import FakeClock
-from tests.privacy.scripts import Canaries, Explorer
+from tests.privacy.scripts import Canaries, Explorer, find_consent
 
 DAY = 86400
 CONTACT = Sender("telegram", "880000000007", "de")
@@ -111,17 +111,6 @@ async def talk(world: World, sender: Sender, answers: int = 2) -> None:
         assert state is not None
         actions = await world.runtime.handle(sender, Choose(state.turn, 0))
     assert actions
-
-
-async def find_consent(shipped: Content) -> tuple[str | None, tuple[int, ...]]:
-    async with SqliteStore(":memory:") as store:
-        runtime = Runtime(shipped, store, secrets.token_bytes(32), rate_limit=10_000)
-        explorer = Explorer(runtime, shipped, Canaries(), random.Random(1))
-        found = await explorer.explore(
-            500, 0, 0, roots=["bedrohung"], until=lambda seen: seen.mode == "consent"
-        )
-        assert found is not None
-        return explorer.paths[found.place]
 
 
 @pytest.fixture(scope="module")
