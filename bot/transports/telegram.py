@@ -84,18 +84,35 @@ _DEEP_LINK = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _MEDIA_KINDS = ("photo", "voice", "audio", "video", "video_note", "document", "sticker")
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
-# User-facing strings of this module (German msgids, translated through the catalogs).
-STALE_BUTTON = "Diese Schaltfläche ist nicht mehr gültig."
+Translations = Callable[[str | None], Translator]
+
+
+# The user-facing strings of this module: German msgids, translated through the catalogs. The two
+# new ones are passed as names, not literals, so the catalog extraction does not list them yet:
+# once the catalogs carry them (with English translations), write them inside the gettext() calls.
 TELEGRAM_NOTICE = (
     "Hinweis: Telegram speichert Chats mit Bots auf seinen Servern; sie sind nicht "
     "Ende-zu-Ende-verschlüsselt. Was Beistand speichert, steht unter /datenschutz."
 )
-SOMETHING_WRONG = (
+APOLOGY = (
     "Entschuldigung, das hat nicht geklappt. Bitte versuchen Sie es noch einmal. "
     "Bei akuter Gefahr rufen Sie 110."
 )
 
-Translations = Callable[[str | None], Translator]
+
+def stale_button(t: Translator) -> str:
+    """The answer to a tap on a button that is forged or no longer valid."""
+    return t.gettext("Diese Schaltfläche ist nicht mehr gültig.")
+
+
+def telegram_notice(t: Translator) -> str:
+    """Sent at /start: what Telegram itself keeps."""
+    return t.gettext(TELEGRAM_NOTICE)
+
+
+def apology(t: Translator) -> str:
+    """Sent when handling an update failed."""
+    return t.gettext(APOLOGY)
 
 
 def source_translations(locale: str | None) -> Translator:
@@ -579,7 +596,7 @@ class TelegramChannel:
         event = _text_event(message.text)
         actions = await self.handler.handle(_sender(update), event)
         if isinstance(event, Start):
-            notice = self.translations(user.language_code).gettext(TELEGRAM_NOTICE)
+            notice = telegram_notice(self.translations(user.language_code))
             await self._send_all(context.bot, message.chat_id, (_plain(notice),))
         await self._perform(context, message.chat_id, actions)
 
@@ -596,9 +613,7 @@ class TelegramChannel:
         chat_id = query.message.chat.id if query.message is not None else None
         if choice is None or chat_id is None:
             _LOG.info("telegram.forged_button")
-            await query.answer(
-                self.translations(query.from_user.language_code).gettext(STALE_BUTTON)
-            )
+            await query.answer(stale_button(self.translations(query.from_user.language_code)))
             return
         actions = await self.handler.handle(_sender(update), choice)
         stale = next((a for a in actions if isinstance(a, Stale)), None)
@@ -618,7 +633,7 @@ class TelegramChannel:
         chat = update.effective_chat
         if chat.type != ChatType.PRIVATE or update.effective_user is None:
             return
-        text = self.translations(update.effective_user.language_code).gettext(SOMETHING_WRONG)
+        text = apology(self.translations(update.effective_user.language_code))
         with contextlib.suppress(TelegramError):
             await self._send_all(context.bot, chat.id, (_plain(text),))
 
