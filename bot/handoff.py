@@ -220,14 +220,20 @@ class Handoff:
         return CaseContext(new_code=new_code())
 
     def writes_for(
-        self, user_key: bytes, sender: Sender, actions: tuple[Action, ...]
+        self, user_key: bytes, sender: Sender, actions: tuple[Action, ...], erase: bool = False
     ) -> Callable[[aiosqlite.Connection], Awaitable[None]] | None:
-        """The store work for a step's case actions, to run in the step's transaction."""
+        """The store work for a step's case actions, to run in the step's transaction.
+
+        With ``erase`` every trace of the user in the handoff tables goes too: notices still
+        waiting for them are dropped and all their cases are unlinked from their key.
+        """
         work = [a for a in actions if isinstance(a, OpenCase | CloseCase)]
-        if not work:
+        if not work and not erase:
             return None
 
         async def apply(db: aiosqlite.Connection) -> None:
+            if erase:  # first, while the user's cases can still be found by their key
+                await self._unlink(db, user_key)
             for action in work:
                 if isinstance(action, OpenCase):
                     await self._open(db, user_key, sender, action)
@@ -235,6 +241,19 @@ class Handoff:
                     await self._close(db, action.code, action.reason, "user")
 
         return apply
+
+    async def _unlink(self, db: aiosqlite.Connection, user_key: bytes) -> None:
+        await db.execute(
+            "DELETE FROM outbox WHERE target='user' AND code IN "
+            "(SELECT code FROM cases WHERE user_key=?)",
+            (user_key,),
+        )
+        codes = await db.execute_fetchall("SELECT code FROM cases WHERE user_key=?", (user_key,))
+        for (code,) in codes:
+            await db.execute(
+                "UPDATE cases SET user_key=?, user_route=NULL WHERE code=?",
+                (secrets.token_bytes(32), code),
+            )
 
     async def _contacts(
         self, db: aiosqlite.Connection, topic: str, land: str | None, exclude: set[int]
@@ -323,8 +342,8 @@ class Handoff:
         if row is None or row[0] == "closed":
             return False
         status, contact_id, route = row
-        if role == "user":
-            kind = "withdrawn" if reason == "erased" else "ended_by_user"
+        if role in ("user", "system"):
+            kind = "withdrawn" if reason in ("erased", "expired") else "ended_by_user"
             if status == "claimed" and contact_id is not None:
                 await self._queue(db, kind, code, contact_id=int(contact_id))
             else:
@@ -340,7 +359,7 @@ class Handoff:
             "close_reason=? WHERE code=?",
             (int(self.clock()), reason, code),
         )
-        if reason == "erased":  # the case can no longer be linked to the user
+        if reason in ("erased", "expired"):  # the case can no longer be linked to the user
             await db.execute(
                 "UPDATE cases SET user_key=? WHERE code=?", (secrets.token_bytes(32), code)
             )
@@ -824,10 +843,17 @@ class Handoff:
                 await self._audit(db, "contact.removed", None, "admin")
         return removed
 
-    async def purge(self) -> int:
-        """Delete closed cases and audit entries past their time, expired blocks and invites."""
+    async def purge(self, idle_days: int = 30) -> int:
+        """Close cases open longer than ``idle_days`` (shredding the route), delete closed cases
+        and audit entries past their time, expired blocks and unused invitations."""
         now = int(self.clock())
         async with self.store.transaction() as db:
+            stale = await db.execute_fetchall(
+                "SELECT code FROM cases WHERE status IN ('open', 'claimed') AND created_at < ?",
+                (now - idle_days * 86400,),
+            )
+            for (code,) in stale:
+                await self._close(db, str(code), "expired", "system")
             cur = await db.execute(
                 "DELETE FROM cases WHERE status='closed' AND closed_at < ?",
                 (now - self.settings.case_retention_days * 86400,),

@@ -180,7 +180,7 @@ class Runtime:
         land = known.slot("land") if known is not None else None
         week = datetime.fromtimestamp(now, BERLIN).strftime("%G-W%V")
         counters = tuple((week, flow, outcome, land or "none") for flow, outcome in result.outcomes)
-        cases = self.handoff.writes_for(key, sender, result.actions)
+        cases = self.handoff.writes_for(key, sender, result.actions, result.erase)
         if result.erase:
             await self.store.erase(key, cases)
             await self.store.count(counters)
@@ -211,7 +211,7 @@ class Runtime:
         """Delete conversations idle longer than the retention time (and closed cases past
         theirs); returns how many conversations were removed."""
         now = self.clock()
-        await self.handoff.purge()
+        await self.handoff.purge(self.retention_days)
         removed = await self.store.purge(
             now - self.retention_days * 86400, now - SEEN_EVENT_DAYS * 86400
         )

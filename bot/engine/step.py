@@ -375,6 +375,10 @@ class _Run:
             self.on_choice(prefixed[0])
             return
         command = names_for(self.state.locale).get(typed) or names_for("de").get(typed)
+        if command == "delete":  # erasing needs the explicit command, not a word in passing
+            self.say(self.t.gettext("Um alles zu löschen, senden Sie /loeschen."))
+            self.prompt()
+            return
         if command and command != "help":  # a bare "Hilfe!" may be a cry for help: see below
             self.on_command(Command(command))
             return

@@ -20,6 +20,8 @@ from bot.errors import Problem, SourceLocation
 
 #: Largest content file we read, in bytes.
 MAX_FILE_BYTES = 256 * 1024
+#: Deepest nesting of lists and mappings we accept (real flows need about six).
+MAX_DEPTH = 64
 
 _STD = "tag:yaml.org,2002:"
 _INT = re.compile(r"[-+]?(0|[1-9][0-9_]*)")
@@ -95,7 +97,9 @@ YNode = YScalar | YMap | YSeq
 
 
 class _NoAliasLoader(yaml.SafeLoader):
-    """A loader whose composer refuses anchors and aliases before they can expand."""
+    """A loader whose composer refuses anchors, aliases and deep nesting before they expand."""
+
+    depth = 0
 
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         event = self.peek_event()  # type: ignore[no-untyped-call]
@@ -103,7 +107,13 @@ class _NoAliasLoader(yaml.SafeLoader):
             raise _Refused("aliases (*name) are not allowed", event.start_mark)
         if getattr(event, "anchor", None) is not None:
             raise _Refused("anchors (&name) are not allowed", event.start_mark)
-        return super().compose_node(parent, index)
+        if self.depth >= MAX_DEPTH:
+            raise _Refused(f"nesting deeper than {MAX_DEPTH} levels", event.start_mark)
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 class _Refused(Exception):
@@ -169,12 +179,27 @@ class _Builder:
         return YMap(tuple(items), loc)
 
 
+def _reader_problem(err: yaml.YAMLError, text: str, file: str) -> Problem:
+    """A problem for errors without a mark, such as a forbidden control character."""
+    position = getattr(err, "position", None)
+    if isinstance(position, int):
+        line = text.count("\n", 0, position) + 1
+        column = position - (text.rfind("\n", 0, position) + 1) + 1
+        character = getattr(err, "character", "")
+        code = f"U+{ord(character):04X}" if isinstance(character, str) and character else "?"
+        return Problem(SourceLocation(file, line, column), f"character {code} is not allowed")
+    return Problem(SourceLocation(file, 1, 1), f"YAML: {type(err).__name__}")
+
+
 def parse_text(text: str, file: str) -> tuple[YNode | None, list[Problem]]:
     """Parse one YAML document; returns the located tree (None if unusable) and any problems."""
     start = SourceLocation(file, 1, 1)
     if len(text.encode("utf-8")) > MAX_FILE_BYTES:
         return None, [Problem(start, f"file is larger than {MAX_FILE_BYTES // 1024} KiB")]
-    loader = _NoAliasLoader(text)
+    try:
+        loader = _NoAliasLoader(text)
+    except yaml.YAMLError as err:  # the reader rejects control characters up front
+        return None, [_reader_problem(err, text, file)]
     try:
         node = loader.get_single_node()
     except _Refused as refused:
@@ -185,7 +210,7 @@ def parse_text(text: str, file: str) -> tuple[YNode | None, list[Problem]]:
         where = _loc(file, mark) if mark is not None else start
         return None, [Problem(where, f"YAML syntax: {err.problem or err.context}")]
     except yaml.YAMLError as err:
-        return None, [Problem(start, f"YAML: {type(err).__name__}")]
+        return None, [_reader_problem(err, text, file)]
     finally:
         loader.dispose()
     if node is None:

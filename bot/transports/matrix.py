@@ -29,6 +29,7 @@ import logging
 import os
 import re
 import secrets
+from asyncio import FIRST_COMPLETED
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -93,6 +94,8 @@ DEVICE_FILE = "device.json"
 MAX_PENDING_PER_ROOM = 32
 #: A direct chat: the user and the bot.
 MAX_MEMBERS = 2
+#: How long a new message's reply may hold up nio's sync processing (seconds).
+HEAD_START = 0.25
 
 #: Only what the bot needs: rooms' state and timeline; no presence, typing, receipts, tags.
 SYNC_FILTER: dict[str, Any] = {
@@ -330,6 +333,7 @@ class MatrixTransport:
         self._pending: Counter[str] = Counter()
         self._active_rooms: set[str] = set()
         self._invites: set[str] = set()
+        self._sending: dict[asyncio.Task[Any], asyncio.Event] = {}
         self._log_key = secrets.token_bytes(16)
         self._device_id: str | None = None
         self.cross_signing: CrossSigningResult | None = None
@@ -565,10 +569,26 @@ class MatrixTransport:
         if engine_event is None:
             return
         job = functools.partial(self._process, room_id, event.sender, event.event_id, engine_event)
-        self._schedule(room_id, job)
-        # Let the job start now: its first database call then overlaps with the rest of nio's
-        # sync processing (which writes to the crypto store synchronously).
-        await asyncio.sleep(0)
+        task = self._schedule(room_id, job)
+        if task is not None:
+            await self._head_start(task)
+
+    async def _head_start(self, task: asyncio.Task[None]) -> None:
+        """Hold nio's sync processing until the reply is on its way (or for HEAD_START at most).
+
+        What nio does after the callbacks (crypto-store writes, event validation) holds the
+        event loop; a reply scheduled behind it would wait for all of it. Letting the reply's
+        database work and the start of its request go first saves that wait, while the other
+        rooms' replies of the same sync still run in parallel once it has been sent off.
+        """
+        sending = asyncio.Event()
+        self._sending[task] = sending
+        waiter = asyncio.ensure_future(sending.wait())
+        try:
+            await asyncio.wait({task, waiter}, timeout=HEAD_START, return_when=FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+            self._sending.pop(task, None)
 
     def _answer_invites(self) -> None:
         client = self._live()
@@ -580,14 +600,17 @@ class MatrixTransport:
 
     # -- per-room jobs, in order -----------------------------------------------------------
 
-    def _schedule(self, room_id: str, job: Callable[[], Awaitable[None]]) -> None:
+    def _schedule(
+        self, room_id: str, job: Callable[[], Awaitable[None]]
+    ) -> asyncio.Task[None] | None:
         if self._pending[room_id] >= MAX_PENDING_PER_ROOM:
             logger.warning("matrix.event_dropped", extra={**_F, "key": self._tag(room_id)})
-            return
+            return None
         self._pending[room_id] += 1
         task = asyncio.create_task(self._run_job(room_id, job))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     async def _run_job(self, room_id: str, job: Callable[[], Awaitable[None]]) -> None:
         lock = self._locks.setdefault(room_id, asyncio.Lock())
@@ -673,6 +696,9 @@ class MatrixTransport:
 
     async def _send(self, room_id: str, message: Outgoing, txn_id: str | None = None) -> bool:
         client = self._live()
+        current = asyncio.current_task()
+        if current is not None and current in self._sending:
+            self._sending[current].set()  # the reply is on its way: nio may go on
         try:
             # Unverified devices of the user are accepted: the bot cannot verify strangers
             # (see docs/matrix.md, "Trust").
