@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from typing import Protocol
 
 from bot.config import Settings
 from bot.content import require_content
@@ -17,10 +18,41 @@ log = logging.getLogger(__name__)
 PURGE_EVERY_SECONDS = 3600
 
 
+class Channel(Protocol):
+    """What ``serve`` needs of a transport."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
 def install_reload(runtime: Runtime, settings: Settings) -> None:
     """Reload flows and knowledge on SIGHUP; invalid files leave the running content in place."""
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGHUP, runtime.reload, settings.content)
+
+
+def build_channels(settings: Settings, runtime: Runtime) -> list[Channel]:
+    """The configured transports (each imported only when configured)."""
+    channels: list[Channel] = []
+    if settings.telegram_token:
+        from bot.transports.telegram import TelegramChannel, TelegramSettings
+
+        telegram = TelegramSettings.from_settings(settings)
+        if telegram is not None:
+            # translations follow a reload: look the catalogs up on every use
+            channels.append(
+                TelegramChannel(
+                    telegram, runtime, lambda loc: runtime.content.catalogs.translator(loc)
+                )
+            )
+    if settings.matrix_homeserver or settings.matrix_user_id:
+        from bot.transports.matrix import MatrixConfig, MatrixTransport
+
+        matrix = MatrixConfig.from_env(settings.environment)
+        if matrix is not None:
+            channels.append(MatrixTransport(matrix, runtime))
+    return channels
 
 
 async def _purge_forever(runtime: Runtime) -> None:
@@ -31,12 +63,7 @@ async def _purge_forever(runtime: Runtime) -> None:
 
 async def serve(settings: Settings) -> int:
     """Run until SIGINT or SIGTERM; returns the exit status."""
-    channels = []
-    if settings.telegram_token:
-        channels.append("telegram")
-    if settings.matrix_homeserver and settings.matrix_user_id:
-        channels.append("matrix")
-    if not channels:
+    if not (settings.telegram_token or settings.matrix_homeserver or settings.matrix_user_id):
         raise ConfigError(
             "no channel configured: set TELEGRAM_TOKEN and/or MATRIX_HOMESERVER, MATRIX_USER_ID"
         )
@@ -56,12 +83,20 @@ async def serve(settings: Settings) -> int:
             rate_window=settings.rate_window,
         )
         install_reload(runtime, settings)
+        channels = build_channels(settings, runtime)
+        started: list[Channel] = []
         purger = asyncio.create_task(_purge_forever(runtime))
         worker = asyncio.create_task(runtime.handoff.run(stop))
-        log.info("bot.started", extra={"count": len(channels)})
         try:
+            for channel in channels:
+                await channel.start()
+                started.append(channel)
+            log.info("bot.started", extra={"count": len(started)})
             await stop.wait()
         finally:
+            stop.set()
+            for channel in reversed(started):
+                await channel.stop()
             purger.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await purger

@@ -71,6 +71,9 @@ class Settings:
     matrix_password: str | None = field(default=None, repr=False)
     matrix_access_token: str | None = field(default=None, repr=False)
     matrix_store_dir: Path | None = None
+    #: every variable the settings were read from (``.env`` and the process environment), for
+    #: channels with settings of their own; not shown by ``repr``
+    environment: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], db: str | None = None) -> Settings:
@@ -107,6 +110,7 @@ class Settings:
             matrix_password=env.get("MATRIX_PASSWORD") or None,
             matrix_access_token=env.get("MATRIX_ACCESS_TOKEN") or None,
             matrix_store_dir=Path(store) if store else data_dir / "matrix",
+            environment=dict(env),
         )
 
     @classmethod
