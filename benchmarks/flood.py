@@ -1,0 +1,284 @@
+"""Flood: many senders hammering the bot beside ordinary users (security.md, test 8).
+
+Attackers each send ``rate`` messages per second on a fixed schedule (open loop: a slow answer does
+not slow them down) for ``seconds``; ordinary users hold normal conversations at the same time,
+waiting for each reply and reading it for 1 to 3 s before the next message. Everything goes through
+the real runtime over a real SQLite file, as the transports call it.
+
+Measured: the ordinary users' reply latency (p50, p95, max) and lost messages (no reply, or held
+by the flood limit), what each attacker got through the limit (in total and in any 10-second
+window), and how much the process grew (RSS, and Python allocations with ``--tracemalloc``).
+
+    .venv/bin/python benchmarks/flood.py                     # the full plan: 5 minutes
+    .venv/bin/python benchmarks/flood.py --seconds 30        # a quicker look
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bot.content import Content, ContentPaths, require_content  # noqa: E402
+from bot.engine.actions import Action, Ask, Say  # noqa: E402
+from bot.engine.events import Choose, Command, Event, Start, Text  # noqa: E402
+from bot.runtime import Runtime  # noqa: E402
+from bot.runtime_api import Sender  # noqa: E402
+from bot.storage.sqlite import SqliteStore  # noqa: E402
+
+SLOW_DOWN = "Bitte etwas langsamer"
+
+
+def rss_bytes() -> int:
+    """The resident set size of this process now (Linux), in bytes."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0  # pragma: no cover - not Linux
+
+
+@dataclass
+class FloodReport:
+    """What a flood run measured."""
+
+    seconds: float
+    attackers: int
+    attacker_rate: float
+    users: int
+    offered: int = 0
+    attacker_allowed: dict[str, int] = field(default_factory=dict)
+    attacker_window_max: int = 0
+    limit: int = 10
+    window: float = 10.0
+    latencies: list[float] = field(default_factory=list)
+    lost: int = 0
+    ordinary_sent: int = 0
+    rss_before: int = 0
+    rss_after: int = 0
+    traced_growth: int | None = None
+    errors: int = 0
+
+    @property
+    def p95(self) -> float:
+        """95th percentile of the ordinary users' reply latency, in seconds."""
+        return statistics.quantiles(self.latencies, n=20)[18] if len(self.latencies) > 1 else 0.0
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.latencies) if self.latencies else 0.0
+
+    @property
+    def growth_mb(self) -> float:
+        return (self.rss_after - self.rss_before) / 2**20
+
+    def allowed_bound(self) -> float:
+        """Most a token bucket of ``limit`` per ``window`` may let through in ``seconds``."""
+        return self.limit + self.seconds * self.limit / self.window + 1
+
+    def lines(self) -> list[str]:
+        allowed = sorted(self.attacker_allowed.values())
+        rate = self.offered / self.seconds if self.seconds else 0
+        return [
+            f"flood: {self.attackers} senders x {self.attacker_rate:g} msg/s for "
+            f"{self.seconds:.0f} s ({self.offered} messages, {rate:.0f}/s offered), "
+            f"beside {self.users} ordinary users",
+            f"ordinary users: {self.ordinary_sent} messages, {self.lost} lost, "
+            f"reply p50 {self.p50 * 1000:.1f} ms, p95 {self.p95 * 1000:.1f} ms, "
+            f"max {max(self.latencies, default=0) * 1000:.1f} ms",
+            f"each flooding sender got through: min {allowed[0] if allowed else 0}, max "
+            f"{allowed[-1] if allowed else 0} in {self.seconds:.0f} s (bucket allows at most "
+            f"{self.allowed_bound():.0f}); at most {self.attacker_window_max} in any "
+            f"{self.window:g}-second window",
+            f"memory: RSS {self.rss_before / 2**20:.1f} MB -> {self.rss_after / 2**20:.1f} MB "
+            f"(+{self.growth_mb:.1f} MB)"
+            + (
+                f", Python allocations +{self.traced_growth / 2**20:.1f} MB"
+                if self.traced_growth is not None
+                else ""
+            ),
+            f"errors: {self.errors}",
+        ]
+
+
+def _window_max(stamps: list[float], window: float) -> int:
+    best, start = 0, 0
+    for end, stamp in enumerate(stamps):
+        while stamp - stamps[start] >= window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+def _attack_event(rng: random.Random, number: int) -> Event:
+    roll = rng.random()
+    if roll < 0.5:
+        return Text("x" * rng.choice((1, 100, 4096)) + str(number))
+    if roll < 0.7:
+        return Choose(rng.randint(0, 10**6), rng.randint(0, 9))
+    if roll < 0.85:
+        return Start(rng.choice((None, "bedrohung", "junk")))
+    return Command(rng.choice(("help", "emergency", "restart", "back", "claim")), "x")
+
+
+def _answer(actions: tuple[Action, ...], rng: random.Random) -> Event:
+    asks = [a for a in actions if isinstance(a, Ask)]
+    if not asks:
+        return Command("start")
+    ask = asks[-1]
+    choices = len(ask.options) - 1  # not the emergency answer every time
+    return Choose(ask.turn, rng.randrange(max(choices, 1)))
+
+
+class _Flood:
+    """One run: the runtime with a counting flood limit, attackers and ordinary users."""
+
+    def __init__(self, runtime: Runtime, report: FloodReport, rng: random.Random) -> None:
+        self.runtime = runtime
+        self.report = report
+        self.rng = rng
+        self.allowed_at: dict[bytes, list[float]] = defaultdict(list)
+        self.pending: set[asyncio.Task[None]] = set()
+        self.started = self.deadline = 0.0
+        allow = runtime.limiter.allow
+
+        def counting(key: bytes) -> tuple[bool, bool]:
+            result = allow(key)
+            if result[0]:
+                self.allowed_at[key].append(time.monotonic())
+            return result
+
+        runtime.limiter.allow = counting  # type: ignore[method-assign]
+
+    async def hit(self, sender: Sender, event: Event) -> None:
+        try:
+            await self.runtime.handle(sender, event)
+        except Exception:  # counted; a flood must not crash the runtime
+            self.report.errors += 1
+
+    async def attacker(self, sender: Sender, rate: float) -> None:
+        number = 0
+        offset = self.rng.random() / rate
+        while (due := self.started + offset + number / rate) < self.deadline:
+            await asyncio.sleep(max(0.0, due - time.monotonic()))
+            task = asyncio.create_task(self.hit(sender, _attack_event(self.rng, number)))
+            self.pending.add(task)
+            task.add_done_callback(self.pending.discard)
+            self.report.offered += 1
+            number += 1
+
+    async def person(self, sender: Sender) -> None:
+        event: Event = Start()
+        await asyncio.sleep(self.rng.random())
+        while time.monotonic() < self.deadline:
+            sent = time.monotonic()
+            try:
+                actions = await self.runtime.handle(sender, event)
+            except Exception:
+                self.report.errors += 1
+                actions = ()
+            self.report.latencies.append(time.monotonic() - sent)
+            self.report.ordinary_sent += 1
+            said = " ".join(a.text for a in actions if isinstance(a, Say))
+            if not actions or SLOW_DOWN in said:
+                self.report.lost += 1
+            event = _answer(actions, self.rng)
+            await asyncio.sleep(self.rng.uniform(1.0, 3.0))  # reading the reply
+
+    async def run(self, flooders: list[Sender], people: list[Sender], rate: float) -> None:
+        self.started = time.monotonic()
+        self.deadline = self.started + self.report.seconds
+        await asyncio.gather(
+            *(self.attacker(s, rate) for s in flooders), *(self.person(p) for p in people)
+        )
+        if self.pending:
+            await asyncio.gather(*self.pending)
+        keys = {self.runtime.key(s): s.user_id for s in flooders}
+        self.report.attacker_allowed = {keys[k]: len(self.allowed_at.get(k, [])) for k in keys}
+        self.report.attacker_window_max = max(
+            (_window_max(self.allowed_at.get(k, []), self.report.window) for k in keys),
+            default=0,
+        )
+
+
+async def run_flood(
+    content: Content,
+    directory: Path,
+    *,
+    seconds: float,
+    attackers: int = 50,
+    rate: float = 20.0,
+    users: int = 10,
+    trace: bool = False,
+    seed: int = 1,
+) -> FloodReport:
+    """Run one flood and return what was measured."""
+    report = FloodReport(seconds, attackers, rate, users)
+    async with SqliteStore(directory / "flood.db") as store:
+        runtime = Runtime(content, store, secrets.token_bytes(32))
+        report.limit = runtime.limiter.limit
+        report.window = runtime.limiter.limit / runtime.limiter.rate
+        flood = _Flood(runtime, report, random.Random(seed))
+        flooders = [Sender("telegram", f"66{n:010d}", "de") for n in range(attackers)]
+        people = [Sender("telegram", f"55{n:010d}", "de") for n in range(users)]
+        await runtime.handle(Sender("telegram", "warmup", "de"), Start())  # warm caches
+        if trace:
+            tracemalloc.start()
+        traced_before = tracemalloc.get_traced_memory()[0] if trace else 0
+        report.rss_before = rss_bytes()
+        await flood.run(flooders, people, rate)
+        report.rss_after = rss_bytes()
+        if trace:
+            report.traced_growth = tracemalloc.get_traced_memory()[0] - traced_before
+            tracemalloc.stop()
+    return report
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=300.0)
+    parser.add_argument("--attackers", type=int, default=50)
+    parser.add_argument("--rate", type=float, default=20.0, help="messages/s per attacker")
+    parser.add_argument("--users", type=int, default=10)
+    parser.add_argument("--tracemalloc", action="store_true", help="also trace allocations")
+    args = parser.parse_args()
+    content = require_content(ContentPaths())
+    with tempfile.TemporaryDirectory() as directory:
+        report = asyncio.run(
+            run_flood(
+                content,
+                Path(directory),
+                seconds=args.seconds,
+                attackers=args.attackers,
+                rate=args.rate,
+                users=args.users,
+                trace=args.tracemalloc,
+            )
+        )
+    for line in report.lines():
+        print(line)
+    ok = (
+        report.p95 < 2.0
+        and report.lost == 0
+        and report.errors == 0
+        and max(report.attacker_allowed.values(), default=0) <= report.allowed_bound()
+        and report.growth_mb < 50
+    )
+    print("PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
