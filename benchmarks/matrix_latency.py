@@ -1,10 +1,11 @@
 """Reply latency of the Matrix bot against a bare matrix-nio echo client, on one local Synapse.
 
-Starts a throwaway Synapse on 127.0.0.1, the bot (the real transport and runtime over the shipped
-flows, SQLite in a temporary directory) and a bare nio client that answers every text with an
-``m.notice`` echo. A nio user sends to each in a plain and in an encrypted direct chat and
-measures the time from sending until its own sync delivers the first reply. Prints median and
-p95 per case and the bot/echo ratios (goal: under 1.2).
+Starts a throwaway Synapse on 127.0.0.1 and, each in its own process as in production, the bot
+(the real transport and runtime over the shipped flows, SQLite in a temporary directory) and a
+bare nio client that answers every text with an ``m.notice`` echo. A nio user sends to each, in
+a plain and in an encrypted direct chat, alternating between the two, and measures from sending
+until its own sync delivers the reply. Prints median and p95 per case and the bot/echo ratios
+(goal: under 1.2).
 
     .venv/bin/python benchmarks/matrix_latency.py [--rounds 60] [--warmup 5]
 """
@@ -17,11 +18,11 @@ import contextlib
 import logging
 import os
 import secrets
+import signal
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,7 @@ if str(ROOT) not in sys.path:
 from nio import (  # noqa: E402
     AsyncClient,
     AsyncClientConfig,
+    InviteMemberEvent,
     LoginResponse,
     MatrixRoom,
     RoomMessageText,
@@ -42,7 +44,12 @@ from bot.runtime import Runtime  # noqa: E402
 from bot.storage.sqlite import SqliteStore  # noqa: E402
 from bot.transports.matrix import MatrixConfig, MatrixTransport  # noqa: E402
 from tests.channels.matrix.userclient import UserClient  # noqa: E402
-from tests.servers.synapse import RegisteredUser, Synapse  # noqa: E402
+from tests.servers.synapse import Synapse  # noqa: E402
+
+#: Commands the bot answers with a single prompt (the language menu, then back to the question):
+#: a real step of the runtime each time (state loaded and saved), one message like the echo.
+BOT_INPUTS = ("/sprache", "/zurueck")
+READY = "READY"
 
 
 def content_paths() -> ContentPaths:
@@ -55,57 +62,123 @@ def content_paths() -> ContentPaths:
     )
 
 
-class EchoClient:
-    """The baseline: a bare nio client that echoes every text as a notice, nothing else."""
+# --- the two servers under test, each run as a child process ---------------------------------
 
-    def __init__(self, homeserver: str, account: RegisteredUser, store: Path) -> None:
-        store.mkdir(parents=True, exist_ok=True)
-        self.user_id = account.user_id
-        self.password = account.password
-        self.client = AsyncClient(
-            homeserver,
-            account.user_id,
-            store_path=str(store),
-            config=AsyncClientConfig(store_sync_tokens=True, encryption_enabled=True),
+
+async def until_terminated() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    print(READY, flush=True)
+    await stop.wait()
+
+
+async def serve_bot(homeserver: str, user_id: str, password: str, work: Path) -> None:
+    """The bot as ``beistand run`` would run it."""
+    async with SqliteStore(work / "beistand.db") as store:
+        runtime = Runtime(
+            require_content(content_paths()), store, secrets.token_bytes(32), rate_limit=10**6
         )
-        self.task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        response = await self.client.login(self.password, device_name="echo")
-        assert isinstance(response, LoginResponse), response
-        await self.client.sync(timeout=0, full_state=True)
-        if self.client.should_upload_keys:
-            await self.client.keys_upload()
-        self.client.add_event_callback(self.on_text, RoomMessageText)
-        self.task = asyncio.create_task(self.client.sync_forever(timeout=30_000))
-
-    async def accept(self, room_id: str) -> None:
-        """Join the room once the invitation has arrived, and wait until the join is synced."""
-        async with asyncio.timeout(20):
-            await self._synced_until(lambda: room_id in self.client.invited_rooms)
-            await self.client.join(room_id)
-            await self._synced_until(lambda: room_id in self.client.rooms)
-
-    async def _synced_until(self, predicate: Callable[[], bool]) -> None:
-        while not predicate():
-            await self.client.synced.wait()
-
-    async def on_text(self, room: MatrixRoom, event: RoomMessageText) -> None:
-        if event.sender == self.user_id:
-            return
-        await self.client.room_send(
-            room.room_id,
-            "m.room.message",
-            {"msgtype": "m.notice", "body": event.body},
-            ignore_unverified_devices=True,
+        config = MatrixConfig(
+            homeserver=homeserver,
+            user_id=user_id,
+            store_dir=work / "bot-store",
+            password=password,
+            pickle_key=secrets.token_hex(16),
         )
+        bot = MatrixTransport(config, runtime)
+        await bot.start()
+        try:
+            await until_terminated()
+        finally:
+            await bot.stop()
 
-    async def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
-        await self.client.close()
+
+async def serve_echo(homeserver: str, user_id: str, password: str, work: Path) -> None:
+    """The baseline: a bare nio client that joins when invited and echoes every text as a
+    notice, straight from its sync callback."""
+    store = work / "echo-store"
+    store.mkdir(parents=True, exist_ok=True)
+    client = AsyncClient(
+        homeserver,
+        user_id,
+        store_path=str(store),
+        config=AsyncClientConfig(store_sync_tokens=True, encryption_enabled=True),
+    )
+
+    async def on_invite(room: MatrixRoom, event: InviteMemberEvent) -> None:
+        if event.state_key == user_id and event.membership == "invite":
+            await client.join(room.room_id)
+
+    async def on_text(room: MatrixRoom, event: RoomMessageText) -> None:
+        if event.sender != user_id:
+            await client.room_send(
+                room.room_id,
+                "m.room.message",
+                {"msgtype": "m.notice", "body": event.body},
+                ignore_unverified_devices=True,
+            )
+
+    response = await client.login(password, device_name="echo")
+    assert isinstance(response, LoginResponse), response
+    await client.sync(timeout=0, full_state=True)
+    if client.should_upload_keys:
+        await client.keys_upload()
+    client.add_event_callback(on_invite, InviteMemberEvent)
+    client.add_event_callback(on_text, RoomMessageText)
+    task = asyncio.create_task(client.sync_forever(timeout=30_000))
+    try:
+        await until_terminated()
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await client.close()
+
+
+async def spawn(
+    role: str, homeserver: str, user_id: str, password: str, work: Path
+) -> asyncio.subprocess.Process:
+    """Start ``role`` in a child process (credentials in its environment, not on its command
+    line) and wait until it listens."""
+    env = {
+        **os.environ,
+        "BENCH_HOMESERVER": homeserver,
+        "BENCH_USER": user_id,
+        "BENCH_PASSWORD": password,
+    }
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        __file__,
+        "--serve",
+        role,
+        "--work",
+        str(work),
+        stdout=asyncio.subprocess.PIPE,
+        env=env,
+    )
+    assert child.stdout is not None
+    async with asyncio.timeout(60):
+        while (line := await child.stdout.readline()) and line.decode().strip() != READY:
+            pass
+    if child.returncode is not None:
+        raise RuntimeError(f"{role} did not start")
+    return child
+
+
+async def terminate(child: asyncio.subprocess.Process) -> None:
+    if child.returncode is None:
+        child.send_signal(signal.SIGTERM)
+        try:
+            async with asyncio.timeout(15):
+                await child.wait()
+        except TimeoutError:
+            child.kill()
+            await child.wait()
+
+
+# --- measuring ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +197,8 @@ def figures(samples: list[float]) -> Figures:
 async def round_trip(user: UserClient, room: str, text: str, turn: bool) -> float:
     """Send ``text``; seconds until the first reply arrives at the user's client.
 
-    With ``turn`` the rest of the bot's reply (the prompt after the help text) is awaited too,
-    so that the next round starts from a quiet room.
+    With ``turn`` the rest of a bot reply, up to its prompt, is awaited too, so that the next
+    round starts from a quiet room.
     """
     started = time.perf_counter()
     await user.send(room, text)
@@ -143,8 +216,9 @@ async def measure(
     bot: list[float] = []
     echo: list[float] = []
     for index in range(warmup + rounds):
-        bot_time = await round_trip(user, bot_room, "/hilfe", turn=True)
-        echo_time = await round_trip(user, echo_room, "/hilfe", turn=False)
+        text = BOT_INPUTS[index % len(BOT_INPUTS)]
+        bot_time = await round_trip(user, bot_room, text, turn=True)
+        echo_time = await round_trip(user, echo_room, text, turn=False)
         if index >= warmup:
             bot.append(bot_time)
             echo.append(echo_time)
@@ -154,50 +228,37 @@ async def measure(
 async def run(rounds: int, warmup: int) -> dict[tuple[str, bool], Figures]:
     results: dict[tuple[str, bool], Figures] = {}
     with tempfile.TemporaryDirectory(prefix="beistand-bench-") as tmp:
-        base = Path(tmp)
-        synapse = Synapse(base / "synapse").start()
+        work = Path(tmp)
+        synapse = Synapse(work / "synapse").start()
+        children: list[asyncio.subprocess.Process] = []
+        user: UserClient | None = None
         try:
             tag = secrets.token_hex(3)
             bot_account = synapse.register(f"bot_{tag}")
             echo_account = synapse.register(f"echo_{tag}")
             user_account = synapse.register(f"user_{tag}")
-            content = require_content(content_paths())
-            async with SqliteStore(base / "beistand.db") as store:
-                runtime = Runtime(content, store, secrets.token_bytes(32), rate_limit=1_000_000)
-                bot = MatrixTransport(
-                    MatrixConfig(
-                        homeserver=synapse.url,
-                        user_id=bot_account.user_id,
-                        store_dir=base / "bot-store",
-                        password=bot_account.password,
-                        pickle_key=secrets.token_hex(16),
-                    ),
-                    runtime,
+            for role, account in (("bot", bot_account), ("echo", echo_account)):
+                children.append(
+                    await spawn(role, synapse.url, account.user_id, account.password, work)
                 )
-                echo = EchoClient(synapse.url, echo_account, base / "echo-store")
-                user = UserClient(
-                    synapse.url, user_account.user_id, user_account.password, base / "user-store"
-                )
-                await bot.start()
-                await echo.start()
-                await user.start()
-                try:
-                    for encrypted in (False, True):
-                        bot_room = await user.create_room([bot_account.user_id], encrypted)
-                        await user.turn(bot_room, within=30)  # the greeting
-                        echo_room = await user.create_room([echo_account.user_id], encrypted)
-                        await echo.accept(echo_room)
-                        bot_figures, echo_figures = await measure(
-                            user, bot_room, echo_room, rounds, warmup
-                        )
-                        results[("bot", encrypted)] = bot_figures
-                        results[("echo", encrypted)] = echo_figures
-                    assert user.undecryptable == 0, "the user could not decrypt some replies"
-                finally:
-                    await user.stop()
-                    await echo.stop()
-                    await bot.stop()
+            user = UserClient(
+                synapse.url, user_account.user_id, user_account.password, work / "user-store"
+            )
+            await user.start()
+            for encrypted in (False, True):
+                bot_room = await user.create_room([bot_account.user_id], encrypted)
+                await user.turn(bot_room, within=30)  # the greeting
+                echo_room = await user.create_room([echo_account.user_id], encrypted)
+                await user.wait_membership(echo_room, echo_account.user_id, "join", within=30)
+                bot_figures, echo_figures = await measure(user, bot_room, echo_room, rounds, warmup)
+                results[("bot", encrypted)] = bot_figures
+                results[("echo", encrypted)] = echo_figures
+            assert user.undecryptable == 0, "the user could not decrypt some replies"
         finally:
+            if user is not None:
+                await user.stop()
+            for child in children:
+                await terminate(child)
             synapse.stop()
     return results
 
@@ -218,11 +279,20 @@ def report(results: dict[tuple[str, bool], Figures]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=60, help="measured messages per case")
     parser.add_argument("--warmup", type=int, default=5, help="unmeasured messages per case")
+    parser.add_argument("--serve", choices=("bot", "echo"), help=argparse.SUPPRESS)
+    parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     logging.getLogger("nio").setLevel(logging.ERROR)  # it warns about Olm sessions it sets up
+    if args.serve:
+        serve = serve_bot if args.serve == "bot" else serve_echo
+        env = os.environ
+        asyncio.run(
+            serve(env["BENCH_HOMESERVER"], env["BENCH_USER"], env["BENCH_PASSWORD"], args.work)
+        )
+        return
     report(asyncio.run(run(args.rounds, args.warmup)))
 
 

@@ -29,7 +29,6 @@ import logging
 import os
 import re
 import secrets
-from asyncio import FIRST_COMPLETED
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -94,8 +93,6 @@ DEVICE_FILE = "device.json"
 MAX_PENDING_PER_ROOM = 32
 #: A direct chat: the user and the bot.
 MAX_MEMBERS = 2
-#: How long a new message's reply may hold up nio's sync processing (seconds).
-HEAD_START = 0.25
 
 #: Only what the bot needs: rooms' state and timeline; no presence, typing, receipts, tags.
 SYNC_FILTER: dict[str, Any] = {
@@ -333,7 +330,6 @@ class MatrixTransport:
         self._pending: Counter[str] = Counter()
         self._active_rooms: set[str] = set()
         self._invites: set[str] = set()
-        self._sending: dict[asyncio.Task[Any], asyncio.Event] = {}
         self._log_key = secrets.token_bytes(16)
         self._device_id: str | None = None
         self.cross_signing: CrossSigningResult | None = None
@@ -391,6 +387,7 @@ class MatrixTransport:
             self._schedule(room_id, functools.partial(self._check_room, room_id))
         self._answer_invites()
         self._sync_task = asyncio.create_task(self._sync_loop(), name="matrix-sync")
+        self._handler.register_channel(PLATFORM, self.deliver)
         logger.info("matrix.listening", extra=_F)
 
     async def stop(self, grace: float = 5.0) -> None:
@@ -569,26 +566,7 @@ class MatrixTransport:
         if engine_event is None:
             return
         job = functools.partial(self._process, room_id, event.sender, event.event_id, engine_event)
-        task = self._schedule(room_id, job)
-        if task is not None:
-            await self._head_start(task)
-
-    async def _head_start(self, task: asyncio.Task[None]) -> None:
-        """Hold nio's sync processing until the reply is on its way (or for HEAD_START at most).
-
-        What nio does after the callbacks (crypto-store writes, event validation) holds the
-        event loop; a reply scheduled behind it would wait for all of it. Letting the reply's
-        database work and the start of its request go first saves that wait, while the other
-        rooms' replies of the same sync still run in parallel once it has been sent off.
-        """
-        sending = asyncio.Event()
-        self._sending[task] = sending
-        waiter = asyncio.ensure_future(sending.wait())
-        try:
-            await asyncio.wait({task, waiter}, timeout=HEAD_START, return_when=FIRST_COMPLETED)
-        finally:
-            waiter.cancel()
-            self._sending.pop(task, None)
+        self._schedule(room_id, job)
 
     def _answer_invites(self) -> None:
         client = self._live()
@@ -679,14 +657,14 @@ class MatrixTransport:
         partner = await self._partner(room_id)
         if partner is None or not await self._handler.first_time(PLATFORM, event_id):
             return
-        actions = await self._handler.handle(Sender(PLATFORM, partner), Start())
+        actions = await self._handler.handle(Sender(PLATFORM, partner, route=room_id), Start())
         await self._send_actions(room_id, actions)
 
     async def _process(self, room_id: str, sender: str, event_id: str, event: Event) -> None:
         partner = await self._partner(room_id)
         if partner != sender or not await self._handler.first_time(PLATFORM, event_id):
             return
-        actions = await self._handler.handle(Sender(PLATFORM, sender), event)
+        actions = await self._handler.handle(Sender(PLATFORM, sender, route=room_id), event)
         await self._send_actions(room_id, actions)
 
     async def _send_actions(self, room_id: str, actions: tuple[Action, ...]) -> None:
@@ -696,9 +674,6 @@ class MatrixTransport:
 
     async def _send(self, room_id: str, message: Outgoing, txn_id: str | None = None) -> bool:
         client = self._live()
-        current = asyncio.current_task()
-        if current is not None and current in self._sending:
-            self._sending[current].set()  # the reply is on its way: nio may go on
         try:
             # Unverified devices of the user are accepted: the bot cannot verify strangers
             # (see docs/matrix.md, "Trust").

@@ -24,7 +24,7 @@ from bot.engine.commands import parse_command  # noqa: E402
 from bot.engine.events import Event, Start, Text  # noqa: E402
 from bot.render import numbered, render  # noqa: E402
 from bot.runtime import Runtime  # noqa: E402
-from bot.runtime_api import Sender  # noqa: E402
+from bot.runtime_api import Deliver, Sender  # noqa: E402
 from bot.storage.sqlite import SqliteStore  # noqa: E402
 from bot.transports.matrix import MatrixConfig, MatrixTransport  # noqa: E402
 from tests.channels.matrix.userclient import UserClient  # noqa: E402
@@ -60,14 +60,21 @@ class RecordingHandler:
         self.inner = inner
         self.handled: list[tuple[str, Event]] = []
         self.seen: list[str] = []
+        self.routes: list[str | None] = []
+        self.channels: dict[str, Deliver] = {}
 
     async def handle(self, sender: Sender, event: Event) -> tuple[Action, ...]:
         self.handled.append((sender.user_id, event))
+        self.routes.append(sender.route)
         return await self.inner.handle(sender, event)
 
     async def first_time(self, platform: str, event_id: str) -> bool:
         self.seen.append(event_id)
         return await self.inner.first_time(platform, event_id)
+
+    def register_channel(self, platform: str, deliver: Deliver) -> None:
+        self.channels[platform] = deliver
+        self.inner.register_channel(platform, deliver)
 
 
 RuntimeFactory = Callable[..., AbstractAsyncContextManager[RecordingHandler]]

@@ -73,6 +73,8 @@ async def test_user_walks_a_whole_flow_in_a_direct_chat(
     greeting = await exchange(user, room, oracle, None)
     assert_notices(greeting, encrypted)
     assert runtime.handled[0] == (user.user_id, Start())
+    assert runtime.routes[0] == room  # handoff notices and relayed replies go to this room
+    assert runtime.channels["matrix"] == bot.deliver
     menu = greeting[-1]
     assert menu.is_prompt
     assert menu.formatted_body is not None

@@ -201,6 +201,20 @@ def test_config_errors(change, message):
         MatrixConfig.from_env({**BASE, **change})
 
 
+def test_store_dir_defaults_to_the_data_dir():
+    config = MatrixConfig.from_env({**BASE, "BEISTAND_DATA_DIR": "/srv/beistand"})
+    assert config is not None
+    assert str(config.store_dir) == "/srv/beistand/matrix"
+
+
+def test_access_token_alone_is_enough():
+    env = {**BASE, "MATRIX_PASSWORD": "", "MATRIX_ACCESS_TOKEN": "syt_secret_token"}
+    config = MatrixConfig.from_env(env)
+    assert config is not None
+    assert config.password is None
+    assert "syt_secret" not in repr(config)
+
+
 def test_plain_http_is_allowed_on_loopback_only():
     for url in ("http://127.0.0.1:8008", "http://localhost:8008", "http://[::1]:8008"):
         config = MatrixConfig.from_env({**BASE, "MATRIX_HOMESERVER": url})
