@@ -38,6 +38,7 @@ from telegram import (
     Bot,
     BotCommand,
     BotCommandScopeAllPrivateChats,
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     LinkPreviewOptions,
@@ -617,13 +618,10 @@ class TelegramChannel:
             return
         actions = await self.handler.handle(_sender(update), choice)
         stale = next((a for a in actions if isinstance(a, Stale)), None)
-        if stale is not None:
-            await query.answer(stale.text)
-        else:
-            await query.answer()
-            with contextlib.suppress(BadRequest):  # already gone: nothing to remove
-                await query.edit_message_reply_markup(reply_markup=None)
-        await self._perform(context, chat_id, actions)
+        # the answer to the tap and the next messages go out side by side: no extra round trips
+        async with asyncio.TaskGroup() as group:
+            group.create_task(_acknowledge(query, stale))
+            group.create_task(self._perform(context, chat_id, actions))
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log the error type only (never the update); tell the user something went wrong."""
@@ -686,6 +684,15 @@ class TelegramChannel:
             await self._send_all(self.application.bot, int(route), (message,))
         except TelegramError as error:
             raise TransportError(f"Telegram refused the message: {type(error).__name__}") from None
+
+
+async def _acknowledge(query: CallbackQuery, stale: Stale | None) -> None:
+    """Answer a tap; if it was accepted, remove the keyboard so that it cannot act again."""
+    with contextlib.suppress(BadRequest):  # a query answered too late: nothing to undo
+        await query.answer(stale.text if stale is not None else None)
+    if stale is None:
+        with contextlib.suppress(BadRequest):  # already gone: nothing to remove
+            await query.edit_message_reply_markup(reply_markup=None)
 
 
 def _plain(text: str) -> Outgoing:

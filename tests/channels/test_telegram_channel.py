@@ -100,10 +100,15 @@ async def test_a_choice_removes_the_keyboard_and_a_second_tap_cannot_act(
     chosen, follow_up = await user.next_messages(2)
     answer = await user.answer_to(first)
 
+    await telegram_emulator.wait_until(lambda: user.current(question).keyboard == ())
+
     assert answer.text is None
     assert chosen.text == "Gewählt: Bedrohung"
     assert follow_up.labels == LABELS
-    assert user.current(question).keyboard == ()  # removed by editMessageReplyMarkup
+    assert telegram_bot.calls_of("editMessageReplyMarkup")[0].params == {
+        "chat_id": user.id,
+        "message_id": question.message_id,
+    }
     assert [d.kind for d in user.log].count("edit") == 1
 
     second = user.press(question, "Etwas anderes")  # the user's stale copy still shows it
@@ -328,11 +333,11 @@ async def test_the_runtime_can_reach_a_chat_outside_a_reply(
     received = await contact.next_message()
     contact.press(received, "Übernehmen")
     await contact.next_message()
+    await telegram_emulator.wait_until(lambda: contact.current(received).keyboard == ())
 
     assert received.text == "Neuer Fall K7F3-Q9 <Bayern>"
     assert received.styled("bold") == ["K7F3-Q9"]
     assert scripted_handler.of(contact.id)[-1] == Command("claim", "K7F3-Q9")
-    assert contact.current(received).keyboard == ()
     for route in ("-1001234", "@kanal", "42"):  # a group, a name, a chat that does not exist
         with pytest.raises(TransportError):
             await channel.deliver(route, notice, "")
