@@ -239,6 +239,9 @@ def guard_nio_logging() -> None:
 
 # --- mapping between nio and the engine (pure) -----------------------------------------------
 
+#: What a ``/start`` argument may be (the same rule as Telegram's deep-link payloads).
+_ENTRY = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
 _MEDIA_KINDS: tuple[tuple[type, str], ...] = (
     (RoomMessageImage, "image"),
     (RoomEncryptedImage, "image"),
@@ -264,6 +267,18 @@ def strip_reply_fallback(body: str) -> str:
     return "\n".join(lines[index:])
 
 
+def typed_event(body: str) -> Event:
+    """A typed text: a command, ``/start NAME`` as ``Start(NAME)`` (as a Telegram deep link
+    does), or else the text itself."""
+    command: Command | None = parse_command(body)
+    if command is None:
+        return Text(body)
+    if command.name == "start":
+        payload = command.argument
+        return Start(payload if payload and _ENTRY.fullmatch(payload) else None)
+    return command
+
+
 def to_engine_event(event: Any, encrypted_room: bool) -> Event | None:
     """The engine event for a nio room event, or None when the bot should not react.
 
@@ -282,8 +297,7 @@ def to_engine_event(event: Any, encrypted_room: bool) -> Event | None:
         body = str(event.body)
         if "m.in_reply_to" in relation:
             body = strip_reply_fallback(body)
-        command: Command | None = parse_command(body)
-        return command if command is not None else Text(body)
+        return typed_event(body)
     if isinstance(event, StickerEvent):
         return Unsupported("sticker")
     if isinstance(event, RoomMessageMedia | RoomEncryptedMedia):

@@ -20,13 +20,12 @@ if str(ROOT) not in sys.path:  # the helpers below live in the tests tree, not i
 
 from bot.content import ContentPaths, require_content  # noqa: E402
 from bot.engine.actions import Action  # noqa: E402
-from bot.engine.commands import parse_command  # noqa: E402
-from bot.engine.events import Event, Start, Text  # noqa: E402
+from bot.engine.events import Event, Start  # noqa: E402
 from bot.render import numbered, render  # noqa: E402
 from bot.runtime import Runtime  # noqa: E402
 from bot.runtime_api import Deliver, Sender  # noqa: E402
 from bot.storage.sqlite import SqliteStore  # noqa: E402
-from bot.transports.matrix import MatrixConfig, MatrixTransport  # noqa: E402
+from bot.transports.matrix import MatrixConfig, MatrixTransport, typed_event  # noqa: E402
 from tests.channels.matrix.userclient import UserClient  # noqa: E402
 from tests.servers.synapse import RegisteredUser, Synapse  # noqa: E402
 
@@ -125,7 +124,7 @@ class Oracle:
 
     async def expect(self, user_id: str, typed: str | None) -> list[str]:
         """Plain bodies the bot must answer to ``typed`` (None: the bot was invited)."""
-        event: Event = Start() if typed is None else (parse_command(typed) or Text(typed))
+        event: Event = Start() if typed is None else typed_event(typed)
         actions = await self.runtime.handle(Sender("matrix", user_id), event)
         return [numbered(message).plain for action in actions for message in render(action)]
 

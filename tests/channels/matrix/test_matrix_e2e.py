@@ -121,8 +121,9 @@ async def test_messages_from_before_the_bot_joined_are_history(
     account = register("bot")
     await make_bot(account, runtime)
     user = await make_user()
-    room = await user.create_room([account.user_id], encrypted=False)
-    await user.send(room, "/hilfe")  # before the bot has accepted the invitation
+    room = await user.create_room([], encrypted=False)
+    await user.send(room, "/hilfe")  # before the bot was even invited; visible to it on joining
+    await user.invite(room, account.user_id)
     greeting = await user.turn(room)
     assert greeting[-1].is_prompt
     assert await user.silence(room, 1.5) == []

@@ -15,7 +15,8 @@ from nio import (
     StickerEvent,
 )
 
-from bot.engine.events import Command, Text, Unsupported
+from bot.engine.commands import parse_command
+from bot.engine.events import Command, Start, Text, Unsupported
 from bot.errors import ConfigError, TransportError
 from bot.render import Button, Outgoing, numbered
 from bot.transports import crosssign
@@ -38,6 +39,7 @@ from bot.transports.matrix import (
     room_allowed,
     strip_reply_fallback,
     to_engine_event,
+    typed_event,
 )
 
 
@@ -62,9 +64,10 @@ def test_text_becomes_text_and_commands_become_commands():
     assert to_engine_event(text_event("2"), encrypted_room=False) == Text("2")
     assert to_engine_event(text_event("Nein"), encrypted_room=False) == Text("Nein")
     assert to_engine_event(text_event("/hilfe"), encrypted_room=False) == Command("help")
-    assert to_engine_event(text_event("/start abc"), encrypted_room=False) == Command(
-        "start", "abc"
-    )
+    assert to_engine_event(text_event("/start"), encrypted_room=False) == Start()
+    assert to_engine_event(text_event("/start demo"), encrypted_room=False) == Start("demo")
+    assert typed_event("/start ../x") == Start()
+    assert typed_event("/uebernehmen K7F3-Q9") == parse_command("/uebernehmen K7F3-Q9")
 
 
 def test_only_the_plain_body_is_read_never_the_html():
