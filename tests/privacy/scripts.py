@@ -249,9 +249,10 @@ def resting_nodes(content: Content) -> set[tuple[str, str]]:
 
 
 async def find_consent(
-    content: Content, flow: str = "bedrohung"
+    content: Content, flow: str | None = "bedrohung"
 ) -> tuple[str | None, tuple[int, ...]]:
-    """How to reach a flow's handoff consent: (deep link, answers), found by exploring."""
+    """How to reach a handoff consent: (deep link, answers), found by exploring from a flow's
+    deep link (or from the main menu for None)."""
     async with SqliteStore(":memory:") as store:
         runtime = Runtime(content, store, b"x" * 32, rate_limit=1_000_000)
         explorer = Explorer(runtime, content, Canaries(), random.Random(1))
