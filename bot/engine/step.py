@@ -396,12 +396,13 @@ class _Run:
         self.prompt()
 
     def suggest(self, text: str) -> bool:
+        spaced = intent.words(intent.normalize(text))
         scored: list[tuple[int, str]] = []
         for flow in self.content.flows.values():
             words = dict(flow.keywords).get(self.state.locale, ()) + dict(flow.keywords).get(
                 "de", ()
             )
-            hits = intent.keyword_hits(text, words)
+            hits = intent.keyword_hits(spaced, words)
             if hits and flow.id != self.content.entry:
                 scored.append((hits, flow.id))
         if not scored:
