@@ -1,15 +1,18 @@
 """Reply latency of the Beistand Telegram channel against a bare python-telegram-bot echo bot.
 
-Both bots long-poll the same Bot API emulator on 127.0.0.1 (``tests/servers/telegram_emulator.py``)
-at the same time, and their rounds alternate, so that noise on the machine hits both alike. A round
-is one simulated user acting once; its latency runs from the moment the update is queued at the
-emulator to the moment the bot's first ``sendMessage`` for that chat arrives there.
+A Bot API emulator (``tests/servers/telegram_emulator.py``) serves on 127.0.0.1 in this process,
+which also plays the users and measures. The two bots run each in its own child process, as in
+production, and long-poll the emulator at the same time; their rounds alternate, so that noise on
+the machine hits both alike. A round is one simulated user acting once; its latency runs from the
+moment the update is queued at the emulator to the moment the bot's first ``sendMessage`` for that
+chat arrives there.
 
-Beistand runs with its real runtime, the shipped flows, an SQLite store in a temporary directory
-and its default flood limits. It answers with several messages, so rounds are paced
-(``--interval``) and spread over many users to stay below Telegram's limits, as real traffic does;
-faster rounds measure the flood limiter instead. Two measurements: a typed text (against the echo
-bot's echo) and a button tap (the answer to the tap, removing the keyboard, then the next message).
+Beistand runs as ``beistand run`` would: the real runtime, the shipped flows, an SQLite store in a
+temporary directory, default flood limits. It answers with several messages, so rounds are paced
+(``--interval``) and spread over many users to stay below Telegram's limits, as real traffic
+does; faster rounds measure the flood limiter instead. Two measurements: a typed text (against
+the echo bot's echo) and a button tap (the answer to the tap, removing the keyboard and the next
+message).
 
 Run: ``.venv/bin/python benchmarks/telegram_latency.py [--rounds N] [--interval S]``.
 """
@@ -19,6 +22,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
+import signal
 import statistics
 import sys
 import tempfile
@@ -101,7 +106,19 @@ async def alternate(
         await asyncio.sleep(max(0.0, began + interval - time.monotonic()))
 
 
-# --------------------------------------------------------------------------------- the bots
+# ------------------------------------------------------------- the bots, in child processes
+
+READY = "READY"
+
+
+async def until_terminated() -> None:
+    """Report readiness on stdout, then serve until SIGTERM or SIGINT."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    print(READY, flush=True)
+    await stop.wait()
 
 
 async def _echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -109,16 +126,13 @@ async def _echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.message.reply_text(update.message.text or "")
 
 
-@asynccontextmanager
-async def echo_bot(emulator: TelegramEmulator) -> AsyncIterator[EmulatedBot]:
+async def serve_echo(api: str, token: str) -> None:
     """A bare python-telegram-bot echo bot, long polling like the Beistand channel."""
-    token = fake_token()
-    account = emulator.add_bot(token, "echo_bot", "Echo")
     app: Application[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()
         .token(token)
-        .base_url(f"{emulator.base_url}/bot")
-        .base_file_url(f"{emulator.base_url}/file/bot")
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
         .build()
     )
     app.add_handler(MessageHandler(filters.TEXT, _echo))
@@ -127,23 +141,47 @@ async def echo_bot(emulator: TelegramEmulator) -> AsyncIterator[EmulatedBot]:
         assert app.updater is not None
         await app.updater.start_polling(poll_interval=0)
         try:
-            yield account
+            await until_terminated()
         finally:
             await app.updater.stop()
             await app.stop()
 
 
-@asynccontextmanager
-async def beistand_bot(emulator: TelegramEmulator, directory: Path) -> AsyncIterator[EmulatedBot]:
+async def serve_beistand(api: str, token: str) -> None:
     """The Beistand channel with the real runtime, content and store."""
-    token = fake_token()
-    account = emulator.add_bot(token)
     content = require_content(ContentPaths())
-    async with SqliteStore(directory / "bench.db") as store:
-        runtime = Runtime(content, store, b"benchmark-secret-0123456789abcdef")
-        settings = TelegramSettings(token=token, api_url=emulator.base_url)
-        async with TelegramChannel(settings, runtime, content.catalogs.translator):
-            yield account
+    with tempfile.TemporaryDirectory() as work:
+        async with SqliteStore(Path(work) / "bench.db") as store:
+            runtime = Runtime(content, store, b"benchmark-secret-0123456789abcdef")
+            settings = TelegramSettings(token=token, api_url=api)
+            async with TelegramChannel(settings, runtime, content.catalogs.translator):
+                await until_terminated()
+
+
+@asynccontextmanager
+async def child(role: str, api: str, token: str) -> AsyncIterator[None]:
+    """Run a bot in a child process (the token in its environment, not on its command line)."""
+    env = {**os.environ, "BENCH_API": api, "BENCH_TOKEN": token}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--serve", role, stdout=asyncio.subprocess.PIPE, env=env
+    )
+    assert process.stdout is not None
+    try:
+        async with asyncio.timeout(60):
+            while (line := await process.stdout.readline()) and line.decode().strip() != READY:
+                pass
+        if process.returncode is not None:
+            raise RuntimeError(f"the {role} bot did not start")
+        yield
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                async with asyncio.timeout(15):
+                    await process.wait()
+            except TimeoutError:
+                process.kill()
+                await process.wait()
 
 
 def type_text(user: SimUser) -> None:
@@ -176,16 +214,18 @@ async def main(rounds: int, interval: float, warmup: int) -> int:
     """Measure, print the figures; the exit status is 0 if the typed-text ratio meets the goal."""
     logging.basicConfig(level=logging.WARNING)
     total = rounds + warmup
-    with tempfile.TemporaryDirectory() as tmp:
+    echo_token, beistand_token = fake_token(), fake_token()
+    async with TelegramEmulator() as emulator:
+        echo = emulator.add_bot(echo_token, "echo_bot", "Echo")
+        beistand = emulator.add_bot(beistand_token)
         async with (
-            TelegramEmulator() as emulator,
-            echo_bot(emulator) as echo,
-            beistand_bot(emulator, Path(tmp)) as beistand,
+            child("echo", emulator.base_url, echo_token),
+            child("beistand", emulator.base_url, beistand_token),
         ):
             users = [emulator.user(beistand) for _ in range(USERS)]
             for user in users:  # every user stands at the first question before measuring
                 user.send_text("/start")
-                await emulator.wait_until(lambda u=user: any(m.keyboard for m in u.received))
+                await emulator.wait_until(lambda u=user: any(m.keyboard for m in u.received), 30)
             echoes = [emulator.user(echo) for _ in range(USERS)]
             echo_typed = Subject("echo bot, typed text", echo, echoes, type_text)
             typed = Subject("Beistand, typed text", beistand, users, type_text)
@@ -197,11 +237,18 @@ async def main(rounds: int, interval: float, warmup: int) -> int:
     print(f"Telegram reply latency through the emulator ({rounds} rounds each, {warmup} warm-up)")
     base = report(echo_typed, warmup)
     ratio_typed = report(typed, warmup) / base
-    base_tap = report(echo_tap, warmup)
-    ratio_tap = report(tapped, warmup) / base_tap
+    base = report(echo_tap, warmup)
+    ratio_tap = report(tapped, warmup) / base
     print(f"ratio typed text / echo: {ratio_typed:.2f}   button tap / echo: {ratio_tap:.2f}")
     print(f"goal: typed text under {GOAL}: {'met' if ratio_typed < GOAL else 'NOT met'}")
     return 0 if ratio_typed < GOAL else 1
+
+
+def serve(role: str) -> None:
+    """The child process: run one bot until terminated."""
+    logging.basicConfig(level=logging.WARNING)
+    api, token = os.environ["BENCH_API"], os.environ["BENCH_TOKEN"]
+    asyncio.run(serve_echo(api, token) if role == "echo" else serve_beistand(api, token))
 
 
 if __name__ == "__main__":
@@ -211,5 +258,9 @@ if __name__ == "__main__":
     parser.add_argument(
         "--interval", type=float, default=0.2, help="seconds from one pair of rounds to the next"
     )
+    parser.add_argument("--serve", choices=("echo", "beistand"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    raise SystemExit(asyncio.run(main(args.rounds, args.interval, args.warmup)))
+    if args.serve:
+        serve(args.serve)
+    else:
+        raise SystemExit(asyncio.run(main(args.rounds, args.interval, args.warmup)))

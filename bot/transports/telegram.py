@@ -44,6 +44,7 @@ from telegram import (
     LinkPreviewOptions,
     Message,
     Update,
+    User,
 )
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import BadRequest, RetryAfter, TelegramError
@@ -84,6 +85,8 @@ _SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,256}")
 _DEEP_LINK = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _MEDIA_KINDS = ("photo", "voice", "audio", "video", "video_note", "document", "sticker")
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+#: Telegram's limit for one message, in UTF-16 units after the markup is parsed.
+MAX_LENGTH = 4096
 
 Translations = Callable[[str | None], Translator]
 
@@ -127,7 +130,7 @@ def source_translations(locale: str | None) -> Translator:
 
 @dataclass(frozen=True, slots=True)
 class TelegramSettings:
-    """How to reach Telegram; built from the environment by :meth:`from_env`.
+    """How to reach Telegram; built from Beistand's settings by :meth:`from_settings`.
 
     Attributes:
         token: the bot token from @BotFather (never logged, never shown by ``repr``).
@@ -187,29 +190,6 @@ class TelegramSettings:
             webhook_secret=settings.telegram_webhook_secret,
             webhook_listen=settings.telegram_webhook_listen,
             webhook_port=settings.telegram_webhook_port,
-        )
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> TelegramSettings | None:
-        """Settings from ``TELEGRAM_*`` variables; None when ``TELEGRAM_TOKEN`` is not set.
-
-        Raises:
-            ConfigError: a variable is set but unusable.
-        """
-        token = env.get("TELEGRAM_TOKEN", "").strip()
-        if not token:
-            return None
-        try:
-            port = int(env.get("TELEGRAM_WEBHOOK_PORT", "8443"))
-        except ValueError:
-            raise ConfigError("TELEGRAM_WEBHOOK_PORT must be a number") from None
-        return cls(
-            token=token,
-            api_url=env.get("TELEGRAM_API_URL", "").strip().rstrip("/") or None,
-            webhook_url=env.get("TELEGRAM_WEBHOOK_URL", "").strip() or None,
-            webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET", "").strip() or None,
-            webhook_listen=env.get("TELEGRAM_WEBHOOK_LISTEN", "127.0.0.1").strip(),
-            webhook_port=port,
         )
 
 
@@ -614,7 +594,8 @@ class TelegramChannel:
         chat_id = query.message.chat.id if query.message is not None else None
         if choice is None or chat_id is None:
             _LOG.info("telegram.forged_button")
-            await query.answer(stale_button(self.translations(query.from_user.language_code)))
+            with contextlib.suppress(BadRequest):  # a query answered too late
+                await query.answer(stale_button(self.translations(query.from_user.language_code)))
             return
         actions = await self.handler.handle(_sender(update), choice)
         stale = next((a for a in actions if isinstance(a, Stale)), None)
@@ -625,7 +606,7 @@ class TelegramChannel:
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log the error type only (never the update); tell the user something went wrong."""
-        _LOG.error("telegram.update_failed", extra={"error": type(context.error).__name__})
+        _LOG.error("telegram.update_failed", extra={"error": _error_names(context.error)})
         if not isinstance(update, Update) or update.effective_chat is None:
             return
         chat = update.effective_chat
@@ -657,15 +638,22 @@ class TelegramChannel:
                     link_preview_options=_NO_PREVIEW,
                 )
             except BadRequest as error:
-                if "parse entities" not in error.message:
+                if "parse entities" not in error.message and "too long" not in error.message:
                     raise
-                _LOG.warning("telegram.html_refused")
-                await bot.send_message(
-                    chat_id,
-                    out.plain,
-                    reply_markup=_keyboard(out.buttons),
-                    link_preview_options=_NO_PREVIEW,
-                )
+                kind = "length" if "too long" in error.message else "markup"
+                _LOG.warning("telegram.sent_as_plain_text", extra={"kind": kind})
+                await self._send_plain(bot, chat_id, out)
+
+    async def _send_plain(self, bot: Bot, chat_id: int, out: Outgoing) -> None:
+        """The plain text, in as many messages as the length limit needs; buttons on the last."""
+        pieces = _chunks(out.plain)
+        for number, piece in enumerate(pieces, 1):
+            await bot.send_message(
+                chat_id,
+                piece,
+                reply_markup=_keyboard(out.buttons) if number == len(pieces) else None,
+                link_preview_options=_NO_PREVIEW,
+            )
 
     async def deliver(self, route: str, message: Outgoing, key: str) -> None:
         """Send one message outside a reply: a handoff notice or relayed text.
@@ -695,11 +683,42 @@ async def _acknowledge(query: CallbackQuery, stale: Stale | None) -> None:
             await query.edit_message_reply_markup(reply_markup=None)
 
 
+def _error_names(error: BaseException | None) -> str:
+    if isinstance(error, BaseExceptionGroup):
+        return ",".join(_error_names(inner) for inner in error.exceptions)
+    return type(error).__name__
+
+
+def _chunks(text: str, limit: int = MAX_LENGTH) -> list[str]:
+    """A plain text in pieces of at most ``limit`` UTF-16 units, cut at line ends if possible."""
+    pieces: list[str] = []
+    current = ""
+    for line in text.splitlines(keepends=True):
+        while _units(line) > limit:  # a single line over the limit: cut it hard
+            cut = limit
+            while _units(line[:cut]) > limit:
+                cut -= 1
+            line, head = line[cut:], line[:cut]
+            pieces.extend(p for p in (current, head) if p)
+            current = ""
+        if _units(current + line) > limit:
+            pieces.append(current)
+            current = ""
+        current += line
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
 def _plain(text: str) -> Outgoing:
     return render(Say(text))[0]
 
 
-def _person(update: Update) -> Any:
+def _person(update: Update) -> User | None:
     user = update.effective_user
     return None if user is None or user.is_bot else user
 
@@ -756,9 +775,8 @@ def build_application(
     its next major version; without it, every flood-limit answer raises a deprecation warning.
     """
     os.environ.setdefault("PTB_TIMEDELTA", "true")
-    protect_logs(
-        settings.token, settings.webhook_secret or ""
-    )  # PTB logs the URL with the token when it is built
+    # before building: python-telegram-bot logs the API URL, token included, as it builds the bot
+    protect_logs(settings.token, settings.webhook_secret or "")
     builder = (
         ApplicationBuilder()
         .token(settings.token)

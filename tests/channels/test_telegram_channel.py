@@ -12,7 +12,7 @@ import time
 import pytest
 from aiohttp import ClientSession
 
-from bot.engine.actions import Say
+from bot.engine.actions import Ask, Option, Say
 from bot.engine.commands import NAMES
 from bot.engine.events import Choose, Command, Start, Text, Unsupported
 from bot.errors import TransportError
@@ -341,6 +341,25 @@ async def test_the_runtime_can_reach_a_chat_outside_a_reply(
     for route in ("-1001234", "@kanal", "42"):  # a group, a name, a chat that does not exist
         with pytest.raises(TransportError):
             await channel.deliver(route, notice, "")
+
+
+async def test_a_message_over_the_length_limit_arrives_in_pieces(
+    telegram_emulator, telegram_bot, scripted_handler, start_channel
+):
+    long_text = "".join(f"Absatz {i}: {'Text & mehr ' * 8}\n" for i in range(60))
+    question = Ask(long_text, (Option(0, "Weiter"),), 7)
+    scripted_handler.script = lambda sender, event: (question,)
+    await start_channel(scripted_handler)
+    user = telegram_emulator.user(telegram_bot)
+
+    user.send_text("los")
+    pieces = await user.read_until_keyboard()
+
+    assert len(pieces) == 2
+    received = "".join(p.text for p in pieces)
+    assert received.split() == long_text.split()  # nothing lost, "&" shown as it is
+    assert pieces[0].keyboard == ()
+    assert pieces[-1].labels == ("Weiter",)
 
 
 # ------------------------------------------------------------------------------ flood limits

@@ -18,6 +18,7 @@ from bot.transports.telegram import (
     FloodLimiter,
     PerChatProcessor,
     TelegramSettings,
+    _chunks,
     _Pace,
     _text_event,
     protect_logs,
@@ -31,9 +32,13 @@ SECRET = "A" * 32
 # ---------------------------------------------------------------------------------- settings
 
 
+def telegram_settings(env: dict[str, str]) -> TelegramSettings | None:
+    return TelegramSettings.from_settings(Settings.from_env(env))
+
+
 def test_settings_from_the_environment():
-    assert TelegramSettings.from_env({}) is None
-    settings = TelegramSettings.from_env(
+    assert telegram_settings({}) is None
+    settings = telegram_settings(
         {
             "TELEGRAM_TOKEN": TOKEN,
             "TELEGRAM_API_URL": "http://127.0.0.1:8081/",
@@ -49,14 +54,9 @@ def test_settings_from_the_environment():
     assert (settings.webhook_listen, settings.webhook_port) == ("127.0.0.1", 9000)
     assert TOKEN not in repr(settings)
     assert SECRET not in repr(settings)
-
-
-def test_settings_from_beistand_settings():
-    settings = Settings.from_env({"TELEGRAM_TOKEN": TOKEN, "TELEGRAM_API_URL": "http://x:1/"})
-    telegram = TelegramSettings.from_settings(settings)
-    assert telegram is not None
-    assert (telegram.token, telegram.api_url, telegram.webhook) == (TOKEN, "http://x:1", False)
-    assert TelegramSettings.from_settings(Settings.from_env({})) is None
+    polling = telegram_settings({"TELEGRAM_TOKEN": TOKEN})
+    assert polling is not None
+    assert (polling.api_url, polling.webhook) == (None, False)
 
 
 @pytest.mark.parametrize(
@@ -80,13 +80,24 @@ def test_settings_from_beistand_settings():
             },
             r"http\(s\) URL",
         ),
-        ({"TELEGRAM_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_PORT": "acht"}, "must be a number"),
     ],
 )
 def test_unusable_settings_are_refused_without_echoing_the_token(env, message):
     with pytest.raises(ConfigError, match=message) as caught:
-        TelegramSettings.from_env(env)
+        telegram_settings(env)
     assert TOKEN not in str(caught.value)
+
+
+def test_long_texts_are_cut_at_line_ends_within_the_limit():
+    text = "".join(f"Zeile {i} 😀\n" for i in range(1000))
+    pieces = _chunks(text, 4096)
+    assert "".join(pieces) == text
+    assert all(len(p.encode("utf-16-le")) // 2 <= 4096 for p in pieces)
+    assert all(p.endswith("\n") for p in pieces)
+    one_line = "😀" * 5000  # 10000 UTF-16 units, no line end
+    pieces = _chunks(one_line, 4096)
+    assert "".join(pieces) == one_line
+    assert [len(p.encode("utf-16-le")) // 2 for p in pieces] == [4096, 4096, 1808]
 
 
 # ------------------------------------------------------------------------------------ events
