@@ -1,0 +1,180 @@
+"""Handoff across channels: one runtime serving Telegram (through the Bot API emulator) and
+Matrix (through a real Synapse) at once, as ``beistand run`` does. A user on one platform, the
+contact person on the other: consent, notification, claim, relay both ways, close. Fixture
+content (``tests/fixtures/basic``), the real runtime, store and transports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+
+from bot.content import load_content
+from bot.runtime import Runtime
+from bot.storage.sqlite import SqliteStore
+from bot.transports.telegram import FloodLimiter
+from tests.channels.matrix.userclient import Received, UserClient
+from tests.conftest import basic_paths
+from tests.servers.telegram_emulator import Message, RateLimits, SimUser, TelegramEmulator
+
+pytestmark = pytest.mark.channel
+CODE = re.compile(r"[A-Z0-9]{4}-[A-Z0-9]{2}")
+
+
+@pytest.fixture
+def telegram_limits() -> RateLimits:
+    """Routing, not flood limits, is under test here."""
+    return RateLimits(per_chat_rate=100, per_chat_burst=100, overall_rate=100, overall_burst=100)
+
+
+@dataclass
+class Both:
+    runtime: Runtime
+    emulator: TelegramEmulator
+
+    async def telegram_sees(self, user: SimUser, fragment: str) -> Message:
+        """Wait until the Telegram user has received a message containing ``fragment``."""
+        found: Message = await self.emulator.wait_until(
+            lambda: next((m for m in reversed(user.received) if fragment in m.text), None), 15
+        )
+        return found
+
+
+@pytest.fixture
+async def both(
+    tmp_path, telegram_emulator, telegram_bot, start_channel, register, make_bot
+) -> AsyncIterator[Both]:
+    content, problems = load_content(basic_paths())
+    assert content is not None, problems
+    async with SqliteStore(tmp_path / "cross.db") as store:
+        runtime = Runtime(content, store, secrets.token_bytes(32), rate_limit=1000)
+        stop = asyncio.Event()
+        worker = asyncio.create_task(runtime.handoff.run(stop, idle=0.1))
+        await start_channel(
+            runtime,
+            translations=content.catalogs.translator,
+            limiter=FloodLimiter(chat_rate=100, chat_burst=100, overall_rate=100),
+        )
+        await make_bot(register("bot"), runtime)
+        yield Both(runtime, telegram_emulator)
+        stop.set()
+        await worker
+
+
+async def until(user: UserClient, room: str, fragment: str) -> list[Received]:
+    got: list[Received] = []
+    while not got or fragment not in got[-1].body:
+        got.append(await user.next_message(room))
+    return got
+
+
+def labelled(prompt: Received, fragment: str) -> str:
+    return next(label for label in prompt.options if fragment in label)
+
+
+async def tap(both: Both, user: SimUser, label: str) -> None:
+    question = next(m for m in reversed(user.received) if label in user.current(m).labels)
+    seen = len(user.received)
+    user.press(question, label)
+    await both.emulator.wait_until(lambda: len(user.received) > seen, 15)
+    await asyncio.sleep(0.1)  # let a reply of several messages arrive in full
+
+
+async def test_telegram_user_and_matrix_contact(both: Both, telegram_bot, make_user):
+    erika = await make_user("erika")
+    assert set(both.runtime.handoff.channels) == {"telegram", "matrix"}
+    invitation = await both.runtime.handoff.invite("Erika Beispiel", ["BY"], ["threat"])
+    room = await erika.create_room([both_bot_user(both)], encrypted=True)
+    await erika.turn(room)
+    await erika.send(room, f"/registrieren {invitation}")
+    await until(erika, room, "registriert")
+
+    max_ = both.emulator.user(telegram_bot, first_name="Max", username="max_buerger")
+    max_.send_text("/start demo")
+    await both.telegram_sees(max_, "Wie kam die Drohung?")
+    await tap(both, max_, "Online")
+    await both.telegram_sees(max_, "Welches Bundesland?")
+    await tap(both, max_, "Bayern")
+    await both.telegram_sees(max_, "Weiter?")
+    await tap(both, max_, "Online-Hinweis")
+    consent = await both.telegram_sees(max_, "Kein Name, kein Text, kein Konto")
+    assert "Land: Bayern" in consent.text
+    await tap(both, max_, "Ja, über diesen Chat weitergeben")
+
+    notice = (await until(erika, room, "Neuer Fall"))[-1]
+    assert notice.encrypted
+    code = CODE.search(notice.body)
+    assert code is not None
+    await erika.send(room, f"/uebernehmen {code.group()}")
+    await until(erika, room, "übernommen")
+    await both.telegram_sees(max_, "Eine Ansprechperson hat Ihren Fall")
+
+    max_.send_text("Guten Tag, ich brauche Rat.")
+    relayed = (await until(erika, room, "Guten Tag, ich brauche Rat."))[-1]
+    assert relayed.body.startswith(f"[{code.group()}]")
+    await erika.send(room, "Hier ist Ihre Ansprechperson.")
+    answer = await both.telegram_sees(max_, "Hier ist Ihre Ansprechperson.")
+    assert answer.text.startswith("💬 Ansprechperson:")
+
+    await erika.send(room, f"/abschliessen {code.group()}")
+    await until(erika, room, "abgeschlossen")
+    await both.telegram_sees(max_, f"Ihr Fall {code.group()} ist abgeschlossen")
+
+    seen_by_erika = "\n".join(m.body for m in await erika.silence(room, 0.3)) + relayed.body
+    for secret in ("Max", "max_buerger", str(max_.id)):
+        assert secret not in seen_by_erika
+    assert erika.user_id not in "\n".join(m.text for m in max_.received)
+
+
+async def test_matrix_user_and_telegram_contact(both: Both, telegram_bot, make_user):
+    erika = both.emulator.user(telegram_bot, first_name="Erika", username="erika_kontakt")
+    invitation = await both.runtime.handoff.invite("Erika Beispiel", ["DE"], ["all"])
+    erika.send_text(f"/registrieren {invitation}")
+    await both.telegram_sees(erika, "registriert")
+
+    max_ = await make_user("max")
+    room = await max_.create_room([both_bot_user(both)], encrypted=True)
+    await max_.turn(room)
+    await max_.send(room, "/start demo")
+    question = (await max_.turn(room))[-1]
+    await max_.send(room, labelled(question, "Online"))
+    question = (await max_.turn(room))[-1]
+    await max_.send(room, "Keine Angabe")
+    question = (await max_.turn(room))[-1]
+    await max_.send(room, labelled(question, "Online-Hinweis"))
+    consent = (await max_.turn(room))[-1]
+    assert "Land: Keine Angabe" in consent.body
+    await max_.send(room, labelled(consent, "über diesen Chat"))
+
+    notice = await both.telegram_sees(erika, "Neuer Fall")
+    assert notice.labels == ("Übernehmen",)
+    await tap(both, erika, "Übernehmen")
+    await both.telegram_sees(erika, "Sie haben Fall")
+    await until(max_, room, "übernommen")
+
+    await max_.send(room, "Hallo, hier ist die Person mit dem Fall.")
+    relayed = await both.telegram_sees(erika, "Hallo, hier ist die Person mit dem Fall.")
+    erika.send_text("Danke, ich bin für Sie da.")
+    answer = (await until(max_, room, "Danke, ich bin für Sie da."))[-1]
+    assert answer.encrypted
+
+    await max_.send(room, "/loeschen")
+    await until(max_, room, "gelöscht")
+    await both.telegram_sees(erika, "zurückgezogen")
+
+    assert max_.user_id not in relayed.text and room not in relayed.text
+    assert "Erika" not in answer.body and str(erika.id) not in answer.body
+
+
+def both_bot_user(both: Both) -> str:
+    """The Matrix id of the bot (the transport registered under "matrix")."""
+    deliver = both.runtime.handoff.channels["matrix"]
+    transport = getattr(deliver, "__self__", None)
+    user_id = getattr(transport, "user_id", None)
+    assert isinstance(user_id, str), transport
+    return user_id
