@@ -672,7 +672,7 @@ class TelegramEmulator:
     async def stop(self) -> None:
         """Wake pending long polls, stop webhook deliveries, close the server."""
         self._closing = True
-        self._notify()
+        self.changed()
         for bot in self.bots.values():
             await self._stop_webhook(bot)
         if self._session is not None:
@@ -717,13 +717,10 @@ class TelegramEmulator:
         """Answer the next call of ``method`` with this raw status and body (5xx, bad JSON...)."""
         self._faults.setdefault(method.lower(), []).append((status, body))
 
-    def _notify(self) -> None:
+    def changed(self) -> None:
+        """Wake everything waiting in :meth:`wait_until` (a new update, message, answer ...)."""
         event, self._change = self._change, asyncio.Event()
         event.set()
-
-    def changed(self) -> None:
-        """Tell waiters that state changed (new update, message, answer ...)."""
-        self._notify()
 
     async def wait_until(self, predicate: Callable[[], Any], within: float = 5.0) -> Any:
         """Wait until ``predicate()`` is truthy and return it; TimeoutError after ``within`` s."""
@@ -746,7 +743,7 @@ class TelegramEmulator:
             method = request.match_info["method"]
             params = await _read_params(request)
             bot.calls.append(ApiCall(method, params, time.monotonic()))
-            self._notify()
+            self.changed()
             faults = self._faults.get(method.lower())
             if faults:
                 status, text = faults.pop(0)
@@ -759,7 +756,7 @@ class TelegramEmulator:
             result = await impl(bot, params)
         except ApiError as error:
             return web.json_response(error.payload(), status=error.code)
-        self._notify()
+        self.changed()
         return web.json_response({"ok": True, "result": result})
 
     async def _handle_file(self, request: web.Request) -> web.Response:
@@ -768,7 +765,7 @@ class TelegramEmulator:
         except ApiError as error:
             return web.json_response(error.payload(), status=error.code)
         bot.downloads.append(request.match_info["path"])
-        self._notify()
+        self.changed()
         return web.Response(body=b"\x00" * 16, content_type="application/octet-stream")
 
     def _bot_for(self, token: str) -> EmulatedBot:
@@ -927,12 +924,12 @@ class TelegramEmulator:
                 if bot.updates and bot.updates[0] is update:
                     bot.updates.pop(0)
                 backoff = 0.05
-                self._notify()
+                self.changed()
                 continue
             hook.last_error_date = now_seconds()
             hook.last_error_message = error
             hook.errors.append(error)
-            self._notify()
+            self.changed()
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 1.0)
 
