@@ -11,7 +11,7 @@ from typing import Protocol
 from bot.config import Settings
 from bot.content import require_content
 from bot.errors import ConfigError
-from bot.runtime import Runtime
+from bot.runtime import Runtime, runtime_for
 from bot.storage.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
@@ -74,14 +74,7 @@ async def serve(settings: Settings) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with SqliteStore(settings.db) as store:
-        runtime = Runtime(
-            content,
-            store,
-            secret,
-            retention_days=settings.retention_days,
-            rate_limit=settings.rate_limit,
-            rate_window=settings.rate_window,
-        )
+        runtime = runtime_for(settings, content, store, secret)
         install_reload(runtime, settings)
         channels = build_channels(settings, runtime)
         started: list[Channel] = []

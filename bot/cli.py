@@ -141,21 +141,15 @@ def cmd_translations(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _chat(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.runtime import Runtime
+    from bot.runtime import runtime_for
     from bot.storage.sqlite import SqliteStore
     from bot.transports.console import Console
 
     content = _load(settings.content)
     secret = settings.secret_bytes(generate=True)
     async with SqliteStore(settings.db) as store:
-        runtime = Runtime(
-            content,
-            store,
-            secret,
-            retention_days=settings.retention_days,
-            rate_limit=max(settings.rate_limit, 1000),  # a local user may paste many lines
-            rate_window=settings.rate_window,
-        )
+        # a local user may paste many lines at once
+        runtime = runtime_for(settings, content, store, secret, rate_limit=1000)
         console = Console(runtime, args.lang)
         runtime.register_channel("console", console.deliver)
         stop = asyncio.Event()

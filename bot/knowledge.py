@@ -14,18 +14,13 @@ from bot.errors import Problem, SourceLocation
 from bot.flow import schema
 from bot.flow.loader import display_name
 from bot.flow.model import ContactWay, Hours, Knowledge, Region, Service, Source
-from bot.flow.yamlsafe import YMap, YNode, YScalar, YSeq, parse_file
+from bot.flow.yamlsafe import YMap, YScalar, YSeq, parse_file, text_of
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NATIONAL = "DE"
 TAXONOMY_FILE = "taxonomy.yaml"
 #: A check older than this many days is reported as a warning.
 STALE_AFTER_DAYS = 365
-
-
-def _s(node: YNode | None) -> str:
-    assert isinstance(node, YScalar)
-    return str(node.value)
 
 
 def _clock(text: str) -> time:
@@ -40,7 +35,9 @@ def _service(node: YMap) -> Service:
         assert isinstance(c, YMap)
         kind = next(k for k in c if k in schema.CONTACT.kinds)
         note = c.get("note")
-        ways.append(ContactWay(kind, _s(c.get(kind)), _s(note) if note is not None else ""))
+        ways.append(
+            ContactWay(kind, text_of(c.get(kind)), text_of(note) if note is not None else "")
+        )
     hours_node = node.get("hours")
     hours: list[Hours] = []
     if isinstance(hours_node, YSeq):
@@ -48,21 +45,21 @@ def _service(node: YMap) -> Service:
             assert isinstance(h, YMap)
             days_node = h.get("days")
             assert isinstance(days_node, YSeq)
-            days = tuple(schema.DAYS.index(_s(d)) for d in days_node.items)
-            hours.append(Hours(days, _clock(_s(h.get("from"))), _clock(_s(h.get("to")))))
+            days = tuple(schema.DAYS.index(text_of(d)) for d in days_node.items)
+            hours.append(Hours(days, _clock(text_of(h.get("from"))), _clock(text_of(h.get("to")))))
     sources = node.get("sources")
     assert isinstance(sources, YSeq)
     note = node.get("hours_note")
     verified = node.get("verified")
     return Service(
-        id=_s(node.get("id")),
-        name=_s(node.get("name")),
-        summary=_s(node.get("summary")),
-        topics=tuple(_s(t) for t in node.seq("topics")),
-        regions=tuple(_s(r) for r in node.seq("regions")),
+        id=text_of(node.get("id")),
+        name=text_of(node.get("name")),
+        summary=text_of(node.get("summary")),
+        topics=tuple(text_of(t) for t in node.seq("topics")),
+        regions=tuple(text_of(r) for r in node.seq("regions")),
         contacts=tuple(ways),
         sources=tuple(
-            Source(_s(s.get("url")), date.fromisoformat(_s(s.get("checked"))))
+            Source(text_of(s.get("url")), date.fromisoformat(text_of(s.get("checked"))))
             for s in sources.items
             if isinstance(s, YMap)
         ),
@@ -70,7 +67,7 @@ def _service(node: YMap) -> Service:
         loc=node.loc,
         always_open=isinstance(hours_node, YScalar) and hours_node.value == "24/7",
         hours=tuple(hours),
-        hours_note=_s(note) if note is not None else "",
+        hours_note=text_of(note) if note is not None else "",
     )
 
 
@@ -120,13 +117,13 @@ def load_knowledge(directory: Path, today: date | None = None) -> tuple[Knowledg
             checker = schema.Checker()
             if checker.check(tree, schema.TAXONOMY_FILE, "taxonomy") and isinstance(tree, YMap):
                 regions = [
-                    Region(_s(r.get("code")), _s(r.get("label")))
+                    Region(text_of(r.get("code")), text_of(r.get("label")))
                     for r in tree.seq("regions")
                     if isinstance(r, YMap)
                 ]
-                topics = [_s(t.get("id")) for t in tree.seq("topics") if isinstance(t, YMap)]
+                topics = [text_of(t.get("id")) for t in tree.seq("topics") if isinstance(t, YMap)]
                 labels = {
-                    _s(t.get("id")): _s(t.get("label"))
+                    text_of(t.get("id")): text_of(t.get("label"))
                     for t in tree.seq("topics")
                     if isinstance(t, YMap)
                 }

@@ -16,7 +16,9 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+from bot.config import Settings
 from bot.content import Content, ContentPaths, load_content
 from bot.engine.actions import Action, Relay, Say
 from bot.engine.commands import CONTACT_COMMANDS
@@ -230,3 +232,16 @@ class Runtime:
         self.content = content
         log.info("content.reloaded", extra={"count": len(content.flows)})
         return problems
+
+
+def runtime_for(
+    settings: Settings, content: Content, store: SqliteStore, secret: bytes, **overrides: Any
+) -> Runtime:
+    """A runtime with the retention and flood settings of ``settings``."""
+    options: dict[str, Any] = {
+        "retention_days": settings.retention_days,
+        "rate_limit": settings.rate_limit,
+        "rate_window": settings.rate_window,
+    }
+    options.update(overrides)
+    return Runtime(content, store, secret, **options)

@@ -7,26 +7,21 @@ from pathlib import Path
 from bot.errors import Problem
 from bot.flow import schema
 from bot.flow.model import Condition, Flow, Node, OptionSpec, ServiceQuery
-from bot.flow.yamlsafe import YMap, YNode, YScalar, YSeq, parse_file
-
-
-def _s(node: YNode | None) -> str:
-    assert isinstance(node, YScalar)
-    return str(node.value)
+from bot.flow.yamlsafe import YMap, YNode, YScalar, YSeq, parse_file, text_of
 
 
 def _texts(node: YNode | None) -> tuple[str, ...]:
     if isinstance(node, YSeq):
-        return tuple(_s(n) for n in node.items)
-    return (_s(node),)
+        return tuple(text_of(n) for n in node.items)
+    return (text_of(node),)
 
 
-def _opt_s(node: YNode | None) -> str | None:
-    return None if node is None else _s(node)
+def _opttext_of(node: YNode | None) -> str | None:
+    return None if node is None else text_of(node)
 
 
 def _values(node: YNode) -> tuple[str, ...]:
-    return tuple(_s(n) for n in node.items) if isinstance(node, YSeq) else (_s(node),)
+    return tuple(text_of(n) for n in node.items) if isinstance(node, YSeq) else (text_of(node),)
 
 
 def _option(node: YNode) -> OptionSpec:
@@ -34,9 +29,11 @@ def _option(node: YNode) -> OptionSpec:
     sets = node.get("set")
     when = node.get("when")
     return OptionSpec(
-        label=_s(node.get("label")),
-        next=_s(node.get("next")),
-        sets=tuple((str(k.value), _s(v)) for k, v in sets.items) if isinstance(sets, YMap) else (),
+        label=text_of(node.get("label")),
+        next=text_of(node.get("next")),
+        sets=tuple((str(k.value), text_of(v)) for k, v in sets.items)
+        if isinstance(sets, YMap)
+        else (),
         when=tuple(Condition(str(k.value), _values(v), k.loc) for k, v in when.items)
         if isinstance(when, YMap)
         else (),
@@ -47,7 +44,7 @@ def _option(node: YNode) -> OptionSpec:
 def _node(node_id: str, node: YMap) -> Node:
     kind = next(k for k in node if k in schema.NODE.kinds)
     body = node.get(kind)
-    base = {"id": node_id, "kind": kind, "loc": node.loc, "next": _opt_s(node.get("next"))}
+    base = {"id": node_id, "kind": kind, "loc": node.loc, "next": _opttext_of(node.get("next"))}
     if kind == "message":
         return Node(texts=_texts(body), **base)  # type: ignore[arg-type]
     if kind == "choice":
@@ -55,7 +52,7 @@ def _node(node_id: str, node: YMap) -> Node:
         return Node(
             texts=_texts(body),
             options=tuple(_option(o) for o in options.items) if isinstance(options, YSeq) else (),
-            ask=_opt_s(node.get("ask")),
+            ask=_opttext_of(node.get("ask")),
             **base,  # type: ignore[arg-type]
         )
     if kind in ("services", "handoff"):
@@ -65,25 +62,25 @@ def _node(node_id: str, node: YMap) -> Node:
         if kind == "services":
             ids = body.get("ids")
             query = ServiceQuery(
-                ids=tuple(_s(n) for n in ids.items) if isinstance(ids, YSeq) else (),
-                topic=_opt_s(body.get("topic")),
+                ids=tuple(text_of(n) for n in ids.items) if isinstance(ids, YSeq) else (),
+                topic=_opttext_of(body.get("topic")),
             )
             return Node(texts=texts, query=query, **base)  # type: ignore[arg-type]
         return Node(
             texts=texts,
-            topic=_s(body.get("topic")),
-            urgency=_s(body.get("urgency")),
+            topic=text_of(body.get("topic")),
+            urgency=text_of(body.get("urgency")),
             **base,  # type: ignore[arg-type]
         )
     if kind == "goto":
         if isinstance(body, YMap):
             return Node(
                 texts=(),
-                target_flow=_opt_s(body.get("flow")),
-                target_node=_opt_s(body.get("node")),
+                target_flow=_opttext_of(body.get("flow")),
+                target_node=_opttext_of(body.get("node")),
                 **base,  # type: ignore[arg-type]
             )
-        return Node(texts=(), target_flow=_s(body), **base)  # type: ignore[arg-type]
+        return Node(texts=(), target_flow=text_of(body), **base)  # type: ignore[arg-type]
     return Node(texts=_texts(body), **base)  # type: ignore[arg-type]
 
 
@@ -98,13 +95,13 @@ def build_flow(tree: YNode) -> Flow:
     keywords = tree.get("keywords")
     slots = tree.get("slots")
     return Flow(
-        id=_s(tree.get("id")),
-        title=_s(tree.get("title")),
-        start=_s(tree.get("start")),
+        id=text_of(tree.get("id")),
+        title=text_of(tree.get("title")),
+        start=text_of(tree.get("start")),
         nodes=nodes,
         loc=tree.loc,
-        topic=_opt_s(tree.get("topic")),
-        description=_opt_s(tree.get("description")) or "",
+        topic=_opttext_of(tree.get("topic")),
+        description=_opttext_of(tree.get("description")) or "",
         keywords=tuple((str(k.value), _values(v)) for k, v in keywords.items)
         if isinstance(keywords, YMap)
         else (),

@@ -96,6 +96,12 @@ class YSeq:
 YNode = YScalar | YMap | YSeq
 
 
+def text_of(node: YNode | None) -> str:
+    """A scalar as text; for trees that already passed the schema check."""
+    assert isinstance(node, YScalar)
+    return str(node.value)
+
+
 class _NoAliasLoader(yaml.SafeLoader):
     """A loader whose composer refuses anchors, aliases and deep nesting before they expand."""
 

@@ -437,12 +437,22 @@ class MatrixTransport:
         if not await self._send(route, numbered(message), key or None):
             raise TransportError("Matrix refused the message")
 
+    async def wait(self) -> None:
+        """Until the channel ends: after ``stop()``, or when the homeserver rejects the bot's
+        token for good (then this raises :class:`~bot.errors.TransportError`)."""
+        task = self._sync_task
+        if task is None:
+            return
+        await asyncio.wait({task})  # a cancellation of the caller still goes through
+        error = None if task.cancelled() else task.exception()
+        if error is not None:
+            raise error
+
     async def run(self) -> None:
         """Start, serve until cancelled (or the sync fails for good), then stop."""
         await self.start()
         try:
-            assert self._sync_task is not None
-            await self._sync_task
+            await self.wait()
         finally:
             await self.stop()
 
