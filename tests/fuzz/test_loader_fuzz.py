@@ -9,7 +9,6 @@ a mutation must also be safe to run: a short conversation through the engine may
 
 from __future__ import annotations
 
-import re
 import shutil
 import time
 from datetime import UTC, datetime
@@ -50,6 +49,8 @@ TROUBLE = (
     "? complex key",
     "- ",
     "\t",
+    "\x00",
+    "\x1b[2J",
     "\ufeff",
     "%YAML 1.1",
     "%TAG ! tag:example.com,2000:",
@@ -85,8 +86,6 @@ TROUBLE = (
 )
 
 
-#: What PyYAML's reader refuses in a stream (see the strict xfail for control characters).
-FORBIDDEN = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 OPERATIONS = ("delete", "duplicate", "swap", "indent", "dedent", "rename", "insert", "value")
 
 
@@ -130,10 +129,7 @@ def mutated_file(draw: st.DrawFn, files: list[Path]) -> tuple[str, bytes]:
             data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
     if draw(st.booleans()) and data:
         data = data[: draw(st.integers(0, len(data)))]
-    try:  # characters YAML refuses outright are the subject of a test of their own
-        return path.name, FORBIDDEN.sub("?", bytes(data).decode("utf-8")).encode("utf-8")
-    except UnicodeDecodeError:
-        return path.name, bytes(data)
+    return path.name, bytes(data)
 
 
 yaml_values = st.recursive(
@@ -159,9 +155,11 @@ yaml_values = st.recursive(
 
 
 def timed(call, *args):
-    started = time.perf_counter()
+    """Call and check the CPU time this thread spent (other processes on the machine do not
+    count, so the check holds on a busy CI runner too)."""
+    started = time.thread_time()
     result = call(*args)
-    elapsed = time.perf_counter() - started
+    elapsed = time.thread_time() - started
     assert elapsed < LIMIT_SECONDS, f"took {elapsed:.2f} s"
     return result
 
@@ -176,20 +174,8 @@ def only_problems(problems: list[Problem]) -> None:
 # ----------------------------------------------------------------------------- parse_text
 
 
-#: Characters YAML forbids in a stream; see the strict xfail below.
-NON_PRINTABLE = st.characters(
-    blacklist_categories=("Cs",),
-    blacklist_characters="".join(
-        chr(c) for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0x85)]
-    )
-    + "\x86\x87\x88\x89\x8a\x8b\x8c\x8d\x8e\x8f"
-    + "".join(chr(c) for c in range(0x90, 0xA0))
-    + "\ufffe\uffff",
-)
-
-
 @settings(max_examples=300, deadline=None)
-@given(text=st.text(alphabet=NON_PRINTABLE, max_size=400))
+@given(text=st.text(max_size=400))
 def test_random_text_gives_problems_not_exceptions(text):
     _tree, problems = timed(parse_text, text, "random.yaml")
     only_problems(problems)
@@ -282,9 +268,9 @@ def test_an_alias_bomb_is_refused_in_under_50_ms(tmp_path):
 
 
 def timed_once(call, *args) -> float:
-    started = time.perf_counter()
+    started = time.thread_time()
     call(*args)
-    return time.perf_counter() - started
+    return time.thread_time() - started
 
 
 def test_a_10_mb_file_is_refused_without_reading_it(tmp_path):
@@ -292,9 +278,9 @@ def test_a_10_mb_file_is_refused_without_reading_it(tmp_path):
     line = "# " + "x" * 1021 + "\n"
     path.write_text("id: huge\n" + line * (10 * 1024), encoding="utf-8")
     assert path.stat().st_size > 10 * 1024 * 1024
-    started = time.perf_counter()
+    started = time.thread_time()
     flow, _flow_id, problems = load_flow_file(path)
-    assert time.perf_counter() - started < 0.05
+    assert time.thread_time() - started < 0.05
     assert flow is None
     assert [p.message for p in problems] == [f"file is larger than {MAX_FILE_BYTES // 1024} KiB"]
     tree, problems = timed(parse_text, path.read_text(encoding="utf-8"), "huge.yaml")

@@ -12,6 +12,13 @@ import pytest
 
 from bot import logs
 from bot.content import Content, ContentPaths, require_content
+from tests.channels.conftest import (  # noqa: F401 - the Telegram emulator's fixtures, reused
+    _restore_logging,
+    start_channel,
+    telegram_bot,
+    telegram_emulator,
+    telegram_token,
+)
 
 #: Loggers forced to DEBUG during a canary run (``bot.logs.configure`` quiets some of them).
 LIBRARY_LOGGERS = (

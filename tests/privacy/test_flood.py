@@ -42,6 +42,6 @@ def test_one_long_message_costs_little(shipped: Content, length: int):
     state = step(shipped, None, Start(), now, "de").state
     text = ("Hass ä " * length)[:length]
     step(shipped, state, Text(text), now, "de")  # warm up
-    started = time.perf_counter()
+    started = time.thread_time()
     step(shipped, state, Text(text), now, "de")
-    assert time.perf_counter() - started < 0.020
+    assert time.thread_time() - started < 0.020
