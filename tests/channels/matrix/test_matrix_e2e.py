@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 
@@ -242,3 +243,26 @@ async def test_deliver_sends_once_per_key_and_only_to_known_rooms(
     assert await user.silence(room, 1.0) == []
     with pytest.raises(TransportError):
         await bot.deliver("!nowhere:localhost", note, "outbox-18")
+
+
+async def test_a_revoked_token_ends_the_channel_with_an_error(
+    synapse, register, make_bot, runtime, caplog
+):
+    account = register("bot")
+    bot = await make_bot(
+        account, runtime, password=None, access_token=account.access_token, sync_timeout_ms=1000
+    )
+    synapse.client_post("/_matrix/client/v3/logout", {}, account.access_token)
+    with pytest.raises(TransportError, match="token rejected"):
+        await asyncio.wait_for(bot.wait(), 30)
+    assert any(r.getMessage() == "matrix.token_rejected" for r in caplog.records)
+    assert all(account.access_token not in r.getMessage() for r in caplog.records)
+
+
+async def test_wait_returns_after_stop(register, make_bot, runtime):
+    bot = await make_bot(register("bot"), runtime)
+    waiter = asyncio.create_task(bot.wait())
+    await asyncio.sleep(0.1)
+    assert not waiter.done()
+    await bot.stop()
+    await asyncio.wait_for(waiter, 5)
