@@ -19,7 +19,8 @@ PURGE_EVERY_SECONDS = 3600
 
 
 class Channel(Protocol):
-    """What ``serve`` needs of a transport."""
+    """What ``serve`` needs of a transport (and, if it has one, ``wait()``: returns or raises
+    when the channel ends by itself, e.g. a revoked token)."""
 
     async def start(self) -> None: ...
 
@@ -80,12 +81,13 @@ async def serve(settings: Settings) -> int:
         started: list[Channel] = []
         purger = asyncio.create_task(_purge_forever(runtime))
         worker = asyncio.create_task(runtime.handoff.run(stop))
+        failed = False
         try:
             for channel in channels:
                 await channel.start()
                 started.append(channel)
             log.info("bot.started", extra={"count": len(started)})
-            await stop.wait()
+            failed = await _until_stop_or_failure(stop, started)
         finally:
             stop.set()
             for channel in reversed(started):
@@ -95,4 +97,25 @@ async def serve(settings: Settings) -> int:
                 await purger
             await worker
             log.info("bot.stopped")
-    return 0
+    return 1 if failed else 0
+
+
+async def _until_stop_or_failure(stop: asyncio.Event, channels: list[Channel]) -> bool:
+    """Wait for a stop signal, or for a channel that ends by itself (True: it failed)."""
+    stopper = asyncio.create_task(stop.wait())
+    watchers: dict[asyncio.Task[object], Channel] = {}
+    for channel in channels:
+        wait = getattr(channel, "wait", None)
+        if callable(wait):
+            watchers[asyncio.create_task(wait())] = channel
+    done, _pending = await asyncio.wait({stopper, *watchers}, return_when=asyncio.FIRST_COMPLETED)
+    for task in (stopper, *watchers):
+        task.cancel()
+    for task in done & watchers.keys():
+        error = None if task.cancelled() else task.exception()
+        log.error(
+            "channel.ended",
+            extra={"kind": type(watchers[task]).__name__, "error": type(error).__name__},
+        )
+        return True
+    return False

@@ -292,6 +292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     settings.telegram_webhook_secret,
                     settings.matrix_password,
                     settings.matrix_access_token,
+                    settings.environment.get("MATRIX_PICKLE_KEY"),
                 )
                 if s
             ],

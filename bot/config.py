@@ -60,6 +60,10 @@ class Settings:
     rate_limit: int = 10
     rate_window: int = 10
     log_level: str = "INFO"
+    escalate_minutes: tuple[tuple[str, int], ...] = (("high", 10), ("normal", 60), ("low", 240))
+    cases_per_day: int = 3
+    abuse_block_days: int = 30
+    case_retention_days: int = 7
     telegram_token: str | None = field(default=None, repr=False)
     telegram_api_url: str | None = None
     telegram_webhook_url: str | None = None
@@ -99,6 +103,14 @@ class Settings:
             rate_limit=_int(env, "BEISTAND_RATE_LIMIT", 10),
             rate_window=_int(env, "BEISTAND_RATE_WINDOW", 10),
             log_level=(env.get("BEISTAND_LOG_LEVEL") or "INFO").upper(),
+            escalate_minutes=(
+                ("high", _int(env, "BEISTAND_ESCALATE_HIGH", 10)),
+                ("normal", _int(env, "BEISTAND_ESCALATE_NORMAL", 60)),
+                ("low", _int(env, "BEISTAND_ESCALATE_LOW", 240)),
+            ),
+            cases_per_day=_int(env, "BEISTAND_CASES_PER_DAY", 3),
+            abuse_block_days=_int(env, "BEISTAND_ABUSE_BLOCK_DAYS", 30),
+            case_retention_days=_int(env, "BEISTAND_CASE_RETENTION_DAYS", 7),
             telegram_token=env.get("TELEGRAM_TOKEN") or None,
             telegram_api_url=env.get("TELEGRAM_API_URL") or None,
             telegram_webhook_url=env.get("TELEGRAM_WEBHOOK_URL") or None,

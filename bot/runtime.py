@@ -242,6 +242,12 @@ def runtime_for(
         "retention_days": settings.retention_days,
         "rate_limit": settings.rate_limit,
         "rate_window": settings.rate_window,
+        "handoff": HandoffSettings(
+            escalate_minutes=dict(settings.escalate_minutes),
+            cases_per_day=settings.cases_per_day,
+            abuse_block_days=settings.abuse_block_days,
+            case_retention_days=settings.case_retention_days,
+        ),
     }
     options.update(overrides)
     return Runtime(content, store, secret, **options)

@@ -165,3 +165,33 @@ async def test_sighup_reloads(runtime: Runtime, tmp_path: Path) -> None:
 
 def test_basic_paths_exist() -> None:
     assert basic_paths().flows.is_dir()
+
+
+def test_handoff_settings_come_from_the_environment(tmp_path: Path) -> None:
+    from bot.runtime import runtime_for
+
+    settings = Settings.from_env(
+        {
+            "BEISTAND_ESCALATE_HIGH": "3",
+            "BEISTAND_CASES_PER_DAY": "1",
+            "BEISTAND_ABUSE_BLOCK_DAYS": "2",
+            "BEISTAND_CASE_RETENTION_DAYS": "5",
+        }
+    )
+
+    async def build() -> None:
+        async with SqliteStore(tmp_path / "s.db") as store:
+            runtime = runtime_for(settings, None, store, SECRET)  # type: ignore[arg-type]
+            handoff = runtime.handoff.settings
+            assert handoff.escalate_minutes == {"high": 3, "normal": 60, "low": 240}
+            assert (handoff.cases_per_day, handoff.abuse_block_days) == (1, 2)
+            assert handoff.case_retention_days == 5
+
+    asyncio.run(build())
+
+
+def test_bad_numbers_in_settings_are_refused() -> None:
+    from bot.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="BEISTAND_ESCALATE_LOW must be a whole number"):
+        Settings.from_env({"BEISTAND_ESCALATE_LOW": "soon"})
