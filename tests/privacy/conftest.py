@@ -19,6 +19,11 @@ from tests.channels.conftest import (  # noqa: F401 - the Telegram emulator's fi
     telegram_emulator,
     telegram_token,
 )
+from tests.channels.matrix.conftest import (  # noqa: F401 - Synapse and the Matrix transport
+    make_bot,
+    register,
+    synapse,
+)
 
 #: Loggers forced to DEBUG during a canary run (``bot.logs.configure`` quiets some of them).
 LIBRARY_LOGGERS = (
