@@ -20,20 +20,17 @@ def _pybabel(*args: str) -> str:
 
 
 def update_catalogs(locales: Path) -> list[str]:
-    """Run ``pybabel extract`` over code, flows and knowledge, then ``update`` (or ``init``)."""
-    template = locales / f"{DOMAIN}.pot"
-    cfg = PROJECT_ROOT / "babel.cfg"
+    """Run ``pybabel extract`` over code, flows and knowledge, then ``update`` (or ``init``).
+
+    Extraction runs from the project root, so the file references in the catalogs are relative
+    (``bot/engine/step.py:120``) and the same on every machine.
+    """
+    template = (locales / f"{DOMAIN}.pot").resolve()
     lines = [f"extracting into {template}"]
-    _pybabel(
-        "extract",
-        "-F",
-        str(cfg),
-        "--sort-output",
-        "--omit-header",
-        "-o",
-        str(template),
-        str(PROJECT_ROOT),
-    )
+    with contextlib.chdir(PROJECT_ROOT):
+        _pybabel(
+            "extract", "-F", "babel.cfg", "--sort-output", "--omit-header", "-o", str(template), "."
+        )
     for lang_dir in sorted(p for p in locales.iterdir() if p.is_dir()):
         po = lang_dir / "LC_MESSAGES" / f"{DOMAIN}.po"
         verb = "update" if po.is_file() else "init"

@@ -91,17 +91,7 @@ MAX_LENGTH = 4096
 Translations = Callable[[str | None], Translator]
 
 
-# The user-facing strings of this module: German msgids, translated through the catalogs. The two
-# new ones are passed as names, not literals, so the catalog extraction does not list them yet:
-# once the catalogs carry them (with English translations), write them inside the gettext() calls.
-TELEGRAM_NOTICE = (
-    "Hinweis: Telegram speichert Chats mit Bots auf seinen Servern; sie sind nicht "
-    "Ende-zu-Ende-verschlüsselt. Was Beistand speichert, steht unter /datenschutz."
-)
-APOLOGY = (
-    "Entschuldigung, das hat nicht geklappt. Bitte versuchen Sie es noch einmal. "
-    "Bei akuter Gefahr rufen Sie 110."
-)
+# The user-facing strings of this module: German msgids, translated through the catalogs.
 
 
 def stale_button(t: Translator) -> str:
@@ -111,12 +101,18 @@ def stale_button(t: Translator) -> str:
 
 def telegram_notice(t: Translator) -> str:
     """Sent at /start: what Telegram itself keeps."""
-    return t.gettext(TELEGRAM_NOTICE)
+    return t.gettext(
+        "Hinweis: Telegram speichert Chats mit Bots auf seinen Servern; sie sind nicht "
+        "Ende-zu-Ende-verschlüsselt. Was Beistand speichert, steht unter /datenschutz."
+    )
 
 
 def apology(t: Translator) -> str:
     """Sent when handling an update failed."""
-    return t.gettext(APOLOGY)
+    return t.gettext(
+        "Entschuldigung, das hat nicht geklappt. Bitte versuchen Sie es noch einmal. "
+        "Bei akuter Gefahr rufen Sie 110."
+    )
 
 
 def source_translations(locale: str | None) -> Translator:
