@@ -138,6 +138,12 @@ class Handoff:
         self.settings = settings or HandoffSettings()
         self.channels: dict[str, Deliver] = {}
         self.wake = asyncio.Event()
+        # Supersets kept in memory so that an ordinary message needs no handoff query: the
+        # accounts that registered as contacts, and the user keys that ever had a case. Only
+        # this process registers contacts and opens cases; a contact removed by the CLI is
+        # still looked up in the database (and not found) before anything is done for them.
+        self._accounts: set[tuple[str, str]] | None = None
+        self._case_users: set[bytes] | None = None
 
     # ------------------------------------------------------------ helpers
 
@@ -199,6 +205,11 @@ class Handoff:
 
     async def context_for(self, user_key: bytes) -> CaseContext:
         """The user's open case, or whether a new one may be opened (and its code)."""
+        if self._case_users is None:
+            rows = await self.store.db.execute_fetchall("SELECT DISTINCT user_key FROM cases")
+            self._case_users = {bytes(r[0]) for r in rows}
+        if user_key not in self._case_users:  # never had a case: no open case, no block, no limit
+            return CaseContext(new_code=new_code())
         row = await self._one(
             "SELECT code, status FROM cases WHERE user_key=? AND status IN ('open', 'claimed')",
             (user_key,),
@@ -277,6 +288,8 @@ class Handoff:
         now = int(self.clock())
         land = None if action.land == "none" else action.land
         route = self.sealer.seal(f"{sender.platform}|{sender.reply_route}", action.code)
+        if self._case_users is not None:
+            self._case_users.add(user_key)
         await db.execute(
             "INSERT INTO cases (code, user_key, topic, urgency, land, status, circle, user_route, "
             "locale, created_at) VALUES (?, ?, ?, ?, ?, 'open', 1, ?, ?, ?)",
@@ -404,6 +417,13 @@ class Handoff:
 
     async def contact_for(self, sender: Sender) -> ContactRecord | None:
         """The registered contact person behind a sender, if any."""
+        if self._accounts is None:
+            rows = await self.store.db.execute_fetchall(
+                "SELECT platform, account FROM contacts WHERE account IS NOT NULL"
+            )
+            self._accounts = {(str(p), str(a)) for p, a in rows}
+        if (sender.platform, sender.user_id) not in self._accounts:
+            return None
         row = await self._one(
             f"SELECT {_CONTACT_COLUMNS} FROM contacts WHERE platform=? AND account=?",  # noqa: S608
             (sender.platform, sender.user_id),
@@ -434,6 +454,8 @@ class Handoff:
             await cur.close()
             if ok:
                 await self._audit(db, "contact.registered", None, "contact")
+                if self._accounts is not None:
+                    self._accounts.add((sender.platform, sender.user_id))
         if not ok:
             log.info("contact.register_refused")
             return (Say(t.gettext("Dieser Code ist ungültig oder abgelaufen.")),)
