@@ -41,8 +41,9 @@ _ALL_TOPICS = "all"
 
 
 def new_code(length: int = 6) -> str:
-    """A short random case code such as ``K7F3-Q9``."""
-    raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(length))
+    """A short random case code such as ``K7F3-Q9`` (32 symbols, 5 random bits each)."""
+    bits = int.from_bytes(secrets.token_bytes(5 * length // 8 + 1), "big")
+    raw = "".join(_CODE_ALPHABET[(bits >> (5 * i)) & 31] for i in range(length))
     return f"{raw[:4]}-{raw[4:]}"
 
 

@@ -111,3 +111,14 @@ def test_schema_has_no_column_for_text(tmp_path: Path) -> None:
         "mode",
         "updated_at",
     }
+
+
+async def test_concurrent_saves_are_group_committed_and_all_land(tmp_path: Path) -> None:
+    import asyncio
+
+    async with SqliteStore(tmp_path / "g.db") as store:
+        keys = [bytes([i]) * 32 for i in range(50)]
+        await asyncio.gather(*(store.save(k, STATE, 1.0) for k in keys))
+        assert await store.conversation_count() == 50
+    async with SqliteStore(tmp_path / "g.db") as reopened:  # cold cache: read from the file
+        assert all([await reopened.load(k) == STATE for k in keys])

@@ -65,6 +65,7 @@ class _Run:
         self.state = state
         self.now = now
         self.case = case
+        self._t: Translator | None = None
         self.actions: list[Action] = []
         self.outcomes: list[tuple[str, str]] = []
         self.path: list[tuple[str, str]] = []
@@ -73,7 +74,9 @@ class _Run:
 
     @property
     def t(self) -> Translator:
-        return self.content.catalogs.translator(self.state.locale)
+        if self._t is None or self._t.locale != self.state.locale:
+            self._t = self.content.catalogs.translator(self.state.locale)
+        return self._t
 
     def say(self, text: str) -> None:
         self.actions.append(Say(text))

@@ -97,6 +97,9 @@ class SqliteStore:
         # write-through cache of recent states; this process is the database's only writer
         self._cache: OrderedDict[bytes, State] = OrderedDict()
         self._cache_size = cache_size
+        # plain state saves waiting for the next group commit, and the task committing them
+        self._pending: list[tuple[tuple[object, ...], asyncio.Future[None]]] = []
+        self._committer: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Self:
         await self.open()
@@ -227,12 +230,18 @@ class SqliteStore:
             "locale=excluded.locale, slots=excluded.slots, history=excluded.history, "
             "turn=excluded.turn, mode=excluded.mode, updated_at=excluded.updated_at"
         )
+        self._cache.pop(key, None)  # re-filled only once the write succeeded
+        if not counters and also is None:
+            # Plain saves of many conversations are committed together: one transaction (and
+            # one trip to SQLite's thread) for all that arrive while the previous commit runs.
+            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._pending.append(((key, *_encode(state), int(now)), done))
+            if self._committer is None:
+                self._committer = asyncio.create_task(self._commit_pending(upsert))
+            await done
+            self._remember(key, state)
+            return
         async with self._write:
-            self._cache.pop(key, None)  # re-filled only once the write succeeded
-            if not counters and also is None:  # one statement is a transaction of its own
-                await db.execute(upsert, (key, *_encode(state), int(now)))
-                self._remember(key, state)
-                return
             await db.execute("BEGIN")
             try:
                 await db.execute(upsert, (key, *_encode(state), int(now)))
@@ -244,6 +253,35 @@ class SqliteStore:
                 await db.execute("ROLLBACK")
                 raise
             self._remember(key, state)
+
+    async def _commit_pending(self, upsert: str) -> None:
+        """Commit queued saves in batches until none are left."""
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                rows = [row for row, _ in batch]
+                try:
+                    async with self._write:
+                        if len(rows) == 1:
+                            await self.db.execute(upsert, rows[0])
+                        else:
+                            await self.db.execute("BEGIN")
+                            try:
+                                await self.db.executemany(upsert, rows)
+                                await self.db.execute("COMMIT")
+                            except BaseException:
+                                await self.db.execute("ROLLBACK")
+                                raise
+                except Exception as err:
+                    for _, done in batch:
+                        if not done.done():
+                            done.set_exception(err)
+                    continue
+                for _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
+        finally:
+            self._committer = None
 
     async def _count(self, counters: tuple[tuple[str, str, str, str], ...]) -> None:
         for week, flow, outcome, land in counters:
