@@ -84,6 +84,8 @@ def test_typing_the_delete_word_points_to_the_command(typed, locale):
 class EngineMachine(RuleBasedStateMachine):
     """One conversation through ``step``, with the runtime's case bookkeeping simulated."""
 
+    steps = 0  # events applied, over all examples (reported by the test)
+
     def __init__(self) -> None:
         super().__init__()
         self.state: State | None = None
@@ -101,6 +103,7 @@ class EngineMachine(RuleBasedStateMachine):
         return CaseContext(new_code=f"TEST-{self.serial:02d}")
 
     def apply(self, event: Event) -> tuple[Action, ...]:
+        EngineMachine.steps += 1
         before = self.state
         result = step(CONTENT, before, event, NOW, self.locale, self.context())
         actions = result.actions
@@ -207,15 +210,18 @@ class EngineMachine(RuleBasedStateMachine):
 
 
 def test_engine_state_machine():
+    EngineMachine.steps = 0
     run_state_machine_as_test(
         EngineMachine,
         settings=settings(
-            max_examples=200,
+            max_examples=320,
             stateful_step_count=50,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow],
         ),
     )
+    print(f"engine state machine: {EngineMachine.steps} events")
+    assert EngineMachine.steps >= 8_000
 
 
 # ------------------------------------------------------------------------------ the handoff
@@ -227,6 +233,8 @@ class HandoffMachine(RuleBasedStateMachine):
     """Users and contact persons against the real runtime and an in-memory store."""
 
     consent: tuple[str | None, tuple[int, ...]] = (None, ())
+    rules_run = 0
+    cases_seen = 0
 
     def __init__(self) -> None:
         super().__init__()
@@ -263,6 +271,7 @@ class HandoffMachine(RuleBasedStateMachine):
         return self.loop.run_until_complete(coroutine)
 
     def teardown(self) -> None:
+        HandoffMachine.cases_seen += len(self.consented)
         self.run(self.store.close())
         self.loop.close()
 
@@ -302,6 +311,12 @@ class HandoffMachine(RuleBasedStateMachine):
             case _:
                 raise AssertionError(f"{event!r} opened a case")
         self.consented |= new
+
+    @rule(user=st.integers(0, 2))
+    def user_hands_over(self, user: int) -> None:
+        """Straight to the consent question and the first answer."""
+        self.user_reaches_consent(user)
+        self.user_answers_consent(user, 0)
 
     @rule(user=st.integers(0, 2), index=st.integers(0, 3))
     def user_answers_consent(self, user: int, index: int) -> None:
@@ -393,6 +408,7 @@ class HandoffMachine(RuleBasedStateMachine):
 
     @invariant()
     def no_case_and_no_notice_without_consent(self) -> None:
+        HandoffMachine.rules_run += 1
         assert set(self.query_codes()) <= self.consented
         assert {str(r[0]) for r in self.query("SELECT code FROM outbox")} <= self.consented
         for _platform, _route, message in self.sent:
@@ -425,6 +441,7 @@ class HandoffMachine(RuleBasedStateMachine):
 
 
 def test_handoff_state_machine():
+    HandoffMachine.rules_run = HandoffMachine.cases_seen = 0
     HandoffMachine.consent = asyncio.run(find_consent(CONTENT))
     run_state_machine_as_test(
         HandoffMachine,
@@ -435,6 +452,11 @@ def test_handoff_state_machine():
             suppress_health_check=[HealthCheck.too_slow],
         ),
     )
+    print(
+        f"handoff state machine: {HandoffMachine.rules_run} steps, "
+        f"{HandoffMachine.cases_seen} cases opened with consent"
+    )
+    assert HandoffMachine.cases_seen > 0
 
 
 def test_the_handoff_invariants_are_not_blind():
