@@ -180,7 +180,7 @@ class Runtime:
         result = step(content, state, event, moment, sender.locale, case)
         known = result.state or state
         land = known.slot("land") if known is not None else None
-        week = datetime.fromtimestamp(now, BERLIN).strftime("%G-W%V")
+        week = datetime.fromtimestamp(now, BERLIN).strftime("%G-W%V") if result.outcomes else ""
         counters = tuple((week, flow, outcome, land or "none") for flow, outcome in result.outcomes)
         cases = self.handoff.writes_for(key, sender, result.actions, result.erase)
         if result.erase:

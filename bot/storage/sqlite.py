@@ -48,6 +48,12 @@ class Counter:
     count: int
 
 
+_COUNT = (
+    "INSERT INTO counters VALUES (?, ?, ?, ?, 1) "
+    "ON CONFLICT(week, flow, outcome, land) DO UPDATE SET count = count + 1"
+)
+
+
 def statements(script: str) -> list[str]:
     """Split an SQL script into complete statements (semicolons in comments are fine)."""
     found: list[str] = []
@@ -98,7 +104,9 @@ class SqliteStore:
         self._cache: OrderedDict[bytes, State] = OrderedDict()
         self._cache_size = cache_size
         # plain state saves waiting for the next group commit, and the task committing them
-        self._pending: list[tuple[tuple[object, ...], asyncio.Future[None]]] = []
+        self._pending: list[
+            tuple[tuple[object, ...], tuple[tuple[str, str, str, str], ...], asyncio.Future[None]]
+        ] = []
         self._committer: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Self:
@@ -231,11 +239,11 @@ class SqliteStore:
             "turn=excluded.turn, mode=excluded.mode, updated_at=excluded.updated_at"
         )
         self._cache.pop(key, None)  # re-filled only once the write succeeded
-        if not counters and also is None:
-            # Plain saves of many conversations are committed together: one transaction (and
-            # one trip to SQLite's thread) for all that arrive while the previous commit runs.
+        if also is None:
+            # Saves of many conversations (with their counters) are committed together: one
+            # transaction for all that arrive while the previous commit runs.
             done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._pending.append(((key, *_encode(state), int(now)), done))
+            self._pending.append(((key, *_encode(state), int(now)), counters, done))
             if self._committer is None:
                 self._committer = asyncio.create_task(self._commit_pending(upsert))
             await done
@@ -259,37 +267,36 @@ class SqliteStore:
         try:
             while self._pending:
                 batch, self._pending = self._pending, []
-                rows = [row for row, _ in batch]
+                rows = [row for row, _, _ in batch]
+                counted = [c for _, counters, _ in batch for c in counters]
                 try:
                     async with self._write:
-                        if len(rows) == 1:
+                        if len(rows) == 1 and not counted:
                             await self.db.execute(upsert, rows[0])
                         else:
                             await self.db.execute("BEGIN")
                             try:
                                 await self.db.executemany(upsert, rows)
+                                if counted:
+                                    await self.db.executemany(_COUNT, counted)
                                 await self.db.execute("COMMIT")
                             except BaseException:
                                 await self.db.execute("ROLLBACK")
                                 raise
                 except Exception as err:
-                    for _, done in batch:
+                    for _, _, done in batch:
                         if not done.done():
                             done.set_exception(err)
                     continue
-                for _, done in batch:
+                for _, _, done in batch:
                     if not done.done():
                         done.set_result(None)
         finally:
             self._committer = None
 
     async def _count(self, counters: tuple[tuple[str, str, str, str], ...]) -> None:
-        for week, flow, outcome, land in counters:
-            await self.db.execute(
-                "INSERT INTO counters VALUES (?, ?, ?, ?, 1) "
-                "ON CONFLICT(week, flow, outcome, land) DO UPDATE SET count = count + 1",
-                (week, flow, outcome, land),
-            )
+        if counters:
+            await self.db.executemany(_COUNT, counters)
 
     async def count(self, counters: tuple[tuple[str, str, str, str], ...]) -> None:
         """Increment counters on their own (for steps that store no state)."""
