@@ -196,9 +196,18 @@ class Handoff:
     ) -> None:
         target = "contact" if contact_id is not None else "user"
         await db.execute(
-            "INSERT INTO outbox (target, contact_id, code, route, kind, next_at, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (target, contact_id, code, route, kind, int(self.clock()), int(self.clock())),
+            "INSERT INTO outbox (target, contact_id, code, route, kind, next_at, created_at, "
+            "nonce) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                target,
+                contact_id,
+                code,
+                route,
+                kind,
+                int(self.clock()),
+                int(self.clock()),
+                secrets.token_hex(12),
+            ),
         )
         self.wake.set()
 
@@ -706,12 +715,12 @@ class Handoff:
         """Deliver due outbox rows; failed ones are retried later with backoff."""
         now = int(self.clock())
         rows = await self.store.db.execute_fetchall(
-            "SELECT id, target, contact_id, code, route, kind, attempts FROM outbox "
+            "SELECT id, target, contact_id, code, route, kind, attempts, nonce FROM outbox "
             "WHERE next_at <= ? ORDER BY id LIMIT ?",
             (now, limit),
         )
         sent = 0
-        for oid, target, contact_id, code, route, kind, attempts in rows:
+        for oid, target, contact_id, code, route, kind, attempts, nonce in rows:
             address = await self._address(str(target), contact_id, route, str(code))
             message = None
             if address is not None:
@@ -721,7 +730,9 @@ class Handoff:
                     await db.execute("DELETE FROM outbox WHERE id=?", (oid,))
                 continue
             platform, chat, _locale = address
-            if await self._send(platform, chat, message, f"beistand-outbox-{oid}"):
+            # the key must never repeat: row ids are reused once a row is deleted
+            key = f"beistand-{nonce}" if nonce else f"beistand-{oid}-{secrets.token_hex(6)}"
+            if await self._send(platform, chat, message, key):
                 async with self.store.transaction() as db:
                     await db.execute("DELETE FROM outbox WHERE id=?", (oid,))
                 sent += 1

@@ -416,7 +416,19 @@ async def test_notification_survives_a_crash_and_is_sent_once(
         await after.handoff.deliver_due()
         await after.handoff.deliver_due()
         assert len(channel.sent) == 1
-        assert channel.sent[0][2].startswith("beistand-outbox-")
+        assert channel.sent[0][2].startswith("beistand-")
+
+
+async def test_idempotency_keys_never_repeat_though_row_ids_do(world: World) -> None:
+    person = await contact(world, "@a:x")
+    code = await open_case(world.runtime)
+    await deliver(world)  # "new case": its outbox row is deleted, so the next one reuses its id
+    await world.runtime.handle(person, Command("claim", code))
+    await world.runtime.handle(person, Command("close", code))
+    await deliver(world)
+    keys = [key for _, _, key in world.matrix.sent + world.telegram.sent]
+    assert len(keys) >= 3
+    assert len(set(keys)) == len(keys)
 
 
 async def test_purge_deletes_closed_cases_after_retention(world: World) -> None:

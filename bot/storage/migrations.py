@@ -103,4 +103,11 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         ) WITHOUT ROWID;
         """,
     ),
+    (
+        3,
+        "outbox: a random key per notice (row ids are reused after deletion)",
+        """
+        ALTER TABLE outbox ADD COLUMN nonce TEXT;  -- idempotency key for the platform
+        """,
+    ),
 )

@@ -173,12 +173,6 @@ async def test_matrix_canaries_leave_no_trace(world: World, shipped: Content, pr
     )
 
 
-@pytest.mark.xfail(
-    reason="outbox row ids are reused (INTEGER PRIMARY KEY without AUTOINCREMENT) and become the "
-    "Matrix transaction id, so Synapse drops a later notice to the same room as a repeat: the "
-    "contact never hears that the case was withdrawn",
-    strict=True,
-)
 async def test_every_notice_reaches_a_matrix_contact(world: World, shipped: Content):
     asker, room = await world.person(encrypted=False)
     contact, contact_room = await world.person(encrypted=False, marked=False)
