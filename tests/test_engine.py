@@ -176,9 +176,11 @@ def test_case_text_waits_until_claimed_then_relays(content: Content, started: St
     assert not any(isinstance(a, Relay) for a in waiting.actions)
     assert "erst weitergegeben" in texts(waiting)
     claimed = CaseContext("AB12-CD", claimed=True)
-    relayed = step(content, opened.state, Text("1"), MONDAY_10, case=claimed)
-    assert relayed.actions == (Relay("AB12-CD", "1"),)  # typed numbers go to the person, too
+    relayed = step(content, opened.state, Text("42 Leute"), MONDAY_10, case=claimed)
+    assert relayed.actions == (Relay("AB12-CD", "42 Leute"),)
     assert relayed.state == opened.state
+    ended = step(content, opened.state, Text("1"), MONDAY_10, case=claimed)  # "1. Fall beenden"
+    assert CloseCase("AB12-CD", "user") in ended.actions
     secret = step(content, opened.state, Text("GEHEIM-42"), MONDAY_10, case=claimed)
     assert "GEHEIM" not in repr(secret.actions) and "GEHEIM" not in repr(secret.state)
 

@@ -360,7 +360,16 @@ class _Run:
 
     def on_text(self, text: str) -> None:
         if self.state.mode.startswith(_CASE):
-            self.on_case_text(self.state.mode.removeprefix(_CASE), text)
+            # the offered answers (by number or label) still work; anything else is relayed
+            offered = [intent.normalize(x) for x in self.current_labels()]
+            offered.append(intent.normalize(self.t.gettext("🆘 Akute Gefahr: Notruf 110")))
+            typed = intent.normalize(text).rstrip(".")
+            if typed.isdigit() and 1 <= int(typed) <= len(offered):
+                self.on_choice(int(typed) - 1)
+            elif typed in offered:
+                self.on_choice(offered.index(typed))
+            else:
+                self.on_case_text(self.state.mode.removeprefix(_CASE), text)
             return
         labels = [intent.normalize(label) for label in self.current_labels()]
         labels.append(intent.normalize(self.t.gettext("🆘 Akute Gefahr: Notruf 110")))
@@ -540,7 +549,9 @@ def privacy_text(t: Translator) -> str:
         "Datenschutz: Beistand speichert keine Texte, die Sie schreiben, und keine Namen. "
         "Gespeichert wird nur, an welcher Stelle des Gesprächs Sie sind, Ihre Sprache und "
         "Ihre Auswahl (z. B. das Bundesland), unter einem Pseudonym. Nach 30 Tagen ohne "
-        "Nutzung wird das gelöscht. Mit /loeschen löschen Sie sofort alles. "
+        "Nutzung wird das gelöscht. Geben Sie Ihr Anliegen an eine Ansprechperson weiter, "
+        "erfährt sie nur Thema, Dringlichkeit und Land; Nachrichten werden nur durchgereicht, "
+        "der Fall wird 7 Tage nach dem Ende gelöscht. Mit /loeschen löschen Sie sofort alles. "
         "Der Messenger-Anbieter sieht, dass Sie mit diesem Bot schreiben."
     )
 

@@ -521,9 +521,10 @@ class MatrixTransport:
             )
         except (TransportError, OSError, TimeoutError, aiohttp.ClientError) as error:
             # The bot still works for clients that accept unverified devices; say so loudly.
-            logger.error("matrix.cross_signing_failed", extra={**_F, "error": str(error)})
+            logger.error("matrix.cross_signing_failed", extra={**_F, "error": type(error).__name__})
             return
-        logger.info("matrix.cross_signed master_key=%s", self.cross_signing.master_key, extra=_F)
+        # the master key is public; operators compare it with what users' clients show
+        logger.info("matrix.cross_signed", extra={**_F, "key": self.cross_signing.master_key})
 
     # -- the sync loop -------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import inspect
 import logging
 import os
 import re
@@ -373,11 +374,18 @@ class FloodLimiter(BaseRateLimiter[int]):
 
 
 class PerChatProcessor(BaseUpdateProcessor):
-    """Updates of one chat one after another, in arrival order; different chats at once."""
+    """Updates of one chat one after another, in arrival order; different chats at once.
 
-    def __init__(self, max_concurrent_updates: int = 256) -> None:
+    A chat may have at most ``per_chat`` updates in flight; more (a flood: no person taps that
+    fast) are dropped here, before they take a processing slot or touch the database, so one
+    sender cannot hold the slots everyone else needs.
+    """
+
+    def __init__(self, max_concurrent_updates: int = 256, per_chat: int = 4) -> None:
         super().__init__(max_concurrent_updates)
         self._locks = KeyedLocks()
+        self._per_chat = per_chat
+        self._in_flight: dict[int, int] = {}
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -391,8 +399,21 @@ class PerChatProcessor(BaseUpdateProcessor):
         if chat_id is None:
             await coroutine
             return
-        async with self._locks.hold(str(chat_id).encode()):
-            await coroutine
+        if self._in_flight.get(chat_id, 0) >= self._per_chat:
+            if inspect.iscoroutine(coroutine):
+                coroutine.close()  # never started: nothing to undo
+            _LOG.info("telegram.update_dropped", extra={"kind": "flood"})
+            return
+        self._in_flight[chat_id] = self._in_flight.get(chat_id, 0) + 1
+        try:
+            async with self._locks.hold(str(chat_id).encode()):
+                await coroutine
+        finally:
+            left = self._in_flight[chat_id] - 1
+            if left:
+                self._in_flight[chat_id] = left
+            else:
+                del self._in_flight[chat_id]
 
 
 def _update_chat(update: object) -> int | None:
