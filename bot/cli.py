@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bot import __version__, logs
 from bot.config import Settings
-from bot.content import ContentPaths, load_content, missing_translations
+from bot.content import ContentPaths, load_content, missing_translations, require_content
 from bot.errors import BotError, ContentError, Problem
 
 log = logging.getLogger("bot.cli")
@@ -72,18 +72,11 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if errors else 0
 
 
-def _load(paths: ContentPaths):  # type: ignore[no-untyped-def]
-    content, problems = load_content(paths)
-    if content is None:
-        raise ContentError(tuple(problems))
-    return content
-
-
 def cmd_graph(args: argparse.Namespace, settings: Settings) -> int:
     """Print one flow as Mermaid or DOT."""
     from bot.flow.graph import build, to_dot, to_mermaid
 
-    content = _load(_paths(args, settings))
+    content = require_content(_paths(args, settings))
     flow = content.flows.get(args.flow_id)
     if flow is None:
         print(
@@ -100,7 +93,7 @@ def cmd_test(args: argparse.Namespace, settings: Settings) -> int:
     """Run conversation tests and print a report."""
     from bot.convtest import run_paths
 
-    content = _load(_paths(args, settings))
+    content = require_content(_paths(args, settings))
     paths = args.paths or [Path("tests/conversations")]
     report = run_paths(content, paths)
     if args.verbose:
@@ -145,7 +138,7 @@ async def _chat(args: argparse.Namespace, settings: Settings) -> int:
     from bot.storage.sqlite import SqliteStore
     from bot.transports.console import Console
 
-    content = _load(settings.content)
+    content = require_content(settings.content)
     secret = settings.secret_bytes(generate=True)
     async with SqliteStore(settings.db) as store:
         # a local user may paste many lines at once
@@ -171,7 +164,7 @@ async def _contacts(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runtime import Runtime
     from bot.storage.sqlite import SqliteStore
 
-    content = _load(settings.content)
+    content = require_content(settings.content)
     async with SqliteStore(settings.db) as store:
         handoff = Runtime(content, store, settings.secret_bytes(generate=True)).handoff
         if args.action == "invite":

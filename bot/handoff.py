@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import html
 import json
 import logging
 import secrets
@@ -30,6 +29,7 @@ from bot.errors import StorageError
 from bot.i18n import Translator
 from bot.knowledge import BERLIN, select
 from bot.render import Button, Outgoing, claim_data, render_card
+from bot.render import escape as _esc
 from bot.runtime_api import Deliver, Sender
 from bot.storage.sqlite import SqliteStore
 
@@ -931,7 +931,3 @@ def contact_help(t: Translator) -> str:
         "/abwesend, /verfuegbar – Benachrichtigungen pausieren oder wieder aufnehmen\n"
         "Text ohne Befehl geht an die Person Ihres Falls."
     )
-
-
-def _esc(text: str) -> str:
-    return html.escape(text, quote=False)

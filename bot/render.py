@@ -49,8 +49,12 @@ def parse_callback(data: str) -> Choose | Command | None:
     return Choose(int(turn), int(index))
 
 
-def _esc(text: str) -> str:
+def escape(text: str) -> str:
+    """Text made safe for the HTML of Telegram and Matrix messages."""
     return html.escape(text, quote=False)
+
+
+_esc = escape
 
 
 def _contact_lines(card: Card) -> list[tuple[str, str]]:

@@ -8,7 +8,6 @@ import pytest
 
 from bot.content import Content
 from bot.engine.actions import (
-    Action,
     Ask,
     CloseCase,
     Erase,
@@ -21,7 +20,6 @@ from bot.engine.actions import (
 from bot.engine.events import COMMANDS, Choose, Command, Start, Text, Unsupported
 from bot.engine.state import CaseContext, State
 from bot.engine.step import Step, step
-from bot.knowledge import BERLIN
 from tests.conftest import MONDAY_10
 
 
@@ -480,11 +478,3 @@ def test_state_from_removed_flow_restarts(content: Content) -> None:
     result = step(content, gone, Text("hallo"), MONDAY_10)
     assert result.state is not None and result.state.flow == "menu"
     assert result.state.slot("land") == "NW"
-
-
-def test_times_are_berlin_local(content: Content) -> None:
-    assert MONDAY_10.tzinfo is BERLIN
-
-
-def _unused(actions: tuple[Action, ...]) -> None:  # keeps the Action import meaningful for mypy
-    del actions

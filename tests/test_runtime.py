@@ -20,7 +20,7 @@ from bot.engine.events import Choose, Command, Start, Text
 from bot.runtime import KeyedLocks, Runtime, pseudonym
 from bot.runtime_api import Sender
 from bot.storage.sqlite import SqliteStore
-from tests.conftest import BASIC, basic_paths
+from tests.conftest import BASIC
 
 SECRET = b"s" * 32
 ALICE = Sender("telegram", "4242", "de")
@@ -161,10 +161,6 @@ async def test_sighup_reloads(runtime: Runtime, tmp_path: Path) -> None:
         assert "Nach SIGHUP." in str(await runtime.handle(ALICE, Start()))
     finally:
         asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
-
-
-def test_basic_paths_exist() -> None:
-    assert basic_paths().flows.is_dir()
 
 
 def test_handoff_settings_come_from_the_environment(tmp_path: Path) -> None:

@@ -556,10 +556,6 @@ def privacy_text(t: Translator) -> str:
     )
 
 
-_DAY_NAMES = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
-_DAY_SHORT = ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So")
-
-
 def _day_short(t: Translator, day: int) -> str:
     return (
         t.gettext("Mo"),

@@ -23,7 +23,7 @@ from bot.content import Content
 from bot.runtime import Runtime
 from bot.storage.sqlite import SqliteStore
 from bot.transports.matrix import MatrixTransport
-from tests.channels.matrix.userclient import Received, UserClient
+from tests.channels.matrix.userclient import UserClient, until
 from tests.privacy.canary import report
 from tests.privacy.conftest import DebugLog
 from tests.privacy.scripts import Canaries, find_consent, neutral_text
@@ -82,13 +82,6 @@ async def world(
                 await user.stop()
             stop.set()
             await worker
-
-
-async def until(user: UserClient, room: str, fragment: str, within: float = 15.0) -> list[Received]:
-    got: list[Received] = []
-    while not got or fragment not in got[-1].body:
-        got.append(await user.next_message(room, within))
-    return got
 
 
 async def drained(runtime: Runtime, within: float = 10.0) -> None:

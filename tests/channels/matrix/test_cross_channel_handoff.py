@@ -18,7 +18,7 @@ from bot.content import load_content
 from bot.runtime import Runtime
 from bot.storage.sqlite import SqliteStore
 from bot.transports.telegram import FloodLimiter
-from tests.channels.matrix.userclient import Received, UserClient
+from tests.channels.matrix.userclient import Received, until
 from tests.conftest import basic_paths
 from tests.servers.telegram_emulator import Message, RateLimits, SimUser, TelegramEmulator
 
@@ -64,13 +64,6 @@ async def both(
         yield Both(runtime, telegram_emulator)
         stop.set()
         await worker
-
-
-async def until(user: UserClient, room: str, fragment: str) -> list[Received]:
-    got: list[Received] = []
-    while not got or fragment not in got[-1].body:
-        got.append(await user.next_message(room))
-    return got
 
 
 def labelled(prompt: Received, fragment: str) -> str:

@@ -16,7 +16,7 @@ import pytest
 from bot.content import load_content
 from bot.runtime import Runtime
 from bot.storage.sqlite import SqliteStore
-from tests.channels.matrix.userclient import Received, UserClient
+from tests.channels.matrix.userclient import Received, until
 from tests.conftest import basic_paths
 
 pytestmark = pytest.mark.channel
@@ -34,14 +34,6 @@ async def handoff_runtime(tmp_path) -> AsyncIterator[Runtime]:
         yield runtime
         stop.set()
         await worker
-
-
-async def until(user: UserClient, room: str, fragment: str) -> list[Received]:
-    """Messages up to the first one containing ``fragment``."""
-    got: list[Received] = []
-    while not got or fragment not in got[-1].body:
-        got.append(await user.next_message(room))
-    return got
 
 
 def label_with(prompt: Received, fragment: str) -> str:

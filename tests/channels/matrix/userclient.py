@@ -216,3 +216,11 @@ class UserClient:
         return [
             e.source for e in response.chunk if e.sender == sender and "state_key" not in e.source
         ]
+
+
+async def until(user: UserClient, room: str, fragment: str, within: float = 15.0) -> list[Received]:
+    """Messages in ``room`` up to and including the first one containing ``fragment``."""
+    got: list[Received] = []
+    while not got or fragment not in got[-1].body:
+        got.append(await user.next_message(room, within))
+    return got
