@@ -106,6 +106,13 @@ class RateLimiter:
         bucket.warned = True
         return False, first
 
+    def would_allow(self, key: bytes) -> bool:
+        """True if :meth:`allow` would let an event of ``key`` through now; uses nothing up."""
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            return True
+        return bucket.tokens + (self.clock() - bucket.stamp) * self.rate >= 1
+
     def _sweep(self, now: float) -> None:
         full = [
             k
@@ -154,7 +161,9 @@ class Runtime:
         key = self.key(sender)
         allowed, first_refusal = self.limiter.allow(key)
         if not allowed:
-            log.info("event.limited", extra={"key": short(key), "platform": sender.platform})
+            # one line per burst at INFO: a flood must not flood the log as well
+            level = logging.INFO if first_refusal else logging.DEBUG
+            log.log(level, "event.limited", extra={"key": short(key), "platform": sender.platform})
             if first_refusal:
                 t = self.content.catalogs.translator(sender.locale)
                 return (
@@ -203,6 +212,13 @@ class Runtime:
             extra={"key": short(key), "kind": type(event).__name__, "count": len(replies)},
         )
         return tuple(replies)
+
+    def limited(self, sender: Sender) -> bool:
+        """True if the flood limit would refuse this sender's next event now (uses nothing up).
+
+        A transport asks before it spends a database write on remembering an event id: an event
+        that will be refused changes nothing, so handling it twice is harmless."""
+        return not self.limiter.would_allow(self.key(sender))
 
     async def first_time(self, platform: str, event_id: str) -> bool:
         """True the first time a platform event id is seen (stored as a keyed hash)."""

@@ -40,6 +40,10 @@ class Handler(Protocol):
         """Run one event through the engine for this sender; returns what to send back."""
         ...
 
+    def limited(self, sender: Sender) -> bool:
+        """True if the flood limit would refuse this sender's next event now (uses nothing up)."""
+        ...
+
     async def first_time(self, platform: str, event_id: str) -> bool:
         """True the first time a platform event id is seen; False for a redelivery."""
         ...

@@ -96,6 +96,18 @@ async def test_flood_is_limited_before_writing(runtime: Runtime) -> None:
     assert await runtime.handle(ALICE, Text("x")) != ()
 
 
+async def test_limited_tells_without_using_anything_up(runtime: Runtime) -> None:
+    assert not runtime.limited(ALICE)
+    for _ in range(10):
+        await runtime.handle(ALICE, Text("x"))
+    assert runtime.limited(ALICE)
+    runtime.clock.now += 1.0  # type: ignore[attr-defined]  # one message's worth refilled
+    assert not runtime.limited(ALICE)
+    assert not runtime.limited(ALICE)  # asking twice used nothing up
+    assert await runtime.handle(ALICE, Text("x")) != ()
+    assert runtime.limited(ALICE)
+
+
 async def test_delete_erases_the_row(runtime: Runtime) -> None:
     await runtime.handle(ALICE, Start())
     assert await runtime.store.load(runtime.key(ALICE)) is not None

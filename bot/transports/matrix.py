@@ -687,9 +687,14 @@ class MatrixTransport:
 
     async def _process(self, room_id: str, sender: str, event_id: str, event: Event) -> None:
         partner = await self._partner(room_id)
-        if partner != sender or not await self._handler.first_time(PLATFORM, event_id):
+        if partner != sender:
             return
-        actions = await self._handler.handle(Sender(PLATFORM, sender, route=room_id), event)
+        who = Sender(PLATFORM, sender, route=room_id)
+        # an event the flood limit refuses anyway is not worth a write to remember its id
+        limited = self._handler.limited(who)
+        if not limited and not await self._handler.first_time(PLATFORM, event_id):
+            return
+        actions = await self._handler.handle(who, event)
         await self._send_actions(room_id, actions)
 
     async def _send_actions(self, room_id: str, actions: tuple[Action, ...]) -> None:

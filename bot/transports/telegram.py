@@ -74,6 +74,7 @@ from bot.logs import RedactFilter
 from bot.render import Button, Outgoing, parse_callback, render
 from bot.runtime import KeyedLocks
 from bot.runtime_api import Handler, Sender
+from bot.transports.pacing import ChatActivity, FairGate, Pace
 
 _LOG = logging.getLogger(__name__)
 
@@ -249,25 +250,6 @@ def _raise_level(logger: logging.Logger, floor: int) -> None:
 # ------------------------------------------------------------------------------ flood limits
 
 
-class _Pace:
-    """Generic cell rate algorithm: ``rate`` per second after a burst of ``burst``."""
-
-    def __init__(self, rate: float, burst: int) -> None:
-        self.interval = 1.0 / rate
-        self.tolerance = (burst - 1) * self.interval
-        self.due = 0.0  # theoretical arrival time of the next request
-
-    def reserve(self, now: float) -> float:
-        """Book the next slot; returns how long to wait for it."""
-        due = max(self.due, now)
-        self.due = due + self.interval
-        return max(0.0, due - self.tolerance - now)
-
-    def block_until(self, moment: float) -> None:
-        """Nothing before ``moment`` (after a 429)."""
-        self.due = max(self.due, moment + self.tolerance)
-
-
 def _retry_seconds(error: RetryAfter) -> float:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PTBDeprecationWarning)
@@ -290,12 +272,17 @@ def _is_message_call(endpoint: str) -> bool:
 
 
 class FloodLimiter(BaseRateLimiter[int]):
-    """Telegram's limits, kept without dropping a message.
+    """Telegram's limits, kept without dropping a message, and fair under a flood.
 
     Messages and edits are paced to ``chat_rate`` per chat (after a burst of ``chat_burst``),
-    ``group_rate`` per group and ``overall_rate`` in total; each request waits for its slot, so the
-    messages of one chat keep their order. A 429 answer pauses that chat (or everything, for calls
-    without a chat) for ``retry_after`` and the request is repeated, up to ``max_retries`` times.
+    ``group_rate`` per group and ``overall_rate`` in total. Each request waits for its slot; when
+    more are due than the overall budget allows, the next slot goes to the chat that has been
+    writing to the bot least lately (:class:`~bot.transports.pacing.FairGate`), so people who
+    write now and then are answered while flooding chats share the rest. The messages of one chat
+    keep their order. A 429 answer pauses that chat (or everything, for calls without a chat) for
+    ``retry_after`` and the request is repeated, up to ``max_retries`` times.
+
+    ``activity`` is fed by :class:`PerChatProcessor` with every incoming update.
     """
 
     def __init__(
@@ -307,35 +294,31 @@ class FloodLimiter(BaseRateLimiter[int]):
         group_rate: float = 20 / 60,
         group_burst: int = 10,
         max_retries: int = 5,
+        activity: ChatActivity | None = None,
     ) -> None:
-        self._overall = _Pace(overall_rate, overall_burst)
+        self.activity = ChatActivity() if activity is None else activity
         self._chat_limits = (chat_rate, chat_burst)
         self._group_limits = (group_rate, group_burst)
-        self._chats: dict[int, _Pace] = {}
+        self._chats: dict[int, Pace] = {}
         self._max_retries = max_retries
+        self.gate = FairGate(Pace(overall_rate, overall_burst), self._pace_for, self.activity)
 
     async def initialize(self) -> None:
         """Nothing to set up."""
 
     async def shutdown(self) -> None:
-        """Forget all pacing state."""
+        """Let anything still waiting go, and forget all pacing state."""
+        self.gate.release_all()
         self._chats.clear()
 
-    def _pace_for(self, chat_id: int, now: float) -> _Pace:
+    def _pace_for(self, chat_id: int, now: float) -> Pace:
         pace = self._chats.get(chat_id)
         if pace is None:
             if len(self._chats) > 1024:  # forget chats whose budget is full again
-                self._chats = {k: v for k, v in self._chats.items() if v.due > now}
+                self._chats = {k: v for k, v in self._chats.items() if not v.idle(now)}
             rate, burst = self._chat_limits if chat_id > 0 else self._group_limits
-            pace = self._chats[chat_id] = _Pace(rate, burst)
+            pace = self._chats[chat_id] = Pace(rate, burst)
         return pace
-
-    def _reserve(self, chat_id: int | None) -> float:
-        now = time.monotonic()
-        wait = self._overall.reserve(now)
-        if chat_id is not None:
-            wait = max(wait, self._pace_for(chat_id, now).reserve(now))
-        return wait
 
     async def process_request(
         self,
@@ -352,9 +335,7 @@ class FloodLimiter(BaseRateLimiter[int]):
         retries = rate_limit_args if rate_limit_args is not None else self._max_retries
         for attempt in range(retries + 1):
             if paced:
-                wait = self._reserve(chat_id)
-                if wait > 0:
-                    await asyncio.sleep(wait)
+                await self.gate.acquire(chat_id)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as error:
@@ -363,8 +344,10 @@ class FloodLimiter(BaseRateLimiter[int]):
                 pause = _retry_seconds(error) + 0.05
                 _LOG.info("telegram.flood_limited", extra={"seconds": round(pause, 2)})
                 moment = time.monotonic() + pause
-                target = self._pace_for(chat_id, moment) if chat_id is not None else self._overall
+                overall = self.gate.overall
+                target = overall if chat_id is None else self._pace_for(chat_id, moment)
                 target.block_until(moment)
+                self.gate.nudge()
                 if not paced:
                     await asyncio.sleep(pause)
         raise AssertionError("unreachable")  # pragma: no cover
@@ -376,13 +359,24 @@ class FloodLimiter(BaseRateLimiter[int]):
 class PerChatProcessor(BaseUpdateProcessor):
     """Updates of one chat one after another, in arrival order; different chats at once.
 
-    A chat may have at most ``per_chat`` updates in flight; more (a flood: no person taps that
-    fast) are dropped here, before they take a processing slot or touch the database, so one
-    sender cannot hold the slots everyone else needs.
+    Every update is counted in ``activity`` (what :class:`FloodLimiter` orders waiting replies
+    by). A chat may have at most ``per_chat`` updates in flight; more (a flood: no person taps that
+    fast) are dropped here, before they touch the database. An update takes one of the
+    ``max_concurrent_updates`` processing slots only when its chat's turn has come, so updates
+    queued behind their own chat never hold the slots that other chats need.
     """
 
-    def __init__(self, max_concurrent_updates: int = 256, per_chat: int = 4) -> None:
-        super().__init__(max_concurrent_updates)
+    def __init__(
+        self,
+        max_concurrent_updates: int = 256,
+        per_chat: int = 4,
+        activity: ChatActivity | None = None,
+    ) -> None:
+        # python-telegram-bot's own bound counts updates waiting for their chat as well; the
+        # processing slots proper are ``self._slots``, taken once the chat's turn has come
+        super().__init__(max_concurrent_updates * per_chat)
+        self.activity = ChatActivity() if activity is None else activity
+        self._slots = asyncio.Semaphore(max_concurrent_updates)
         self._locks = KeyedLocks()
         self._per_chat = per_chat
         self._in_flight: dict[int, int] = {}
@@ -394,19 +388,21 @@ class PerChatProcessor(BaseUpdateProcessor):
         """Nothing to release: locks go away with their last waiter."""
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        """Run ``coroutine`` under the lock of the update's chat."""
+        """Wait for the chat's turn, then for a processing slot, then run ``coroutine``."""
         chat_id = _update_chat(update)
         if chat_id is None:
-            await coroutine
+            async with self._slots:
+                await coroutine
             return
+        self.activity.note(chat_id)
         if self._in_flight.get(chat_id, 0) >= self._per_chat:
             if inspect.iscoroutine(coroutine):
                 coroutine.close()  # never started: nothing to undo
-            _LOG.info("telegram.update_dropped", extra={"kind": "flood"})
+            _LOG.debug("telegram.update_dropped", extra={"kind": "flood"})
             return
         self._in_flight[chat_id] = self._in_flight.get(chat_id, 0) + 1
         try:
-            async with self._locks.hold(str(chat_id).encode()):
+            async with self._locks.hold(str(chat_id).encode()), self._slots:
                 await coroutine
         finally:
             left = self._in_flight[chat_id] - 1
@@ -568,7 +564,12 @@ class TelegramChannel:
         app.add_error_handler(self._on_error)
 
     async def _once(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Drop a redelivered update before anything else sees it."""
+        """Drop a redelivered update before anything else sees it.
+
+        An update from a sender the flood limit refuses anyway is not worth a database write.
+        """
+        if _person(update) is not None and self.handler.limited(_sender(update)):
+            return
         if not await self.handler.first_time(PLATFORM, str(update.update_id)):
             _LOG.debug("telegram.redelivered")
             raise ApplicationHandlerStop
@@ -798,7 +799,7 @@ def build_application(
         ApplicationBuilder()
         .token(settings.token)
         .rate_limiter(limiter)
-        .concurrent_updates(PerChatProcessor())
+        .concurrent_updates(PerChatProcessor(activity=limiter.activity))
     )
     if settings.api_url:
         builder = builder.base_url(f"{settings.api_url}/bot").base_file_url(

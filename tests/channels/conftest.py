@@ -46,12 +46,16 @@ class ScriptedHandler:
     seen: list[str] = field(default_factory=list)
     script: Callable[[Sender, Event], tuple[Action, ...] | None] | None = None
     fail: bool = False
+    flooding: set[str] = field(default_factory=set)  # user ids the flood limit would refuse
     _conversations: dict[str, _Conversation] = field(default_factory=dict)
 
     channels: dict[str, Any] = field(default_factory=dict)
 
     def register_channel(self, platform: str, deliver: Any) -> None:
         self.channels[platform] = deliver
+
+    def limited(self, sender: Sender) -> bool:
+        return sender.user_id in self.flooding
 
     async def first_time(self, platform: str, event_id: str) -> bool:
         key = f"{platform}:{event_id}"

@@ -19,8 +19,8 @@ from bot.transports.telegram import (
     PerChatProcessor,
     TelegramSettings,
     _chunks,
-    _Pace,
     _text_event,
+    build_application,
     protect_logs,
 )
 from tests.channels.conftest import fake_token
@@ -124,24 +124,32 @@ def test_texts_become_events(text, event):
 # ------------------------------------------------------------------------------- flood limits
 
 
-def test_pace_allows_a_burst_then_one_per_interval():
-    pace = _Pace(rate=1.0, burst=5)
-    waits = [pace.reserve(100.0) for _ in range(7)]
-    assert waits == [0, 0, 0, 0, 0, 1.0, 2.0]
-    assert pace.reserve(110.0) == 0  # the budget refilled meanwhile
+async def test_default_limits_match_telegram():
+    async def burst(limiter: FloodLimiter, chats: list[int]) -> None:
+        for chat in chats:  # a burst goes out at once
+            await asyncio.wait_for(limiter.gate.acquire(chat), 0.05)
 
-
-def test_default_limits_match_telegram():
     limiter = FloodLimiter()
-    waits = [limiter._reserve(123) for _ in range(7)]
-    assert waits[:5] == [0] * 5
-    assert waits[5] == pytest.approx(1.0, abs=0.05)  # about one message a second per chat
+    await burst(limiter, [123] * 5)
+    now = time.monotonic()
+    assert limiter._pace_for(123, now).wait(now) == pytest.approx(1.0, abs=0.05)  # then 1/s
     many = FloodLimiter()
-    overall = [many._reserve(chat) for chat in range(1, 41)]
-    assert overall[:20] == [0] * 20
-    assert overall[-1] == pytest.approx(20 / 30, abs=0.05)  # 30 a second in total
+    await burst(many, list(range(1, 21)))
+    now = time.monotonic()
+    assert many.gate.overall.wait(now) == pytest.approx(1 / 30, abs=0.01)  # 30 a second in total
     group = FloodLimiter()
-    assert [group._reserve(-100) for _ in range(11)][-1] == pytest.approx(3.0, abs=0.05)
+    await burst(group, [-100] * 10)
+    now = time.monotonic()
+    assert group._pace_for(-100, now).wait(now) == pytest.approx(3.0, abs=0.05)  # 20 a minute
+
+
+def test_the_processor_counts_what_the_limiter_orders_by():
+    settings = TelegramSettings(token=fake_token(), api_url="http://127.0.0.1:9")
+    limiter = FloodLimiter()
+    app = build_application(settings, limiter)
+    processor = app.update_processor
+    assert isinstance(processor, PerChatProcessor)
+    assert processor.activity is limiter.activity
 
 
 @pytest.fixture
@@ -205,6 +213,34 @@ async def test_updates_of_one_chat_run_in_order_and_chats_in_parallel():
     assert log.index("a1-") < log.index("a2+")  # same chat: one after another
     assert log.index("b1-") < log.index("a1-")  # another chat did not wait
     assert processor._locks._locks == {}  # nothing kept once idle
+
+
+async def test_updates_waiting_for_their_chat_hold_no_slot_and_a_flood_is_cut():
+    processor = PerChatProcessor(max_concurrent_updates=2, per_chat=4)
+    release = asyncio.Event()
+    ran: list[str] = []
+
+    async def blocked(name: str) -> None:
+        ran.append(name)
+        await release.wait()
+
+    async def quick(name: str) -> None:
+        ran.append(name)
+
+    tasks = [asyncio.create_task(processor.process_update(_update(1, 7), blocked("a1")))]
+    tasks += [
+        asyncio.create_task(processor.process_update(_update(n, 7), quick(f"a{n}")))
+        for n in range(2, 7)
+    ]
+    await asyncio.sleep(0.01)
+    # chat 7 has one update running and three waiting; the two beyond four were dropped unrun
+    await asyncio.wait_for(processor.process_update(_update(9, 8), quick("b")), 0.5)
+    assert ran == ["a1", "b"]
+    release.set()
+    await asyncio.gather(*tasks)
+    assert ran == ["a1", "b", "a2", "a3", "a4"]
+    assert processor.activity.score(7) == pytest.approx(6, abs=0.01)
+    assert processor._in_flight == {}
 
 
 # --------------------------------------------------------------------------------- logging

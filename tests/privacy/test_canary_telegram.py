@@ -56,6 +56,9 @@ class FailingHandler:
             int(event.text)  # ValueError: invalid literal for int() with base 10: '<the text>'
         return await self.runtime.handle(sender, event)
 
+    def limited(self, sender: Sender) -> bool:
+        return self.runtime.limited(sender)
+
     async def first_time(self, platform: str, event_id: str) -> bool:
         return await self.runtime.first_time(platform, event_id)
 

@@ -67,6 +67,9 @@ class RecordingHandler:
         self.routes.append(sender.route)
         return await self.inner.handle(sender, event)
 
+    def limited(self, sender: Sender) -> bool:
+        return self.inner.limited(sender)
+
     async def first_time(self, platform: str, event_id: str) -> bool:
         self.seen.append(event_id)
         return await self.inner.first_time(platform, event_id)
