@@ -6,6 +6,7 @@ Every dynamic text is escaped here, once, so transports only choose between ``pl
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.engine.actions import Action, Ask, Card, Say, ShowServices, Stale
@@ -108,6 +109,38 @@ def render(action: Action) -> tuple[Outgoing, ...]:
                 out.append(Outgoing(plain, rich))
             return tuple(out)
     return ()  # Erase, OpenCase, CloseCase, Relay: work for the runtime, nothing to show
+
+
+#: A text and the question after it become one message if together they are no longer than this.
+JOIN_LIMIT = 1500
+
+
+def render_all(actions: Iterable[Action], join_limit: int = JOIN_LIMIT) -> tuple[Outgoing, ...]:
+    """The messages of a whole reply, for chat channels.
+
+    A message without buttons that is directly followed by a question is joined with it into one
+    message, when the two are short enough together: the person gets one notification instead of
+    two, and the platform's per-chat limits are used up half as fast. Longer texts, such as a list
+    of services, stay messages of their own.
+    """
+    out: list[Outgoing] = []
+    for action in actions:
+        for message in render(action):
+            last = out[-1] if out else None
+            if (
+                last is not None
+                and isinstance(action, Ask)
+                and not last.buttons
+                and len(last.plain) + len(message.plain) <= join_limit
+            ):
+                out[-1] = Outgoing(
+                    f"{last.plain}\n\n{message.plain}",
+                    f"{last.html}\n\n{message.html}",
+                    message.buttons,
+                )
+            else:
+                out.append(message)
+    return tuple(out)
 
 
 def numbered(message: Outgoing) -> Outgoing:

@@ -73,7 +73,7 @@ from bot.engine.actions import Action
 from bot.engine.commands import parse_command
 from bot.engine.events import Command, Event, Start, Text, Unsupported
 from bot.errors import ConfigError, TransportError
-from bot.render import Outgoing, numbered, render
+from bot.render import Outgoing, numbered, render_all
 from bot.runtime_api import Handler, Sender
 from bot.transports.crosssign import (
     CrossSigningResult,
@@ -698,9 +698,8 @@ class MatrixTransport:
         await self._send_actions(room_id, actions)
 
     async def _send_actions(self, room_id: str, actions: tuple[Action, ...]) -> None:
-        for action in actions:
-            for message in render(action):
-                await self._send(room_id, numbered(message))
+        for message in render_all(actions):
+            await self._send(room_id, numbered(message))
 
     async def _send(self, room_id: str, message: Outgoing, txn_id: str | None = None) -> bool:
         client = self._live()

@@ -71,7 +71,7 @@ from bot.engine.step import command_descriptions
 from bot.errors import ConfigError, TransportError
 from bot.i18n import SOURCE_LOCALE, Translator
 from bot.logs import RedactFilter
-from bot.render import Button, Outgoing, parse_callback, render
+from bot.render import Button, Outgoing, parse_callback, render, render_all
 from bot.runtime import KeyedLocks
 from bot.runtime_api import Handler, Sender
 from bot.transports.pacing import ChatActivity, FairGate, Pace
@@ -640,9 +640,7 @@ class TelegramChannel:
         self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, actions: tuple[Action, ...]
     ) -> None:
         """Send the messages for the actions, in order (stale answers went to the button)."""
-        messages = tuple(
-            out for action in actions if not isinstance(action, Stale) for out in render(action)
-        )
+        messages = render_all(action for action in actions if not isinstance(action, Stale))
         await self._send_all(context.bot, chat_id, messages)
 
     async def _send_all(self, bot: Bot, chat_id: int, messages: tuple[Outgoing, ...]) -> None:

@@ -39,18 +39,18 @@ async def test_start_sends_the_telegram_notice_then_the_first_question(
     user = telegram_emulator.user(telegram_bot, language_code="de")
 
     user.send_text("/start")
-    notice, welcome, question = await user.next_messages(3)
+    notice, question = await user.next_messages(2)
 
     assert "Telegram" in notice.text
     assert "Ende-zu-Ende-verschlüsselt" in notice.text
     assert "/datenschutz" in notice.text
-    assert welcome.text == "Willkommen (menu)"
-    assert question.text == QUESTION
+    # a text and the question after it come as one message, with the buttons under it
+    assert question.text == f"Willkommen (menu)\n\n{QUESTION}"
     assert question.labels == LABELS
     sender, event = scripted_handler.events[0]
     assert event == Start(None)
     assert (sender.platform, sender.user_id, sender.locale) == ("telegram", str(user.id), "de")
-    assert all(m.date < 10**10 for m in (notice, welcome, question))  # seconds, not ms
+    assert all(m.date < 10**10 for m in (notice, question))  # seconds, not ms
 
 
 async def test_deep_link_opens_a_flow_and_bad_payloads_are_dropped(
@@ -97,13 +97,13 @@ async def test_a_choice_removes_the_keyboard_and_a_second_tap_cannot_act(
     question = (await user.read_until_keyboard())[-1]
 
     first = user.press(question, "Bedrohung")
-    chosen, follow_up = await user.next_messages(2)
+    follow_up = await user.next_message()
     answer = await user.answer_to(first)
 
     await telegram_emulator.wait_until(lambda: user.current(question).keyboard == ())
 
     assert answer.text is None
-    assert chosen.text == "Gewählt: Bedrohung"
+    assert follow_up.text.startswith("Gewählt: Bedrohung\n\n")
     assert follow_up.labels == LABELS
     assert telegram_bot.calls_of("editMessageReplyMarkup")[0].params == {
         "chat_id": user.id,
@@ -284,11 +284,9 @@ async def test_two_users_at_once_stay_apart(
     anna.press(anna_question, "Bedrohung")
     ben.press(ben_question, "Etwas anderes")
 
-    assert (await anna.next_message()).text == "Gewählt: Bedrohung"
-    assert (await ben.next_message()).text == "Gewählt: Etwas anderes"
-    await anna.next_message()
-    await ben.next_message()
-    assert len(anna.received) == len(ben.received) == 5
+    assert (await anna.next_message()).text.startswith("Gewählt: Bedrohung\n")
+    assert (await ben.next_message()).text.startswith("Gewählt: Etwas anderes\n")
+    assert len(anna.received) == len(ben.received) == 3
     assert {m.chat_id for m in anna.received} == {anna.id}
     assert {m.chat_id for m in ben.received} == {ben.id}
     assert scripted_handler.of(anna.id) == [Start(None), Choose(1, 0)]
@@ -318,7 +316,7 @@ async def test_html_refused_by_telegram_is_sent_as_plain_text(
     from bot.render import Outgoing
     from bot.transports import telegram as transport
 
-    monkeypatch.setattr(transport, "render", lambda action: (Outgoing("a < b", "a < b"),))
+    monkeypatch.setattr(transport, "render_all", lambda actions: (Outgoing("a < b", "a < b"),))
     await start_channel(scripted_handler)
     user = telegram_emulator.user(telegram_bot)
 
@@ -409,10 +407,10 @@ async def test_many_chats_stay_under_the_overall_limit(
     for user in users:
         user.send_text("/start")
     for user in users:
-        await user.next_messages(3)
+        await user.next_messages(2)
 
     assert telegram_bot.flood_errors == []
-    assert sum(len(u.received) for u in users) == 30
+    assert sum(len(u.received) for u in users) == 20
 
 
 @pytest.mark.parametrize("telegram_limits", [RateLimits(per_chat_rate=5, per_chat_burst=2)])

@@ -98,7 +98,7 @@ async def test_the_token_never_appears_even_at_debug(
     user.send_text("/start")
     question = (await user.read_until_keyboard(within=10))[-1]
     user.press(question, LABELS[0])
-    await user.next_messages(2)
+    await user.next_message()
     await user.answer_to(user.press_data(question, "gefälscht"))
     scripted_handler.fail = True
     user.send_text("hallo")
@@ -135,7 +135,7 @@ async def test_default_protection_keeps_user_content_out_of_debug_logs(
     user.send_text("/start")
     question = (await user.read_until_keyboard())[-1]
     user.press(question, LABELS[1])
-    await user.next_messages(2)
+    await user.next_message()
 
     text = output.text()
     assert "telegram.started" in text

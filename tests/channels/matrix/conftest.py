@@ -21,7 +21,7 @@ if str(ROOT) not in sys.path:  # the helpers below live in the tests tree, not i
 from bot.content import ContentPaths, require_content  # noqa: E402
 from bot.engine.actions import Action  # noqa: E402
 from bot.engine.events import Event, Start  # noqa: E402
-from bot.render import numbered, render  # noqa: E402
+from bot.render import numbered, render_all  # noqa: E402
 from bot.runtime import Runtime  # noqa: E402
 from bot.runtime_api import Deliver, Sender  # noqa: E402
 from bot.storage.sqlite import SqliteStore  # noqa: E402
@@ -129,7 +129,7 @@ class Oracle:
         """Plain bodies the bot must answer to ``typed`` (None: the bot was invited)."""
         event: Event = Start() if typed is None else typed_event(typed)
         actions = await self.runtime.handle(Sender("matrix", user_id), event)
-        return [numbered(message).plain for action in actions for message in render(action)]
+        return [numbered(message).plain for message in render_all(actions)]
 
 
 @pytest.fixture
