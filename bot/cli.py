@@ -16,6 +16,7 @@ from bot import __version__, logs
 from bot.config import Settings
 from bot.content import ContentPaths, load_content, missing_translations, require_content
 from bot.errors import BotError, ContentError, Problem
+from bot.hardening import no_core_dumps
 
 log = logging.getLogger("bot.cli")
 
@@ -157,6 +158,7 @@ async def _chat(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     """Talk to the bot in this terminal."""
+    no_core_dumps()
     return asyncio.run(_chat(args, settings))
 
 
@@ -210,6 +212,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """Run the configured channels until interrupted."""
     from bot.app import serve
 
+    no_core_dumps()
     return asyncio.run(serve(settings))
 
 
