@@ -14,6 +14,7 @@ import random
 import secrets
 import sqlite3
 from collections.abc import Awaitable, Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -168,9 +169,11 @@ async def test_canary_conversations_leave_no_trace(
         assert "event.handled" in debug_log.text()
         assert "delivery.failed" in debug_log.text()
 
+        backups = take_backups(db, tmp_path / "backups")
         hits = canary.scanner.scan([tmp_path])
         assert hits == [], report(hits)
         assert sqlite_family(db)[1:], "the WAL and shared memory files were there to be scanned"
+        assert all(b.stat().st_size > 0 for b in backups), "the backups were there to be scanned"
 
     hits = canary.scanner.scan([tmp_path])
     assert hits == [], report(hits)
@@ -203,6 +206,18 @@ async def handoff_with_relay_failure(
     assert "nicht zugestellt" in " ".join(a.text for a in failed if isinstance(a, Say))
     failed = await send(CONTACTS[0], Text(f"{code}: Hallo {canary()}"))
     assert "nicht zugestellt" in " ".join(a.text for a in failed if isinstance(a, Say))
+
+
+def take_backups(db: Path, directory: Path) -> list[Path]:
+    """What an operator's backup would hold: SQLite's online backup (a copy of every page, free
+    ones included) and ``VACUUM INTO`` (a rebuilt copy), both taken while the bot runs."""
+    directory.mkdir()
+    online, vacuumed = directory / "online.db", directory / "vacuum.db"
+    with closing(sqlite3.connect(db)) as source, closing(sqlite3.connect(online)) as target:
+        source.backup(target)
+    with closing(sqlite3.connect(db)) as source:
+        source.execute("VACUUM INTO ?", (str(vacuumed),))
+    return [online, vacuumed]
 
 
 async def positive_controls(db: Path, debug_log: DebugLog, root: Path) -> None:
