@@ -114,6 +114,13 @@ class _NoAliasLoader(yaml.SafeLoader):
     depth = 0
     nodes = 0
 
+    def fetch_flow_collection_start(self, TokenClass: Any) -> None:
+        # The scanner reads ahead past every "[" or "{" that may start a key, so a long run of
+        # them costs time before the composer sees the first; stop it at the bracket itself.
+        if self.flow_level >= MAX_DEPTH:
+            raise _Refused(f"nesting deeper than {MAX_DEPTH} levels", self.get_mark())
+        super().fetch_flow_collection_start(TokenClass)
+
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         event = self.peek_event()  # type: ignore[no-untyped-call]
         if isinstance(event, yaml.AliasEvent):

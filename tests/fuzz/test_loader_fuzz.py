@@ -25,7 +25,14 @@ from bot.engine.events import Choose, Start, Text
 from bot.engine.step import step
 from bot.errors import Problem
 from bot.flow.loader import load_flow_file
-from bot.flow.yamlsafe import MAX_FILE_BYTES, MAX_NODES, parse_bytes, parse_file, parse_text
+from bot.flow.yamlsafe import (
+    MAX_DEPTH,
+    MAX_FILE_BYTES,
+    MAX_NODES,
+    parse_bytes,
+    parse_file,
+    parse_text,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 FLOWS = sorted((ROOT / "flows").glob("*.yaml"))
@@ -329,6 +336,23 @@ def test_parse_bytes_is_parse_file_without_the_file(tmp_path):
         path = tmp_path / "same.yaml"
         path.write_bytes(data)
         assert parse_bytes(data, "same.yaml") == parse_file(path, "same.yaml")
+
+
+@pytest.mark.parametrize("run", ["[", "{", "[~", "[a, ", "{a: [", "[[[[[[][[[[[[[~"])
+def test_a_run_of_brackets_is_refused_at_the_bracket_without_reading_ahead(run):
+    # Found by benchmarks/fuzz_loader.py: PyYAML's scanner reads ahead past every "[" that may
+    # start a key, so 509 bytes of mostly "[" took over 1 s under atheris, and 64 KiB 0.6 s
+    # without it, before the composer refused the nesting.
+    text = run * (MAX_FILE_BYTES // len(run))
+    best = min(timed_once(parse_text, text, "brackets.yaml") for _ in range(3))
+    tree, problems = parse_text(text, "brackets.yaml")
+    assert tree is None
+    only_problems(problems)
+    if run in ("[", "{"):
+        assert [str(p) for p in problems] == [
+            f"brackets.yaml:1:{MAX_DEPTH + 1}: error: nesting deeper than {MAX_DEPTH} levels"
+        ]
+    assert best < 0.050, f"{best * 1000:.1f} ms"
 
 
 @pytest.mark.parametrize("opening", ["[", "{a: ", "- "])
