@@ -108,8 +108,8 @@ def text_of(node: YNode | None) -> str:
 
 
 class _NoAliasLoader(yaml.SafeLoader):
-    """A loader whose composer refuses anchors, aliases, deep nesting and too many values before
-    they expand."""
+    """A loader that refuses anchors, aliases, deep nesting and too many values before they
+    expand or cost time."""
 
     depth = 0
     nodes = 0
