@@ -6,6 +6,7 @@ functions are pure and take the time as an argument.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -14,7 +15,7 @@ from bot.errors import Problem, SourceLocation
 from bot.flow import schema
 from bot.flow.loader import display_name
 from bot.flow.model import ContactWay, Hours, Knowledge, Region, Service, Source
-from bot.flow.yamlsafe import YMap, YScalar, YSeq, parse_file, text_of
+from bot.flow.yamlsafe import YMap, YNode, YScalar, YSeq, parse_file, text_of
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NATIONAL = "DE"
@@ -94,24 +95,42 @@ def _check_service(svc: Service, today: date) -> list[Problem]:
     return problems
 
 
+#: A parsed content file: its located tree (None if unusable) and the problems found so far.
+Parsed = tuple[YNode | None, list[Problem]]
+
+
 def load_knowledge(directory: Path, today: date | None = None) -> tuple[Knowledge, list[Problem]]:
     """Load the taxonomy and every services file, with the problems found.
 
     The knowledge holds whatever was valid, so flows can still be cross-checked against it; the
     caller decides from the problems whether it may be used.
     """
+    tax_path = directory / TAXONOMY_FILE
+    taxonomy = parse_file(tax_path, display_name(tax_path)) if tax_path.is_file() else None
+    services = [
+        parse_file(path, display_name(path))
+        for path in sorted(directory.glob("*.y*ml"))
+        if path.name != TAXONOMY_FILE
+    ]
+    knowledge, problems = build_knowledge(taxonomy, services, today)
+    if taxonomy is None:
+        missing = SourceLocation(display_name(tax_path), 1, 1)
+        problems.insert(0, Problem(missing, "taxonomy file is missing"))
+    return knowledge, problems
+
+
+def build_knowledge(
+    taxonomy: Parsed | None, services_files: Sequence[Parsed], today: date | None = None
+) -> tuple[Knowledge, list[Problem]]:
+    """The knowledge from a parsed taxonomy (None if there is none) and parsed services files,
+    as :func:`load_knowledge` builds it; the parsed values are not changed."""
     today = today or date.today()
     problems: list[Problem] = []
-    tax_path = directory / TAXONOMY_FILE
     regions: list[Region] = []
     topics: list[str] = []
     labels: dict[str, str] = {}
-    if not tax_path.is_file():
-        problems.append(
-            Problem(SourceLocation(display_name(tax_path), 1, 1), "taxonomy file is missing")
-        )
-    else:
-        tree, found = parse_file(tax_path, display_name(tax_path))
+    if taxonomy is not None:
+        tree, found = taxonomy
         problems.extend(found)
         if tree is not None:
             checker = schema.Checker()
@@ -129,10 +148,7 @@ def load_knowledge(directory: Path, today: date | None = None) -> tuple[Knowledg
                 }
             problems.extend(checker.problems)
     services: dict[str, Service] = {}
-    for path in sorted(directory.glob("*.y*ml")):
-        if path.name == TAXONOMY_FILE:
-            continue
-        tree, found = parse_file(path, display_name(path))
+    for tree, found in services_files:
         problems.extend(found)
         if tree is None:
             continue

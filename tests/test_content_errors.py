@@ -259,8 +259,15 @@ def test_every_problem_is_collected(tree: Path) -> None:
 
 
 def test_oversized_file_is_refused(tree: Path) -> None:
-    write(tree, "flows/big.yaml", "# " + "x" * (300 * 1024) + "\n")
-    assert "flows/big.yaml:1:1: error: file is larger than 256 KiB" in problems_for(tree)
+    write(tree, "flows/big.yaml", "# " + "x" * (100 * 1024) + "\n")
+    assert "flows/big.yaml:1:1: error: file is larger than 64 KiB" in problems_for(tree)
+
+
+def test_too_many_values_are_refused_with_their_place(tree: Path) -> None:
+    write(tree, "knowledge/big.yaml", "services:\n" + "  - x\n" * 6000)
+    found = problems_for(tree)
+    # the mapping, its key and the list are values too: item 4998 is the 5001st
+    assert "knowledge/big.yaml:4999:5: error: more than 5000 values in one file" in found
 
 
 def test_alias_bomb_is_refused_fast(tree: Path) -> None:

@@ -125,7 +125,14 @@ def display_name(path: Path, base: Path | None = None) -> str:
 
 def load_flow_file(path: Path) -> tuple[Flow | None, str | None, list[Problem]]:
     """Load one flow file: the flow (None if unusable), its id if readable, and problems."""
-    tree, problems = parse_file(path, display_name(path))
+    return flow_from_parsed(*parse_file(path, display_name(path)))
+
+
+def flow_from_parsed(
+    tree: YNode | None, problems: list[Problem]
+) -> tuple[Flow | None, str | None, list[Problem]]:
+    """Check and build a flow from a parsed file (:func:`~bot.flow.yamlsafe.parse_bytes` for
+    contents in memory); the schema's problems are added to ``problems``."""
     if tree is None:
         return None, None, problems
     flow_id = None

@@ -25,7 +25,14 @@ from bot.engine.events import Choose, Start, Text
 from bot.engine.step import step
 from bot.errors import Problem
 from bot.flow.loader import load_flow_file
-from bot.flow.yamlsafe import MAX_FILE_BYTES, parse_file, parse_text
+from bot.flow.yamlsafe import (
+    MAX_DEPTH,
+    MAX_FILE_BYTES,
+    MAX_NODES,
+    parse_bytes,
+    parse_file,
+    parse_text,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 FLOWS = sorted((ROOT / "flows").glob("*.yaml"))
@@ -298,6 +305,54 @@ def test_python_tags_are_refused_and_never_run(tmp_path):
     for tag in ("!!python/name:os.system", "!!python/object:object {}", "!!binary aGk="):
         _tree, problems = parse_text(f"id: {tag}\n", "tag.yaml")
         assert problems, tag
+
+
+#: Shapes that cost the most per byte: many small values, then padding up to the size limit.
+LARGEST_SHAPES = {
+    "block list": ("- a\n" * (MAX_NODES - 2), "\n"),
+    "block mapping": ("".join(f"k{i}:\n" for i in range(MAX_NODES // 2 - 1)), "\n"),
+    "flow list": ("[" + "a," * (MAX_NODES - 3) + "a]", " "),
+    "duplicate keys": ("a:\n" * (MAX_NODES // 2 - 1), "\n"),
+    "list and comments": ("- a\n" * (MAX_NODES - 2), "# " + "w " * 60 + "\n"),
+    "too many values": ("- a\n" * (MAX_NODES + 10), ""),
+    "one long value": ("a: ", "x"),
+}
+
+
+@pytest.mark.parametrize("shape", list(LARGEST_SHAPES))
+def test_a_file_at_the_size_limit_is_read_in_under_a_second(shape):
+    head, padding = LARGEST_SHAPES[shape]
+    text = head + padding * ((MAX_FILE_BYTES - len(head) - 1) // max(len(padding), 1))
+    assert len(text.encode("utf-8")) <= MAX_FILE_BYTES
+    _tree, problems = timed(parse_text, text, "large.yaml")
+    only_problems(problems)
+    if shape == "too many values":
+        assert problems[0].message == f"more than {MAX_NODES} values in one file"
+        assert problems[0].location.line == MAX_NODES  # the list itself is one value
+
+
+def test_parse_bytes_is_parse_file_without_the_file(tmp_path):
+    for data in (b"id: x\ntitle: \xff\n", b"a: [\n", b"a: 1\n", b"x" * (MAX_FILE_BYTES + 1)):
+        path = tmp_path / "same.yaml"
+        path.write_bytes(data)
+        assert parse_bytes(data, "same.yaml") == parse_file(path, "same.yaml")
+
+
+@pytest.mark.parametrize("run", ["[", "{", "[~", "[a, ", "{a: [", "[[[[[[][[[[[[[~"])
+def test_a_run_of_brackets_is_refused_at_the_bracket_without_reading_ahead(run):
+    # Found by benchmarks/fuzz_loader.py: PyYAML's scanner reads ahead past every "[" that may
+    # start a key, so 509 bytes of mostly "[" took over 1 s under atheris, and 64 KiB 0.6 s
+    # without it, before the composer refused the nesting.
+    text = run * (MAX_FILE_BYTES // len(run))
+    best = min(timed_once(parse_text, text, "brackets.yaml") for _ in range(3))
+    tree, problems = parse_text(text, "brackets.yaml")
+    assert tree is None
+    only_problems(problems)
+    if run in ("[", "{"):
+        assert [str(p) for p in problems] == [
+            f"brackets.yaml:1:{MAX_DEPTH + 1}: error: nesting deeper than {MAX_DEPTH} levels"
+        ]
+    assert best < 0.050, f"{best * 1000:.1f} ms"
 
 
 @pytest.mark.parametrize("opening", ["[", "{a: ", "- "])
