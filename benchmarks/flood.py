@@ -9,16 +9,26 @@ Measured: the ordinary users' reply latency (p50, p95, max) and lost messages (n
 by the flood limit), what each attacker got through the limit (in total and in any 10-second
 window), and how much the process grew (RSS, and Python allocations with ``--tracemalloc``).
 
+With ``--telegram`` the same flood goes through the whole Telegram channel instead: ``beistand
+run`` in its own process, polling a Bot API emulator on 127.0.0.1 that keeps Telegram's flood
+limits (30 messages/s in total, about 1/s per chat). Attackers send ``/hilfe`` (one help text per
+message let through, so the help texts they get count what passed the limit); ordinary users tap
+through the flows, and a reply's latency runs from the update to the first message back. The
+bot's memory is its process's RSS.
+
     .venv/bin/python benchmarks/flood.py                     # the full plan: 5 minutes
     .venv/bin/python benchmarks/flood.py --seconds 30        # a quicker look
+    .venv/bin/python benchmarks/flood.py --telegram          # the full plan through Telegram
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import secrets
+import signal
 import statistics
 import sys
 import tempfile
@@ -26,12 +36,15 @@ import time
 import tracemalloc
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bot.config import Settings  # noqa: E402
 from bot.content import Content, ContentPaths, require_content  # noqa: E402
 from bot.engine.actions import Action, Ask, Say  # noqa: E402
 from bot.engine.events import Choose, Command, Event, Start, Text  # noqa: E402
@@ -42,9 +55,9 @@ from bot.storage.sqlite import SqliteStore  # noqa: E402
 SLOW_DOWN = "Bitte etwas langsamer"
 
 
-def rss_bytes() -> int:
-    """The resident set size of this process now (Linux), in bytes."""
-    for line in Path("/proc/self/status").read_text().splitlines():
+def rss_bytes(pid: int | str = "self") -> int:
+    """The resident set size of a process (this one by default) now (Linux), in bytes."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
     return 0  # pragma: no cover - not Linux
@@ -60,7 +73,7 @@ class FloodReport:
     users: int
     offered: int = 0
     attacker_allowed: dict[str, int] = field(default_factory=dict)
-    attacker_window_max: int = 0
+    attacker_window_max: int | None = 0  # None: not observable (through a channel)
     limit: int = 10
     window: float = 10.0
     latencies: list[float] = field(default_factory=list)
@@ -100,8 +113,12 @@ class FloodReport:
             f"max {max(self.latencies, default=0) * 1000:.1f} ms",
             f"each flooding sender got through: min {allowed[0] if allowed else 0}, max "
             f"{allowed[-1] if allowed else 0} in {self.seconds:.0f} s (bucket allows at most "
-            f"{self.allowed_bound():.0f}); at most {self.attacker_window_max} in any "
-            f"{self.window:g}-second window",
+            f"{self.allowed_bound():.0f})"
+            + (
+                f"; at most {self.attacker_window_max} in any {self.window:g}-second window"
+                if self.attacker_window_max is not None
+                else ""
+            ),
             f"memory: RSS {self.rss_before / 2**20:.1f} MB -> {self.rss_after / 2**20:.1f} MB "
             f"(+{self.growth_mb:.1f} MB)"
             + (
@@ -246,6 +263,125 @@ async def run_flood(
     return report
 
 
+# ---------------------------------------------------------------------- through Telegram
+
+HELP = "Sie können jederzeit diese Befehle senden"
+REPLY_WITHIN = 30.0  # an ordinary user's message without a reply by then counts as lost
+
+
+async def _bot_process(emulator: Any, token: str, directory: Path) -> asyncio.subprocess.Process:
+    """``beistand run`` against the emulator, with its own database; started and polling."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("BEISTAND_", "MATRIX_"))},
+        "BEISTAND_DATA_DIR": str(directory),
+        "BEISTAND_SECRET": secrets.token_urlsafe(32),
+        "TELEGRAM_TOKEN": token,
+        "TELEGRAM_API_URL": emulator.base_url,
+    }
+    beistand = Path(sys.executable).with_name("beistand")
+    with (directory / "bot.log").open("wb") as log:
+        process = await asyncio.create_subprocess_exec(
+            beistand, "run", env=env, cwd=directory, stdout=log, stderr=log
+        )
+    return process
+
+
+def _more(user: Any, seen: int) -> bool:
+    return len(user.received) > seen
+
+
+class _TelegramFlood:
+    """Attackers and ordinary users as emulator users; the bot in its own process."""
+
+    def __init__(self, emulator: Any, report: FloodReport, rng: random.Random) -> None:
+        self.emulator = emulator
+        self.report = report
+        self.rng = rng
+        self.started = self.deadline = 0.0
+
+    async def attacker(self, user: Any, rate: float) -> None:
+        number = 0
+        offset = self.rng.random() / rate
+        while (due := self.started + offset + number / rate) < self.deadline:
+            await asyncio.sleep(max(0.0, due - time.monotonic()))
+            user.send_text("/hilfe")
+            self.report.offered += 1
+            number += 1
+
+    async def person(self, user: Any) -> None:
+        await asyncio.sleep(self.rng.random())
+        keyboard = None
+        while time.monotonic() < self.deadline:
+            seen = len(user.received)
+            sent = time.monotonic()
+            if keyboard is None:
+                user.send_text("/start")
+            else:
+                labels = [label for label in keyboard.labels if not label.startswith("🆘")]
+                user.press(keyboard, self.rng.choice(labels or keyboard.labels))
+            self.report.ordinary_sent += 1
+            try:
+                await self.emulator.wait_until(partial(_more, user, seen), REPLY_WITHIN)
+            except TimeoutError:
+                self.report.lost += 1
+                keyboard = None
+                continue
+            self.report.latencies.append(time.monotonic() - sent)
+            await asyncio.sleep(self.rng.uniform(1.0, 3.0))  # reading the reply
+            reply = user.received[seen:]
+            if any(SLOW_DOWN in message.text for message in reply):
+                self.report.lost += 1
+            keyboard = next((m for m in reversed(reply) if m.keyboard), None)
+
+
+async def run_telegram_flood(
+    directory: Path,
+    *,
+    seconds: float,
+    attackers: int = 50,
+    rate: float = 20.0,
+    users: int = 10,
+    seed: int = 1,
+) -> FloodReport:
+    """Run one flood through the Telegram channel and return what was measured."""
+    from tests.channels.conftest import fake_token
+    from tests.servers.telegram_emulator import RateLimits, TelegramEmulator
+
+    report = FloodReport(seconds, attackers, rate, users, attacker_window_max=None)
+    defaults = Settings.from_env({})
+    report.limit, report.window = defaults.rate_limit, defaults.rate_window
+    token = fake_token()
+    async with TelegramEmulator(RateLimits()) as emulator:
+        account = emulator.add_bot(token)
+        process = await _bot_process(emulator, token, directory)
+        try:
+            await emulator.wait_until(lambda: account.calls_of("getUpdates"), 60.0)
+            warmup = emulator.user(account)
+            warmup.send_text("/start")
+            await emulator.wait_until(lambda: len(warmup.received) >= 2, 30.0)
+            flood = _TelegramFlood(emulator, report, random.Random(seed))
+            flooders = [emulator.user(account, f"A{n}") for n in range(attackers)]
+            people = [emulator.user(account, f"P{n}") for n in range(users)]
+            report.rss_before = rss_bytes(process.pid)
+            flood.started = time.monotonic()
+            flood.deadline = flood.started + seconds
+            await asyncio.gather(
+                *(flood.attacker(user, rate) for user in flooders),
+                *(flood.person(user) for user in people),
+            )
+            report.rss_after = rss_bytes(process.pid)
+            report.attacker_allowed = {
+                str(user.id): sum(HELP in m.text for m in user.received) for user in flooders
+            }
+        finally:
+            if process.returncode is None:
+                process.terminate()
+            report.errors += int(await process.wait() not in (0, -signal.SIGTERM))
+    log = (directory / "bot.log").read_text("utf-8", "replace")
+    report.errors += log.count("ERROR") + log.count("Traceback")
+    return report
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=300.0)
@@ -253,20 +389,31 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=20.0, help="messages/s per attacker")
     parser.add_argument("--users", type=int, default=10)
     parser.add_argument("--tracemalloc", action="store_true", help="also trace allocations")
+    parser.add_argument("--telegram", action="store_true", help="through the Telegram channel")
     args = parser.parse_args()
-    content = require_content(ContentPaths())
     with tempfile.TemporaryDirectory() as directory:
-        report = asyncio.run(
-            run_flood(
-                content,
-                Path(directory),
-                seconds=args.seconds,
-                attackers=args.attackers,
-                rate=args.rate,
-                users=args.users,
-                trace=args.tracemalloc,
+        if args.telegram:
+            report = asyncio.run(
+                run_telegram_flood(
+                    Path(directory),
+                    seconds=args.seconds,
+                    attackers=args.attackers,
+                    rate=args.rate,
+                    users=args.users,
+                )
             )
-        )
+        else:
+            report = asyncio.run(
+                run_flood(
+                    require_content(ContentPaths()),
+                    Path(directory),
+                    seconds=args.seconds,
+                    attackers=args.attackers,
+                    rate=args.rate,
+                    users=args.users,
+                    trace=args.tracemalloc,
+                )
+            )
     for line in report.lines():
         print(line)
     ok = (

@@ -61,6 +61,7 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.config import Settings
@@ -387,6 +388,32 @@ class PerChatProcessor(BaseUpdateProcessor):
     async def shutdown(self) -> None:
         """Nothing to release: locks go away with their last waiter."""
 
+    def screen(self, raw: list[Any], keep_last: bool = True) -> list[Any]:
+        """Updates as Telegram sent them (JSON), without those this processor would drop anyway.
+
+        Turning an update into python-telegram-bot's objects is the costliest part of receiving
+        it; under a flood it would take most of the process's time. So updates of a chat that
+        already has ``per_chat`` in hand are counted (``activity``) and dropped here, before
+        they are parsed. With ``keep_last`` the last update of a batch always stays: polling
+        confirms a batch by its last id, and a dropped last update would be fetched again.
+        """
+        taken: dict[int, int] = {}
+        kept: list[Any] = []
+        for number, item in enumerate(raw):
+            chat = _raw_private_chat(item)
+            last = keep_last and number == len(raw) - 1
+            if chat is None or last:
+                kept.append(item)
+                continue
+            in_hand = self._in_flight.get(chat, 0) + taken.get(chat, 0)
+            if in_hand >= self._per_chat:
+                self.activity.note(chat)
+                _LOG.debug("telegram.update_dropped", extra={"kind": "flood"})
+                continue
+            taken[chat] = taken.get(chat, 0) + 1
+            kept.append(item)
+        return kept
+
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Wait for the chat's turn, then for a processing slot, then run ``coroutine``."""
         chat_id = _update_chat(update)
@@ -410,6 +437,37 @@ class PerChatProcessor(BaseUpdateProcessor):
                 self._in_flight[chat_id] = left
             else:
                 del self._in_flight[chat_id]
+
+
+class ScreenedUpdates(HTTPXRequest):
+    """The connection that fetches updates (``getUpdates`` only): the answer is screened
+    (:meth:`PerChatProcessor.screen`) as soon as it is decoded, before python-telegram-bot turns
+    each update into objects."""
+
+    def __init__(self, screen: Callable[[list[Any]], list[Any]]) -> None:
+        super().__init__(connection_pool_size=1)  # python-telegram-bot's own choice for polling
+        self._screen = screen
+
+    def parse_json_payload(self, payload: bytes) -> dict[str, Any]:  # type: ignore[override]
+        """Decode the answer, then drop the updates of chats that already have enough in hand."""
+        data = super().parse_json_payload(payload)
+        if isinstance(data.get("result"), list):
+            data["result"] = self._screen(data["result"])
+        return data
+
+
+def _raw_private_chat(item: Any) -> int | None:
+    """The private chat of a message or a button press in an update's JSON, if it has one."""
+    if not isinstance(item, dict):
+        return None
+    message = item.get("message")
+    if message is None and isinstance(item.get("callback_query"), dict):
+        message = item["callback_query"].get("message")
+    chat = message.get("chat") if isinstance(message, dict) else None
+    if not isinstance(chat, dict) or chat.get("type") != ChatType.PRIVATE:
+        return None
+    chat_id = chat.get("id")
+    return chat_id if isinstance(chat_id, int) and not isinstance(chat_id, bool) else None
 
 
 def _update_chat(update: object) -> int | None:
@@ -770,6 +828,9 @@ class WebhookReceiver:
             return web.Response(status=403)
         try:
             data = await request.json()
+            processor = self.application.update_processor
+            if isinstance(processor, PerChatProcessor) and not processor.screen([data], False):
+                return web.Response(status=200)  # a flood: dropped before it is parsed
             update = Update.de_json(data, self.application.bot)
         except (ValueError, TypeError, KeyError):
             return web.Response(status=400)
@@ -793,11 +854,13 @@ def build_application(
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     # before building: python-telegram-bot logs the API URL, token included, as it builds the bot
     protect_logs(settings.token, settings.webhook_secret or "")
+    processor = PerChatProcessor(activity=limiter.activity)
     builder = (
         ApplicationBuilder()
         .token(settings.token)
         .rate_limiter(limiter)
-        .concurrent_updates(PerChatProcessor(activity=limiter.activity))
+        .concurrent_updates(processor)
+        .get_updates_request(ScreenedUpdates(processor.screen))
     )
     if settings.api_url:
         builder = builder.base_url(f"{settings.api_url}/bot").base_file_url(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from datetime import timedelta
@@ -17,6 +18,7 @@ from bot.errors import ConfigError
 from bot.transports.telegram import (
     FloodLimiter,
     PerChatProcessor,
+    ScreenedUpdates,
     TelegramSettings,
     _chunks,
     _text_event,
@@ -241,6 +243,34 @@ async def test_updates_waiting_for_their_chat_hold_no_slot_and_a_flood_is_cut():
     assert ran == ["a1", "b", "a2", "a3", "a4"]
     assert processor.activity.score(7) == pytest.approx(6, abs=0.01)
     assert processor._in_flight == {}
+
+
+def _raw(update_id: int, chat_id: int, kind: str = "private", tap: bool = False) -> dict:
+    message = {"message_id": update_id, "chat": {"id": chat_id, "type": kind}, "text": "x"}
+    if tap:
+        return {"update_id": update_id, "callback_query": {"id": "q", "message": message}}
+    return {"update_id": update_id, "message": message}
+
+
+def test_a_flood_is_cut_before_its_updates_are_parsed():
+    processor = PerChatProcessor(per_chat=4)
+    flood = [_raw(n, 7, tap=n % 2 == 0) for n in range(1, 7)]
+    others = [_raw(10, 8), _raw(11, -100, "group"), {"update_id": 12}, "odd"]
+    batch = flood + others + [_raw(13, 7)]
+    kept = processor.screen(batch)
+    assert kept == flood[:4] + others + [batch[-1]]  # the last stays: polling confirms by it
+    assert processor.screen(batch[4:6], keep_last=False) == batch[4:6]  # nothing in hand yet
+    assert processor.activity.score(7) == pytest.approx(2, abs=0.01)  # the dropped were counted
+    processor._in_flight[7] = 4
+    assert processor.screen([_raw(20, 7)], keep_last=False) == []
+
+
+def test_polling_screens_what_it_fetched_before_parsing():
+    request = ScreenedUpdates(lambda raw: raw[:1])
+    payload = json.dumps({"ok": True, "result": [_raw(1, 7), _raw(2, 7)]}).encode()
+    assert request.parse_json_payload(payload) == {"ok": True, "result": [_raw(1, 7)]}
+    app = build_application(TelegramSettings(token=fake_token()), FloodLimiter())
+    assert isinstance(app.bot._request[0], ScreenedUpdates)  # the getUpdates connection
 
 
 # --------------------------------------------------------------------------------- logging

@@ -1,5 +1,7 @@
 """Flood (security.md, test 8), CI-sized: 50 senders at 20 messages/s each beside 10 ordinary
-users, through the real runtime and store. ``benchmarks/flood.py`` runs the full five minutes."""
+users, through the real runtime and store, and through the whole Telegram channel (``beistand run``
+polling a Bot API emulator that keeps Telegram's flood limits). ``benchmarks/flood.py`` runs the
+full five minutes."""
 
 from __future__ import annotations
 
@@ -9,13 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.flood import run_flood
+from benchmarks.flood import run_flood, run_telegram_flood
 from bot.config import Settings
 from bot.content import Content
 from bot.engine.events import Start, Text
 from bot.engine.step import step
 
 SECONDS = 12.0
+TELEGRAM_SECONDS = 20.0
 
 
 async def test_a_flood_does_not_reach_ordinary_users(shipped: Content, tmp_path: Path):
@@ -32,6 +35,23 @@ async def test_a_flood_does_not_reach_ordinary_users(shipped: Content, tmp_path:
     assert len(allowed) == 50
     assert max(allowed) <= report.allowed_bound(), "a flooding sender got past the limit"
     assert report.attacker_window_max <= 2 * report.limit
+    assert report.growth_mb < 50
+
+
+async def test_a_flood_through_telegram_does_not_reach_ordinary_users(tmp_path: Path):
+    report = await run_telegram_flood(
+        tmp_path, seconds=TELEGRAM_SECONDS, attackers=50, rate=20, users=10
+    )
+    print("\n".join(report.lines()))
+    assert report.offered >= 0.95 * 50 * 20 * TELEGRAM_SECONDS, "the flood was really offered"
+    assert report.errors == 0, "the bot logged an error or did not stop cleanly"
+    assert report.lost == 0, "an ordinary user's message got no reply, or was refused"
+    assert report.ordinary_sent >= 10 * TELEGRAM_SECONDS / 4
+    assert report.p95 < 2.0, f"ordinary users waited {report.p95:.2f} s (p95)"
+    allowed = report.attacker_allowed.values()
+    assert len(allowed) == 50
+    assert max(allowed) <= report.allowed_bound(), "a flooding sender got past the limit"
+    assert sum(allowed) > 0, "the flooding senders' messages were counted"
     assert report.growth_mb < 50
 
 
