@@ -15,7 +15,7 @@ from pathlib import Path
 from bot import __version__, logs
 from bot.config import Settings
 from bot.content import ContentPaths, load_content, missing_translations, require_content
-from bot.errors import BotError, ContentError, Problem
+from bot.errors import BotError, ConfigError, ContentError, Problem
 from bot.hardening import no_core_dumps
 
 log = logging.getLogger("bot.cli")
@@ -212,6 +212,11 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """Run the configured channels until interrupted."""
     from bot.app import serve
 
+    if settings.log_level == "DEBUG" and settings.environment.get("BEISTAND_ALLOW_DEBUG") != "1":
+        raise ConfigError(
+            "BEISTAND_LOG_LEVEL=DEBUG is refused for `beistand run`: debug logs are for test "
+            "deployments; set BEISTAND_ALLOW_DEBUG=1 there, never with real users"
+        )
     no_core_dumps()
     return asyncio.run(serve(settings))
 

@@ -143,6 +143,26 @@ def test_run_without_channels_says_why(tmp_path: Path) -> None:
     assert "no channel configured" in result.stderr
 
 
+def test_run_refuses_debug_logs_unless_allowed(tmp_path: Path) -> None:
+    token = "123456789:" + "A" * 35
+    env = {
+        "BEISTAND_DATA_DIR": str(tmp_path),
+        "BEISTAND_SECRET": "s" * 40,
+        "BEISTAND_LOG_LEVEL": "debug",
+        "TELEGRAM_TOKEN": token,
+        "TELEGRAM_API_URL": "http://127.0.0.1:9",  # nothing listens: a start would fail later
+        "MATRIX_HOMESERVER": "",
+    }
+    refused = beistand("run", env=env, cwd=tmp_path)
+    assert refused.returncode == 2
+    assert "BEISTAND_LOG_LEVEL=DEBUG is refused" in refused.stderr
+    assert token not in refused.stderr + refused.stdout
+    allowed = beistand("run", env={**env, "BEISTAND_ALLOW_DEBUG": "1"}, cwd=tmp_path)
+    assert "is refused" not in allowed.stderr
+    assert "Telegram could not be started" in allowed.stderr  # it got past the check
+    assert token not in allowed.stderr + allowed.stdout
+
+
 def test_short_secret_is_refused(tmp_path: Path) -> None:
     env = {"BEISTAND_SECRET": "short", "BEISTAND_DATA_DIR": str(tmp_path), **FIXTURE_ENV}
     result = beistand("chat", env=env)
