@@ -105,6 +105,7 @@ class RunResult:
     closed: int = 0
     lost: list[str] = field(default_factory=list)
     duplicates: int = 0
+    moments: list[str] = field(default_factory=list)  # when each kill came (Telegram)
     outbox_left: int = 0
     continued: bool = True
     problems: list[str] = field(default_factory=list)
@@ -565,13 +566,16 @@ class TelegramRun:
         roll = self.rng.random()
         if roll < 0.1:
             await asyncio.sleep(self.rng.uniform(0.05, 4.0))
+            self.result.moments.append("starting" if not self.up.is_set() else "talking")
             return
         await self.wait_up()
         if roll < 0.4:
             sent = self.notices()
-            await self.within(lambda: self.notices() > sent, 15.0)
+            notice = await self.within(lambda: self.notices() > sent, 15.0)
+            self.result.moments.append("notice" if notice else "talking")
             return
         await asyncio.sleep(self.rng.uniform(0.0, 5.0))
+        self.result.moments.append("talking")
 
     async def killer(self) -> None:
         """Kill the bot ``kills`` times, each time restarting it after a short while."""
@@ -604,11 +608,13 @@ class TelegramRun:
         except TimeoutError:
             raise Hang("waiting for the bot to poll") from None
 
-    async def answered(self, done: Callable[[], object], chats: tuple[SimUser, ...]) -> bool:
+    async def answered(
+        self, done: Callable[[], object], chats: tuple[SimUser, ...], what: str = "an answer"
+    ) -> bool:
         """Wait for ``done()`` as long as the bot keeps sending into one of ``chats``; False after
         PATIENCE seconds of silence there."""
         while True:
-            self.check("an answer")
+            self.check(what)
             deliveries = sum(len(chat.log) for chat in chats)
             if await self.within(done):
                 return True
@@ -616,13 +622,17 @@ class TelegramRun:
                 return False
 
     async def patiently(
-        self, act: Callable[[], object], done: Callable[[], bool], chats: tuple[SimUser, ...]
+        self,
+        act: Callable[[], object],
+        done: Callable[[], bool],
+        chats: tuple[SimUser, ...],
+        what: str,
     ) -> None:
         """``act()`` until ``done()``: again after each silence, once the bot is up (a message
         taken in by a killed process is lost, so people send it again)."""
         while True:
             act()
-            if await self.answered(done, chats):
+            if await self.answered(done, chats, what):
                 return
             await self.wait_up()
 
@@ -635,6 +645,7 @@ class TelegramRun:
             lambda: self.contact.send_text(f"/registrieren {self.invitation}"),
             lambda: said(self.contact, seen, "registriert", "ungültig"),
             (self.contact,),
+            "the registration",
         )
         # "ungültig" answers a repeat whose first attempt was taken in by a killed process
         if (
@@ -652,7 +663,7 @@ class TelegramRun:
             return next(found, None)
 
         while notice() is None:
-            if not await self.answered(notice, (self.contact,)):
+            if not await self.answered(notice, (self.contact,), f"the notice of {code}"):
                 await self.wait_up()
         message = notice()
         assert message is not None
@@ -661,9 +672,11 @@ class TelegramRun:
             lambda: self.contact.press(message, message.buttons[0].text),
             lambda: said(self.contact, seen, f"Fall {code} übernommen", f"Fall {code} bereits"),
             (self.contact,),
+            f"the claim of {code}",
         )
         # the user goes on once told (a lost notice is counted at the end)
-        await self.answered(lambda: said(user, 0, f"Ihren Fall {code} übernommen"), (user,))
+        told = f"Ihren Fall {code} übernommen"
+        await self.answered(lambda: said(user, 0, told), (user,), f"the user told of {code}")
 
     async def answer(self, code: str, user: SimUser) -> None:
         """The contact person writes to the user of the case (the code first: she has several)."""
@@ -673,6 +686,7 @@ class TelegramRun:
             lambda: self.contact.send_text(f"{code}: {text}"),
             lambda: said(user, seen, text),
             (self.contact, user),
+            f"the contact's message in {code}",
         )
 
     async def close(self, code: str, user: SimUser) -> None:
@@ -682,8 +696,10 @@ class TelegramRun:
             lambda: self.contact.send_text(f"/abschliessen {code}"),
             lambda: said(self.contact, seen, f"Fall {code} ist ab", f"offenen Fall {code}"),
             (self.contact,),
+            f"closing {code}",
         )
-        await self.answered(lambda: said(user, 0, f"Ihr Fall {code} ist ab"), (user,))
+        told = f"Ihr Fall {code} ist ab"
+        await self.answered(lambda: said(user, 0, told), (user,), f"the user told of {code}")
 
     # ------------------------------------------------------------------ the run
 
@@ -786,7 +802,8 @@ class Walker:
     async def tap(self, question: Message, index: int, done: Callable[[], bool]) -> None:
         """Tap a button; wait for ``done()``, a refusal, or silence (then until the bot is up)."""
         query = self.sim.press(question, question.buttons[index].text)
-        if not await self.run.answered(lambda: done() or self.refused(query), (self.sim,)):
+        answer = self.run.answered(lambda: done() or self.refused(query), (self.sim,), "a tap")
+        if not await answer:
             await self.run.wait_up()
         if self.refused(query):
             self.spent.add(question.message_id)
@@ -819,7 +836,7 @@ class Walker:
             more = functools.partial(self.asked_more, self.asked())
             if question is None or answer is None:
                 self.sim.send_text("/start")
-                if not await self.run.answered(more, (self.sim,)):
+                if not await self.run.answered(more, (self.sim,), "/start"):
                     await self.run.wait_up()
             else:
                 await self.tap(question, answer, more)
@@ -834,12 +851,14 @@ class Walker:
                 lambda: self.sim.send_text(text),
                 lambda: said(contact, seen_contact, text),
                 (self.sim, contact),
+                f"the user's message in {code}",
             )
         else:
             await self.run.patiently(
                 lambda: self.sim.send_text(text),
                 lambda: said(self.sim, seen, "erst weitergegeben"),
                 (self.sim,),
+                f"the user's message in {code}",
             )
 
     async def end_case(self, code: str) -> None:
@@ -862,6 +881,7 @@ class Walker:
             lambda: self.sim.send_text("/loeschen"),
             lambda: said(self.sim, seen, "ist gelöscht"),
             (self.sim,),
+            "the erasure",
         )
 
     async def walk(self) -> None:
@@ -888,6 +908,7 @@ class Walker:
             lambda: self.sim.send_text("/start"),
             lambda: said(self.sim, seen, "Hinweis: Telegram speichert"),
             (self.sim,),
+            "the last /start",
         )
 
     def continued(self, after: dict[bytes, int]) -> bool:
@@ -924,9 +945,16 @@ def summary(results: list[RunResult], seconds: float) -> list[str]:
     """Figures of all runs."""
     failed = [r for r in results if not r.ok]
     by_contact = sum(r.claimed + r.closed for r in results)
+    moments = Counter(m for r in results for m in r.moments)
     return [
         f"crash runs: {len(results)} runs, {sum(r.kills for r in results)} SIGKILLs, "
-        f"{seconds:.0f} s",
+        f"{seconds:.0f} s"
+        + (
+            f" (killed {moments['starting']} times while starting up, {moments['notice']} "
+            f"the instant a notice was sent, {moments['talking']} while people talked)"
+            if moments
+            else ""
+        ),
         f"integrity_check: {sum(r.integrity.count('ok') for r in results)} ok of "
         f"{sum(len(r.integrity) for r in results)}",
         f"handoffs: {sum(r.cases for r in results)} cases opened, "
