@@ -10,13 +10,14 @@ Two channels, one accounting:
   (``tests/servers/telegram_emulator.py``), served by this process on 127.0.0.1. A contact person
   registers with ``/registrieren CODE`` (the code from ``beistand contacts invite``) from a second
   Telegram account; notices are what the emulator saw as ``sendMessage`` in her chat (and, for
-  "taken" and "closed", in the user's). The user walks to a handoff three times (by tapping, as on
-  Telegram): a case withdrawn with ``/loeschen`` before anyone took it, a case the contact claims
-  and the two talk through the bot until the user ends it, and a case the contact claims and
-  closes. Meanwhile the process is killed at random moments: while it starts up, at any moment
-  while people talk, and in the instant a notice reached the emulator but before the bot knew
-  (mid-send). It is restarted each time and people go on where they are; after the last kill the
-  user goes on once more and the outbox must drain.
+  claims and closes, in the user's). Three users walk to a handoff at the same time, tapping as
+  on Telegram (:data:`PLANS`): one withdraws with ``/loeschen`` before anyone took the case, one
+  case the contact claims and the two talk through the bot until the user ends it, one the
+  contact claims and closes. Meanwhile the process is killed at random moments: while it starts
+  up, at any moment while people talk, and in the instant a notice reached the emulator but
+  before the bot had the answer (mid-send). It is restarted each time and people go on where
+  they are (sending again what got no answer); after the last kill each user goes on once more
+  and the outbox must drain.
 
 Each run gets its own database and data directory; every kill is followed by
 ``PRAGMA integrity_check``, which must report ``ok``. Then, per case in the database:
@@ -29,7 +30,7 @@ Each run gets its own database and data directory; every kill is followed by
 
     .venv/bin/python benchmarks/crash_runs.py                     # 200 runs, two kills each
     .venv/bin/python benchmarks/crash_runs.py --runs 20 --kills 1
-    .venv/bin/python benchmarks/crash_runs.py --channel telegram  # 200 runs over Telegram
+    .venv/bin/python benchmarks/crash_runs.py --channel telegram  # 200 runs over Telegram, ~35 min
 """
 
 from __future__ import annotations
