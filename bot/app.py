@@ -80,12 +80,15 @@ async def serve(settings: Settings) -> int:
         channels = build_channels(settings, runtime)
         started: list[Channel] = []
         purger = asyncio.create_task(_purge_forever(runtime))
-        worker = asyncio.create_task(runtime.handoff.run(stop))
+        worker: asyncio.Task[None] | None = None
         failed = False
         try:
             for channel in channels:
                 await channel.start()
                 started.append(channel)
+            # only now can notices be delivered: one tried earlier (after a restart, what waits
+            # in the outbox) would count as a failed attempt and wait out a longer backoff
+            worker = asyncio.create_task(runtime.handoff.run(stop))
             log.info("bot.started", extra={"count": len(started)})
             failed = await _until_stop_or_failure(stop, started)
         finally:
@@ -95,7 +98,8 @@ async def serve(settings: Settings) -> int:
             purger.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await purger
-            await worker
+            if worker is not None:
+                await worker
             log.info("bot.stopped")
     return 1 if failed else 0
 

@@ -45,7 +45,8 @@ def parse_callback(data: str) -> Choose | Command | None:
     if data.startswith("claim:") and len(data) <= 32:
         return Command("claim", data.removeprefix("claim:"))
     turn, sep, index = data.partition(".")
-    if not sep or not turn.isdigit() or not index.isdigit() or len(data) > 24:
+    # the bot's own data is ASCII; str.isdigit() alone also passes "²", which int() refuses
+    if not sep or not data.isascii() or not turn.isdigit() or not index.isdigit() or len(data) > 24:
         return None
     return Choose(int(turn), int(index))
 

@@ -332,6 +332,14 @@ def test_typing_number_or_label_chooses(content: Content, started: Step, typed: 
     assert result.state is not None and result.state.flow == "demo"
 
 
+@pytest.mark.parametrize("typed", ["¹", "²", "1²", "⑴"])
+def test_digits_int_cannot_read_are_free_text(content: Content, started: Step, typed: str) -> None:
+    # str.isdigit() passes these, int() refuses them: the step must not fail
+    result = step(content, started.state, Text(typed), MONDAY_10)
+    assert "nicht verstanden" in texts(result)
+    assert result.state is not None and result.state.node == "auswahl"
+
+
 def test_free_text_reprompts_and_is_never_stored(content: Content, started: Step) -> None:
     secret = "Mein Name ist Erika Mustermann, Tel 0171 1234567"
     result = step(content, started.state, Text(secret), MONDAY_10)

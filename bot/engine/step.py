@@ -364,7 +364,8 @@ class _Run:
             offered = [intent.normalize(x) for x in self.current_labels()]
             offered.append(intent.normalize(self.t.gettext("🆘 Akute Gefahr: Notruf 110")))
             typed = intent.normalize(text).rstrip(".")
-            if typed.isdigit() and 1 <= int(typed) <= len(offered):
+            # isdecimal, not isdigit: int() refuses digits such as "¹" that isdigit() passes
+            if typed.isdecimal() and 1 <= int(typed) <= len(offered):
                 self.on_choice(int(typed) - 1)
             elif typed in offered:
                 self.on_choice(offered.index(typed))
@@ -374,7 +375,7 @@ class _Run:
         labels = [intent.normalize(label) for label in self.current_labels()]
         labels.append(intent.normalize(self.t.gettext("🆘 Akute Gefahr: Notruf 110")))
         typed = intent.normalize(text).rstrip(".!?)")
-        if typed.isdigit() and 1 <= int(typed) <= len(labels):
+        if typed.isdecimal() and 1 <= int(typed) <= len(labels):
             self.on_choice(int(typed) - 1)
             return
         if typed in labels:

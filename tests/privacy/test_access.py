@@ -139,7 +139,8 @@ async def test_forged_replayed_and_stale_buttons_change_nothing(runtime):
     old = [a for a in await runtime_.handle(person, Start()) if isinstance(a, Ask)][-1]
     assert await runtime_.handle(person, Choose(old.turn, 0))
     before = dump(db)
-    for data in ("", "x", "1", "1.", ".1", "-1.0", "99999999999999999999.0", "1.2.3", "claim:"):
+    forgeries = ("", "x", "1", "1.", ".1", "-1.0", "99999999999999999999.0", "1.2.3", "claim:")
+    for data in (*forgeries, "1.¹", "².0"):
         choice = parse_callback(data)
         if choice is not None:  # whatever decodes goes to the runtime, as the transports do
             await runtime_.handle(person, choice)
