@@ -40,7 +40,7 @@ import tempfile
 import time
 import traceback
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import atheris
@@ -50,21 +50,18 @@ sys.path.insert(0, str(ROOT))
 
 with atheris.instrument_imports(include=["bot", "yaml"]):
     from bot.content import ENTRY_FLOW, Content, ContentPaths, load_content
-    from bot.engine.actions import Ask
-    from bot.engine.events import Choose, Start, Text
-    from bot.engine.step import step
     from bot.errors import Problem
     from bot.flow.loader import flow_from_parsed
     from bot.flow.validate import check_flows
     from bot.flow.yamlsafe import parse_bytes, parse_file
     from bot.knowledge import TAXONOMY_FILE, build_knowledge
+    from tests.fuzz.walk import converse
 
 #: The longest one input may take, in CPU seconds of this thread (security.md, test 4).
 LIMIT_SECONDS = 1.0
 #: An alias bomb must be refused faster than this.
 BOMB_LIMIT_SECONDS = 0.050
 TODAY = date(2026, 11, 23)
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 FUZZ_FILE = "fuzz.yaml"
 
 ALIAS_BOMB = "\n".join(
@@ -172,17 +169,6 @@ def only_problems(problems: list[Problem]) -> int:
         if not isinstance(problem, Problem) or problem.location.line < 1 or not problem.message:
             raise AssertionError(f"not a proper problem: {problem!r}")
     return len(problems)
-
-
-def converse(content: Content, flow_id: str) -> None:
-    """A few steps through a flow that validated: start it, then answer or type."""
-    result = step(content, None, Start(flow_id), NOW, "de")
-    state = result.state
-    for turn in range(6):
-        asks = [a for a in result.actions if isinstance(a, Ask)]
-        event = Choose(asks[-1].turn, turn % len(asks[-1].options)) if asks else Text("1")
-        result = step(content, state, event, NOW, "de")
-        state = result.state or state
 
 
 def has_error(problems: list[Problem]) -> bool:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import shutil
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -20,9 +19,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.content import ContentPaths, load_content
-from bot.engine.actions import Ask
-from bot.engine.events import Choose, Start, Text
-from bot.engine.step import step
 from bot.errors import Problem
 from bot.flow.loader import load_flow_file
 from bot.flow.yamlsafe import (
@@ -33,13 +29,13 @@ from bot.flow.yamlsafe import (
     parse_file,
     parse_text,
 )
+from tests.fuzz.walk import converse
 
 ROOT = Path(__file__).resolve().parents[2]
 FLOWS = sorted((ROOT / "flows").glob("*.yaml"))
 KNOWLEDGE = sorted((ROOT / "knowledge").glob("*.yaml"))
 #: The longest any single load may take (security.md, test 4).
 LIMIT_SECONDS = 1.0
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 TROUBLE = (
     "&anchor ",
@@ -220,15 +216,9 @@ def content_copy(tmp_path_factory: pytest.TempPathFactory) -> ContentPaths:
 
 
 def run_briefly(content) -> None:
-    """A conversation on content that validated: start, answer, type, for a few steps."""
+    """A conversation through every flow of content that validated."""
     for payload in (None, *sorted(content.flows)):
-        result = step(content, None, Start(payload), NOW, "de")
-        state = result.state
-        for turn in range(6):
-            asks = [a for a in result.actions if isinstance(a, Ask)]
-            event = Choose(asks[-1].turn, turn % len(asks[-1].options)) if asks else Text("1")
-            result = step(content, state, event, NOW, "de")
-            state = result.state or state
+        converse(content, payload)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
