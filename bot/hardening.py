@@ -55,11 +55,8 @@ def no_core_dumps() -> bool:
 
 
 def dumpable() -> bool:
-    """Whether this process may still leave a core dump (Linux; False elsewhere if limited)."""
-    if resource is not None and resource.getrlimit(resource.RLIMIT_CORE)[0] == 0:
-        limited = True
-    else:
-        limited = False
+    """True unless both safeguards of :func:`no_core_dumps` are in place."""
+    limited = resource is not None and resource.getrlimit(resource.RLIMIT_CORE)[0] == 0
     if sys.platform.startswith("linux"):
-        return _prctl(PR_GET_DUMPABLE) != 0 or not limited
+        return not limited or _prctl(PR_GET_DUMPABLE) != 0
     return not limited
