@@ -75,6 +75,14 @@ class Settings:
     matrix_password: str | None = field(default=None, repr=False)
     matrix_access_token: str | None = field(default=None, repr=False)
     matrix_store_dir: Path | None = None
+    #: the operator's content directory (``beistand init DIR``): flows/, knowledge/, locales/,
+    #: conversations/ below it; None: the content shipped with the package
+    content_dir: Path | None = None
+    #: health and metrics endpoint (``/healthz``, ``/metrics``); off when the port is None
+    http_host: str = "127.0.0.1"
+    http_port: int | None = None
+    #: ``text`` or ``json`` (one object a line)
+    log_format: str = "text"
     #: every variable the settings were read from (``.env`` and the process environment), for
     #: channels with settings of their own; not shown by ``repr``
     environment: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -122,6 +130,12 @@ class Settings:
             matrix_password=env.get("MATRIX_PASSWORD") or None,
             matrix_access_token=env.get("MATRIX_ACCESS_TOKEN") or None,
             matrix_store_dir=Path(store) if store else data_dir / "matrix",
+            content_dir=(
+                Path(env["BEISTAND_CONTENT_DIR"]) if env.get("BEISTAND_CONTENT_DIR") else None
+            ),
+            http_host=env.get("BEISTAND_HTTP_HOST") or "127.0.0.1",
+            http_port=_int(env, "BEISTAND_HTTP_PORT", 0) or None,
+            log_format=(env.get("BEISTAND_LOG_FORMAT") or "text").lower(),
             environment=dict(env),
         )
 
