@@ -91,9 +91,7 @@ class Settings:
     def from_env(cls, env: Mapping[str, str], db: str | None = None) -> Settings:
         """Build settings from a mapping such as ``os.environ`` (plus ``.env`` values)."""
         data_dir = Path(env.get("BEISTAND_DATA_DIR") or "data")
-        content_dir = (
-            Path(env["BEISTAND_CONTENT_DIR"]) if env.get("BEISTAND_CONTENT_DIR") else None
-        )
+        content_dir = Path(env["BEISTAND_CONTENT_DIR"]) if env.get("BEISTAND_CONTENT_DIR") else None
         content = ContentPaths.configured(
             content_dir,
             flows=Path(env["BEISTAND_FLOWS"]) if env.get("BEISTAND_FLOWS") else None,
