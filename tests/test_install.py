@@ -87,7 +87,11 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     uv = _uv()
     if uv:
         _sh(uv, "venv", "--quiet", "--python", sys.executable, str(venv))
-        _sh(uv, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), str(ROOT))
+        # uv caches a local build by the mtime of pyproject.toml and setup.py, not by the content
+        # folders: rebuild, so an edited flow is what gets installed
+        python = str(venv / "bin" / "python")
+        refresh = ("--reinstall-package", "beistand")
+        _sh(uv, "pip", "install", "--quiet", *refresh, "--python", python, str(ROOT))
     else:
         _sh(sys.executable, "-m", "venv", str(venv))
         _sh(str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", str(ROOT))
