@@ -1,4 +1,4 @@
-"""The ``beistand`` command: validate, graph, chat, test, run, schema, translations.
+"""The ``beistand`` command: validate, graph, chat, test, run, schema, translations, init.
 
 Library code never exits the process; only :func:`main` turns outcomes into exit statuses.
 """
@@ -36,6 +36,7 @@ def _paths(args: argparse.Namespace, settings: Settings) -> ContentPaths:
         flows=args.flows or base.flows,
         knowledge=args.knowledge or base.knowledge,
         locales=args.locales or base.locales,
+        conversations=base.conversations,
     )
 
 
@@ -94,8 +95,12 @@ def cmd_test(args: argparse.Namespace, settings: Settings) -> int:
     """Run conversation tests and print a report."""
     from bot.convtest import run_paths
 
-    content = require_content(_paths(args, settings))
-    paths = args.paths or [Path("tests/conversations")]
+    content_paths = _paths(args, settings)
+    paths = args.paths or [content_paths.conversations]
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        raise ConfigError(f"no conversation tests at {', '.join(str(p) for p in missing)}")
+    content = require_content(content_paths)
     report = run_paths(content, paths)
     if args.verbose:
         for name in report.passed:
@@ -129,7 +134,16 @@ def cmd_translations(args: argparse.Namespace, settings: Settings) -> int:
     """Extract messages and update every catalog (pybabel extract + update)."""
     from bot.i18n.tools import update_catalogs
 
-    for line in update_catalogs(settings.content.locales):
+    for line in update_catalogs(_paths(args, settings)):
+        print(line)
+    return 0
+
+
+def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
+    """Write a copy of the shipped content and a commented ``.env`` into a directory."""
+    from bot.initdir import init_directory, next_steps
+
+    for line in next_steps(init_directory(args.directory, force=args.force)):
         print(line)
     return 0
 
@@ -243,8 +257,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", help="language: de or en (default: de)")
     p.set_defaults(func=cmd_chat)
 
-    p = sub.add_parser("test", help="run conversation tests (default: tests/conversations)")
-    p.add_argument("paths", nargs="*", type=Path)
+    p = sub.add_parser(
+        "test",
+        help="run conversation tests (default: the conversations/ of the configured content)",
+    )
+    p.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        help=f"test files or folders (default: {ContentPaths().conversations}, or "
+        "BEISTAND_CONTENT_DIR/conversations)",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="list passing conversations")
     _content_args(p)
     p.set_defaults(func=cmd_test)
@@ -273,7 +296,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_schema)
 
     p = sub.add_parser("translations", help="extract messages and update the catalogs")
+    _content_args(p)
     p.set_defaults(func=cmd_translations)
+
+    p = sub.add_parser(
+        "init", help="make a content directory (flows, knowledge, locales, tests, .env) to edit"
+    )
+    p.add_argument("directory", type=Path, metavar="DIR")
+    p.add_argument(
+        "--force", action="store_true", help="write into a non-empty DIR (keeps an existing .env)"
+    )
+    p.set_defaults(func=cmd_init)
     return parser
 
 

@@ -91,15 +91,12 @@ class Settings:
     def from_env(cls, env: Mapping[str, str], db: str | None = None) -> Settings:
         """Build settings from a mapping such as ``os.environ`` (plus ``.env`` values)."""
         data_dir = Path(env.get("BEISTAND_DATA_DIR") or "data")
-        defaults = ContentPaths()
-        content = ContentPaths(
-            flows=Path(env["BEISTAND_FLOWS"]) if env.get("BEISTAND_FLOWS") else defaults.flows,
-            knowledge=Path(env["BEISTAND_KNOWLEDGE"])
-            if env.get("BEISTAND_KNOWLEDGE")
-            else defaults.knowledge,
-            locales=Path(env["BEISTAND_LOCALES"])
-            if env.get("BEISTAND_LOCALES")
-            else defaults.locales,
+        content_dir = Path(env["BEISTAND_CONTENT_DIR"]) if env.get("BEISTAND_CONTENT_DIR") else None
+        content = ContentPaths.configured(
+            content_dir,
+            flows=Path(env["BEISTAND_FLOWS"]) if env.get("BEISTAND_FLOWS") else None,
+            knowledge=Path(env["BEISTAND_KNOWLEDGE"]) if env.get("BEISTAND_KNOWLEDGE") else None,
+            locales=Path(env["BEISTAND_LOCALES"]) if env.get("BEISTAND_LOCALES") else None,
         )
         store = env.get("MATRIX_STORE_DIR")
         return cls(
@@ -130,9 +127,7 @@ class Settings:
             matrix_password=env.get("MATRIX_PASSWORD") or None,
             matrix_access_token=env.get("MATRIX_ACCESS_TOKEN") or None,
             matrix_store_dir=Path(store) if store else data_dir / "matrix",
-            content_dir=(
-                Path(env["BEISTAND_CONTENT_DIR"]) if env.get("BEISTAND_CONTENT_DIR") else None
-            ),
+            content_dir=content_dir,
             http_host=env.get("BEISTAND_HTTP_HOST") or "127.0.0.1",
             http_port=_int(env, "BEISTAND_HTTP_PORT", 0) or None,
             log_format=(env.get("BEISTAND_LOG_FORMAT") or "text").lower(),

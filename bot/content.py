@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from importlib import resources
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
@@ -17,16 +18,108 @@ from bot.i18n.messages import flow_messages, knowledge_messages
 from bot.knowledge import load_knowledge
 
 ENTRY_FLOW = "menu"
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+#: the source checkout, when ``bot/`` is imported from one (else site-packages; not used then)
+PROJECT_ROOT = PACKAGE_DIR.parent
+#: where a wheel carries the shipped content (copied in at build time, see setup.py)
+PACKAGED = "_content"
+
+
+@dataclass(frozen=True, slots=True)
+class ContentLayout:
+    """Where each part of a content directory lives (shipped, or made by ``beistand init``)."""
+
+    root: Path
+    flows: Path
+    knowledge: Path
+    locales: Path
+    schemas: Path
+    conversations: Path
+    #: the commented settings file: ``.env.example`` when shipped, ``.env`` in a content directory
+    settings_file: Path
+    #: True for the content inside an installed package (read-only for operators)
+    packaged: bool = False
+
+    @classmethod
+    def of_directory(cls, root: Path) -> ContentLayout:
+        """The layout ``beistand init DIR`` writes: every part directly below ``root``."""
+        return cls(
+            root=root,
+            flows=root / "flows",
+            knowledge=root / "knowledge",
+            locales=root / "locales",
+            schemas=root / "schemas",
+            conversations=root / "conversations",
+            settings_file=root / ".env",
+        )
+
+
+def _is_checkout(root: Path) -> bool:
+    return (root / "pyproject.toml").is_file() and (root / "flows").is_dir()
+
+
+def shipped_content() -> ContentLayout:
+    """The content that comes with this copy of Beistand.
+
+    In a source checkout (and an editable install) the top-level folders are used, so developers
+    edit them directly; an installed wheel carries a copy in ``bot/_content/`` (the conversation
+    tests as ``conversations/``, ``.env.example`` as ``env.example``).
+    """
+    if _is_checkout(PROJECT_ROOT):
+        return ContentLayout(
+            root=PROJECT_ROOT,
+            flows=PROJECT_ROOT / "flows",
+            knowledge=PROJECT_ROOT / "knowledge",
+            locales=PROJECT_ROOT / "locales",
+            schemas=PROJECT_ROOT / "schemas",
+            conversations=PROJECT_ROOT / "tests" / "conversations",
+            settings_file=PROJECT_ROOT / ".env.example",
+        )
+    traversable = resources.files("bot").joinpath(PACKAGED)
+    # an installed wheel is a folder of files; a zipped package cannot serve the content
+    root = Path(str(traversable))
+    layout = ContentLayout.of_directory(root)
+    return ContentLayout(
+        root=root,
+        flows=layout.flows,
+        knowledge=layout.knowledge,
+        locales=layout.locales,
+        schemas=layout.schemas,
+        conversations=layout.conversations,
+        settings_file=root / "env.example",
+        packaged=True,
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class ContentPaths:
-    """Where flows, knowledge and catalogs are read from."""
+    """Where flows, knowledge, catalogs and conversation tests are read from.
 
-    flows: Path = PROJECT_ROOT / "flows"
-    knowledge: Path = PROJECT_ROOT / "knowledge"
-    locales: Path = PROJECT_ROOT / "locales"
+    The defaults are the shipped content (:func:`shipped_content`).
+    """
+
+    flows: Path = field(default_factory=lambda: shipped_content().flows)
+    knowledge: Path = field(default_factory=lambda: shipped_content().knowledge)
+    locales: Path = field(default_factory=lambda: shipped_content().locales)
+    conversations: Path = field(default_factory=lambda: shipped_content().conversations)
+
+    @classmethod
+    def configured(
+        cls,
+        content_dir: Path | None,
+        flows: Path | None = None,
+        knowledge: Path | None = None,
+        locales: Path | None = None,
+    ) -> ContentPaths:
+        """The parts below an operator's content directory (else the shipped ones), each
+        replaced by an explicit directory where one is given (``BEISTAND_FLOWS``...)."""
+        base = ContentLayout.of_directory(content_dir) if content_dir else shipped_content()
+        return cls(
+            flows=flows or base.flows,
+            knowledge=knowledge or base.knowledge,
+            locales=locales or base.locales,
+            conversations=base.conversations,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,9 +185,8 @@ def require_content(paths: ContentPaths) -> Content:
 def code_messages() -> set[tuple[str | None, str]]:
     """The (context, msgid) pairs used in the Python code, found by Babel's extractor."""
     found: set[tuple[str | None, str]] = set()
-    package = Path(__file__).resolve().parent
     for _file, _line, message, _comments, context in extract_from_dir(
-        str(package), method_map=[("**.py", "python")]
+        str(PACKAGE_DIR), method_map=[("**.py", "python")]
     ):
         if isinstance(message, str):
             found.add((context, message))
