@@ -297,6 +297,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
                 if s
             ],
+            fmt=settings.log_format,
         )
         return int(args.func(args, settings))
     except ContentError as err:
