@@ -484,7 +484,7 @@ async def _call(base_url: str, token: str, method: str, **params: object) -> dic
 async def _until(predicate, within: float = 10.0) -> None:
     """Poll ``predicate`` (a state of the channel, which signals nothing) until it is true."""
     async with asyncio.timeout(within):
-        for _ in iter(predicate, True):
+        while not predicate():  # noqa: ASYNC110 - nothing to wait on
             await asyncio.sleep(0.02)
 
 
