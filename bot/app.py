@@ -1,4 +1,5 @@
-"""``beistand run``: the runtime, the configured channels, reload on SIGHUP, periodic purge."""
+"""``beistand run``: the runtime, the configured channels, reload on SIGHUP, periodic purge, the
+health and metrics endpoint when configured, and readiness notices to systemd."""
 
 from __future__ import annotations
 
@@ -6,13 +7,18 @@ import asyncio
 import contextlib
 import logging
 import signal
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.config import Settings
 from bot.content import require_content
 from bot.errors import ConfigError
+from bot.metrics import NO_OBSERVER, Metrics
+from bot.ops import sdnotify
 from bot.runtime import Runtime, runtime_for
 from bot.storage.sqlite import SqliteStore
+
+if TYPE_CHECKING:
+    from bot.ops.http import OpsServer
 
 log = logging.getLogger(__name__)
 PURGE_EVERY_SECONDS = 3600
@@ -28,9 +34,17 @@ class Channel(Protocol):
 
 
 def install_reload(runtime: Runtime, settings: Settings) -> None:
-    """Reload flows and knowledge on SIGHUP; invalid files leave the running content in place."""
-    loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGHUP, runtime.reload, settings.content)
+    """Reload flows and knowledge on SIGHUP; invalid files leave the running content in place.
+    Under systemd, ``RELOADING=1`` before and ``READY=1`` after."""
+
+    def reload() -> None:
+        sdnotify.reloading()
+        try:
+            runtime.reload(settings.content)
+        finally:
+            sdnotify.notify("READY=1")
+
+    asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload)
 
 
 def build_channels(settings: Settings, runtime: Runtime) -> list[Channel]:
@@ -56,6 +70,19 @@ def build_channels(settings: Settings, runtime: Runtime) -> list[Channel]:
     return channels
 
 
+async def _serve_http(
+    settings: Settings, store: SqliteStore, channels: list[Channel], metrics: Metrics | None
+) -> OpsServer | None:
+    """The started ``/healthz`` and ``/metrics`` endpoint, if a port is configured."""
+    if metrics is None or not settings.http_port:
+        return None
+    from bot.ops.http import OpsServer  # aiohttp's server only where the endpoint is wanted
+
+    http = OpsServer(store, channels, metrics, settings.http_host, settings.http_port)
+    await http.start()
+    return http
+
+
 async def _purge_forever(runtime: Runtime) -> None:
     while True:
         await runtime.purge()
@@ -75,9 +102,11 @@ async def serve(settings: Settings) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with SqliteStore(settings.db) as store:
-        runtime = runtime_for(settings, content, store, secret)
+        metrics = Metrics() if settings.http_port else None
+        runtime = runtime_for(settings, content, store, secret, observer=metrics or NO_OBSERVER)
         install_reload(runtime, settings)
         channels = build_channels(settings, runtime)
+        http = await _serve_http(settings, store, channels, metrics)
         started: list[Channel] = []
         purger = asyncio.create_task(_purge_forever(runtime))
         worker: asyncio.Task[None] | None = None
@@ -90,8 +119,10 @@ async def serve(settings: Settings) -> int:
             # in the outbox) would count as a failed attempt and wait out a longer backoff
             worker = asyncio.create_task(runtime.handoff.run(stop))
             log.info("bot.started", extra={"count": len(started)})
+            sdnotify.notify("READY=1")
             failed = await _until_stop_or_failure(stop, started)
         finally:
+            sdnotify.notify("STOPPING=1")
             stop.set()
             for channel in reversed(started):
                 await channel.stop()
@@ -100,6 +131,8 @@ async def serve(settings: Settings) -> int:
                 await purger
             if worker is not None:
                 await worker
+            if http is not None:
+                await http.stop()
             log.info("bot.stopped")
     return 1 if failed else 0
 

@@ -330,6 +330,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
                 if s
             ],
+            fmt=settings.log_format,
         )
         return int(args.func(args, settings))
     except ContentError as err:

@@ -28,6 +28,7 @@ from bot.engine.step import card_for
 from bot.errors import StorageError
 from bot.i18n import Translator
 from bot.knowledge import BERLIN, select
+from bot.metrics import NO_OBSERVER, Observer
 from bot.render import Button, Outgoing, claim_data, render_card
 from bot.render import escape as _esc
 from bot.runtime_api import Deliver, Sender
@@ -131,8 +132,10 @@ class Handoff:
         content: Callable[[], Content],
         clock: Callable[[], float],
         settings: HandoffSettings | None = None,
+        observer: Observer = NO_OBSERVER,
     ) -> None:
         self.store = store
+        self.observer = observer
         self.sealer = Sealer(secret)
         self.content = content
         self.clock = clock
@@ -163,6 +166,7 @@ class Handoff:
             (int(self.clock()), event, code, role),
         )
         log.info(event, extra={"kind": role})
+        self.observer.case(event)
 
     async def _case(self, code: str) -> _Case | None:
         row = await self._one(
@@ -912,6 +916,7 @@ class Handoff:
                 await self.deliver_due()
             except Exception as err:  # keep the worker alive; log the type only
                 log.error("handoff.worker_failed", extra={"error": type(err).__name__})
+                self.observer.error(type(err).__name__)
             self.wake.clear()
             waiter = asyncio.create_task(self.wake.wait())
             stopper = asyncio.create_task(stop.wait())

@@ -17,6 +17,10 @@ What :class:`FieldFormatter` prints, and why:
 * known secrets and anything shaped like a Telegram bot token replaced by ``[redacted]``, in the
   whole line.
 
+Timestamps are UTC with the zone (``2026-12-03T12:34:56.789Z``). :class:`JsonFormatter` prints
+the same event and the same fields, filtered and redacted by the same functions, as one JSON
+object a line for log collectors (``BEISTAND_LOG_FORMAT=json``).
+
 :class:`RedactFilter` also cleans the record itself (message and exception), so handlers that do
 not use this formatter (a test's capture, a handler added by a library) see no token and no
 exception message either.
@@ -24,11 +28,16 @@ exception message either.
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 import re
 import sys
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
+
+from bot.errors import ConfigError
 
 #: The only extra fields a log line may carry.
 ALLOWED_FIELDS = (
@@ -54,6 +63,8 @@ _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069
 _RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 #: The record attribute holding the printable event text (template with safe arguments).
 EVENT_ATTR = "beistand_event"
+#: The values of ``BEISTAND_LOG_FORMAT``.
+FORMATS = ("text", "json")
 
 
 class _Hidden:
@@ -147,17 +158,45 @@ class RedactFilter(logging.Filter):
         return True
 
 
-def _field(name: str, value: Any) -> str:
+def _value(name: str, value: Any) -> bool | int | float | str | None:
+    """What a log line shows of an allowed field: numbers as they are, short fields as one word
+    (else ``<hidden>``), free fields cut to :data:`MAX_FREE_FIELD` characters."""
     if isinstance(value, bool) or value is None or isinstance(value, int | float):
-        return f"{name}={value}"
+        return value
     text = str(value)
     if name in FREE_FIELDS:
-        return f"{name}={text[:MAX_FREE_FIELD]}"
-    return f"{name}={text}" if _WORD.fullmatch(text) else f"{name}=<hidden>"
+        return text[:MAX_FREE_FIELD]
+    return text if _WORD.fullmatch(text) else "<hidden>"
+
+
+def fields(record: logging.LogRecord) -> list[tuple[str, bool | int | float | str | None]]:
+    """The allowed fields of a record, in :data:`ALLOWED_FIELDS` order, as a line shows them."""
+    return [
+        (name, _value(name, record.__dict__[name]))
+        for name in ALLOWED_FIELDS
+        if name in record.__dict__ and name not in _RESERVED
+    ]
+
+
+def event_of(record: logging.LogRecord) -> str:
+    """The printable event: the text :class:`RedactFilter` kept, else the template with string
+    arguments hidden and the exception's type and place."""
+    event = record.__dict__.get(EVENT_ATTR)
+    if isinstance(event, str):
+        return event
+    event = event_text(record)
+    note = _exception_note(record)
+    return event if note is None else f"{event} {note}"
+
+
+def utc_time(record: logging.LogRecord) -> str:
+    """The record's time in UTC, RFC 3339 with milliseconds: ``2026-12-03T12:34:56.789Z``."""
+    moment = datetime.fromtimestamp(record.created, UTC)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
 
 
 class FieldFormatter(logging.Formatter):
-    """``time level logger event key=value ...`` with allowed fields only.
+    """``time level logger event key=value ...`` with allowed fields only, time in UTC.
 
     Args:
         redactor: redacts the finished line (the secrets it knows and token shapes); without one,
@@ -170,28 +209,49 @@ class FieldFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         """One line; never the message's string arguments, an exception message or a stack."""
-        event = record.__dict__.get(EVENT_ATTR)
-        if not isinstance(event, str):
-            event = event_text(record)
-            note = _exception_note(record)
-            if note is not None:
-                event = f"{event} {note}"
-        fields = [
-            _field(name, record.__dict__[name])
-            for name in ALLOWED_FIELDS
-            if name in record.__dict__ and name not in _RESERVED
-        ]
-        line = " ".join(
-            [f"{self.formatTime(record)} {record.levelname} {record.name} {event}", *fields]
-        )
-        return escape(self.redactor.redact(line))
+        shown = [f"{name}={value}" for name, value in fields(record)]
+        head = f"{utc_time(record)} {record.levelname} {record.name} {event_of(record)}"
+        return escape(self.redactor.redact(" ".join([head, *shown])))
 
 
-def configure(level: str = "INFO", secrets: Iterable[str] = (), stream: object = None) -> None:
-    """Set up the root logger once: allow-list formatter, redaction, quiet HTTP libraries."""
+class JsonFormatter(FieldFormatter):
+    """One JSON object a line: ``time`` (UTC), ``level``, ``logger``, ``event`` and the allowed
+    fields, with exactly the values and the redaction of :class:`FieldFormatter`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """One line of JSON; strings redacted and escaped as in the text format."""
+
+        def clean(value: object) -> object:
+            if isinstance(value, float) and not math.isfinite(value):
+                return str(value)  # JSON has no NaN or infinity
+            return escape(self.redactor.redact(value)) if isinstance(value, str) else value
+
+        line: dict[str, object] = {
+            "time": utc_time(record),
+            "level": record.levelname,
+            "logger": clean(record.name),
+            "event": clean(event_of(record)),
+        }
+        line.update((name, clean(value)) for name, value in fields(record))
+        return self.redactor.redact(json.dumps(line, ensure_ascii=False, allow_nan=False))
+
+
+def configure(
+    level: str = "INFO", secrets: Iterable[str] = (), stream: object = None, fmt: str = "text"
+) -> None:
+    """Set up the root logger once: allow-list formatter, redaction, quiet HTTP libraries.
+
+    Args:
+        fmt: ``text`` (one ``key=value`` line) or ``json`` (one object a line).
+
+    Raises:
+        ConfigError: an unknown format.
+    """
+    if fmt not in FORMATS:
+        raise ConfigError(f"BEISTAND_LOG_FORMAT must be one of {', '.join(FORMATS)}")
     redactor = RedactFilter(secrets)
     handler = logging.StreamHandler(stream or sys.stderr)  # type: ignore[arg-type]
-    handler.setFormatter(FieldFormatter(redactor))
+    handler.setFormatter(JsonFormatter(redactor) if fmt == "json" else FieldFormatter(redactor))
     handler.addFilter(redactor)
     root = logging.getLogger()
     for old in list(root.handlers):

@@ -27,6 +27,7 @@ from bot.engine.step import step
 from bot.errors import Problem
 from bot.handoff import Handoff, HandoffSettings
 from bot.knowledge import BERLIN
+from bot.metrics import NO_OBSERVER, Observer
 from bot.runtime_api import Deliver, Sender
 from bot.storage.sqlite import SqliteStore
 
@@ -137,15 +138,17 @@ class Runtime:
         rate_limit: int = 10,
         rate_window: float = 10.0,
         handoff: HandoffSettings | None = None,
+        observer: Observer = NO_OBSERVER,
     ) -> None:
         self.content = content
+        self.observer = observer
         self.store = store
         self.secret = secret
         self.clock = clock
         self.retention_days = retention_days
         self.locks = KeyedLocks()
         self.limiter = RateLimiter(rate_limit, rate_window, clock)
-        self.handoff = Handoff(store, secret, lambda: self.content, clock, handoff)
+        self.handoff = Handoff(store, secret, lambda: self.content, clock, handoff, observer)
 
     def register_channel(self, platform: str, deliver: Deliver) -> None:
         """Let the runtime reach people on this platform outside a reply (handoff)."""
@@ -158,6 +161,18 @@ class Runtime:
 
     async def handle(self, sender: Sender, event: Event) -> tuple[Action, ...]:
         """Run one event for one sender; returns what to send back to that sender."""
+        began = time.perf_counter()
+        self.observer.message(sender.platform)
+        try:
+            actions = await self._handle(sender, event)
+        except Exception as error:
+            self.observer.error(type(error).__name__)
+            raise
+        if actions:
+            self.observer.replied(sender.platform, time.perf_counter() - began)
+        return actions
+
+    async def _handle(self, sender: Sender, event: Event) -> tuple[Action, ...]:
         key = self.key(sender)
         allowed, first_refusal = self.limiter.allow(key)
         if not allowed:
@@ -242,10 +257,12 @@ class Runtime:
         errors = [p for p in problems if p.severity == "error"]
         if content is None:
             log.error("content.reload_failed", extra={"problems": len(errors)})
+            self.observer.reloaded(False)
             for problem in errors:
                 log.error("content.problem", extra={"where": str(problem)})
             return problems
         self.content = content
+        self.observer.reloaded(True)
         log.info("content.reloaded", extra={"count": len(content.flows)})
         return problems
 

@@ -367,6 +367,21 @@ class SqliteStore:
             rows = await cur.fetchall()
         return [Counter(str(w), str(f), str(o), str(la), int(c)) for w, f, o, la, c in rows]
 
+    async def ping(self, within: float = 2.0) -> bool:
+        """Whether the database answers a ``SELECT 1`` within ``within`` seconds (health check)."""
+        try:
+            async with asyncio.timeout(within), self.db.execute("SELECT 1") as cur:
+                row = await cur.fetchone()
+        except (StorageError, sqlite3.Error, ValueError, TimeoutError):
+            return False
+        return row is not None and row[0] == 1
+
+    async def outbox_backlog(self) -> int:
+        """How many notices wait in the handoff outbox (for the metrics)."""
+        async with self.db.execute("SELECT count(*) FROM outbox") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
     async def integrity_ok(self) -> bool:
         """Whether ``PRAGMA integrity_check`` reports ok."""
         async with self.db.execute("PRAGMA integrity_check") as cur:

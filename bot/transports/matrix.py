@@ -29,6 +29,7 @@ import logging
 import os
 import re
 import secrets
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -334,6 +335,8 @@ class MatrixTransport:
     ``run()`` does both around waiting, for ``beistand run`` beside other channels.
     """
 
+    platform = PLATFORM  # the name /healthz shows
+
     def __init__(self, config: MatrixConfig, handler: Handler) -> None:
         self._config = config
         self._handler = handler
@@ -347,6 +350,8 @@ class MatrixTransport:
         self._log_key = secrets.token_bytes(16)
         self._device_id: str | None = None
         self.cross_signing: CrossSigningResult | None = None
+        self._sync_failing = False
+        self._last_sync = time.monotonic()  # of the last successful sync
 
     # -- public face ---------------------------------------------------------------------
 
@@ -423,6 +428,15 @@ class MatrixTransport:
         self._client = None
         await client.close()
         logger.info("matrix.stopped", extra=_F)
+
+    def health(self) -> bool:
+        """True while logged in and syncing: the last sync succeeded, within the last few sync
+        timeouts."""
+        client, task = self._client, self._sync_task
+        if client is None or not client.logged_in or task is None or task.done():
+            return False
+        window = 3 * self._config.sync_timeout_ms / 1000 + 30
+        return not self._sync_failing and time.monotonic() - self._last_sync < window
 
     async def deliver(self, route: str, message: Outgoing, key: str) -> None:
         """Send one message to a room the bot is in (a handoff notification or relayed text).
@@ -501,6 +515,7 @@ class MatrixTransport:
             raise TransportError(
                 f"first Matrix sync failed ({getattr(response, 'status_code', 'error')})"
             )
+        self._sync_failing, self._last_sync = False, time.monotonic()
         await self._housekeeping(response)
 
     async def _cross_sign(self, store: Path) -> None:
@@ -540,12 +555,14 @@ class MatrixTransport:
                 response = error
             if isinstance(response, SyncResponse):
                 delay = 0.5
+                self._sync_failing, self._last_sync = False, time.monotonic()
                 await self._housekeeping(response)
                 continue
             code = getattr(response, "status_code", type(response).__name__)
             if code in ("M_UNKNOWN_TOKEN", "M_MISSING_TOKEN", "M_FORBIDDEN"):
                 logger.error("matrix.token_rejected", extra={**_F, "error": code})
                 raise TransportError("Matrix access token rejected")
+            self._sync_failing = True
             logger.warning("matrix.sync_failed", extra={**_F, "error": code, "seconds": delay})
             await asyncio.sleep(delay)
             delay = min(delay * 2, 60.0)

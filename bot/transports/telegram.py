@@ -439,14 +439,37 @@ class PerChatProcessor(BaseUpdateProcessor):
                 del self._in_flight[chat_id]
 
 
+@dataclass(slots=True)
+class PollState:
+    """Whether the last getUpdates call failed, and when one last succeeded (monotonic)."""
+
+    failing: bool = False
+    last_ok: float = field(default_factory=time.monotonic)
+
+
 class ScreenedUpdates(HTTPXRequest):
     """The connection that fetches updates (``getUpdates`` only): the answer is screened
     (:meth:`PerChatProcessor.screen`) as soon as it is decoded, before python-telegram-bot turns
     each update into objects."""
 
-    def __init__(self, screen: Callable[[list[Any]], list[Any]]) -> None:
+    def __init__(
+        self, screen: Callable[[list[Any]], list[Any]], poll: PollState | None = None
+    ) -> None:
         super().__init__(connection_pool_size=1)  # python-telegram-bot's own choice for polling
         self._screen = screen
+        self.poll = PollState() if poll is None else poll
+
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        """One getUpdates call; remembers whether it failed (for :meth:`TelegramChannel.health`)."""
+        try:
+            code, payload = await super().do_request(*args, **kwargs)
+        except Exception:
+            self.poll.failing = True
+            raise
+        self.poll.failing = not 200 <= code <= 299
+        if not self.poll.failing:
+            self.poll.last_ok = time.monotonic()
+        return code, payload
 
     def parse_json_payload(self, payload: bytes) -> dict[str, Any]:  # type: ignore[override]
         """Decode the answer, then drop the updates of chats that already have enough in hand."""
@@ -510,6 +533,8 @@ class TelegramChannel:
         limiter: outgoing flood limits (Telegram's defaults if omitted).
     """
 
+    platform = PLATFORM  # the name /healthz shows
+
     def __init__(
         self,
         settings: TelegramSettings,
@@ -520,7 +545,8 @@ class TelegramChannel:
         self.settings = settings
         self.handler = handler
         self.translations = translations or source_translations
-        self.application = build_application(settings, limiter or FloodLimiter())
+        self._poll = PollState()
+        self.application = build_application(settings, limiter or FloodLimiter(), self._poll)
         self._webhook: web.AppRunner | None = None
         self._started = False
         self._add_handlers(self.application)
@@ -556,6 +582,7 @@ class TelegramChannel:
             await self._start_webhook()
         else:
             assert app.updater is not None
+            self._poll.last_ok = time.monotonic()  # the quiet window counts from here
             await app.updater.start_polling(
                 poll_interval=self.settings.poll_interval,
                 timeout=timedelta(seconds=self.settings.poll_timeout),
@@ -575,6 +602,19 @@ class TelegramChannel:
             self._started = False
         await app.shutdown()
         await app.bot.shutdown()  # also after a failed initialize, which shutdown() skips
+
+    def health(self) -> bool:
+        """True while updates can arrive: the webhook server is up, or polling runs and the last
+        getUpdates call did not fail and one succeeded within the last few poll timeouts."""
+        app = self.application
+        if not self._started or not app.running:
+            return False
+        if self.settings.webhook:
+            return self._webhook is not None
+        if app.updater is None or not app.updater.running:
+            return False
+        window = 3 * self.settings.poll_timeout + 30
+        return not self._poll.failing and time.monotonic() - self._poll.last_ok < window
 
     async def __aenter__(self) -> TelegramChannel:
         await self.start()
@@ -844,7 +884,7 @@ class WebhookReceiver:
 
 
 def build_application(
-    settings: TelegramSettings, limiter: FloodLimiter
+    settings: TelegramSettings, limiter: FloodLimiter, poll: PollState | None = None
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The python-telegram-bot application, without handlers.
 
@@ -860,7 +900,7 @@ def build_application(
         .token(settings.token)
         .rate_limiter(limiter)
         .concurrent_updates(processor)
-        .get_updates_request(ScreenedUpdates(processor.screen))
+        .get_updates_request(ScreenedUpdates(processor.screen, poll))
     )
     if settings.api_url:
         builder = builder.base_url(f"{settings.api_url}/bot").base_file_url(

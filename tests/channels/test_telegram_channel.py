@@ -35,11 +35,12 @@ async def settle(seconds: float = 0.3) -> None:
 async def test_start_sends_the_telegram_notice_then_the_first_question(
     telegram_emulator, telegram_bot, scripted_handler, start_channel
 ):
-    await start_channel(scripted_handler)
+    channel = await start_channel(scripted_handler)
     user = telegram_emulator.user(telegram_bot, language_code="de")
 
     user.send_text("/start")
     notice, question = await user.next_messages(2)
+    assert channel.health()  # polling runs and getUpdates answers (/healthz)
 
     assert "Telegram" in notice.text
     assert "Ende-zu-Ende-verschlüsselt" in notice.text
@@ -51,6 +52,8 @@ async def test_start_sends_the_telegram_notice_then_the_first_question(
     assert event == Start(None)
     assert (sender.platform, sender.user_id, sender.locale) == ("telegram", str(user.id), "de")
     assert all(m.date < 10**10 for m in (notice, question))  # seconds, not ms
+    await channel.stop()
+    assert not channel.health()
 
 
 async def test_deep_link_opens_a_flow_and_bad_payloads_are_dropped(
@@ -476,3 +479,24 @@ async def _call(base_url: str, token: str, method: str, **params: object) -> dic
         http.post(f"{base_url}/bot{token}/{method}", json=params) as response,
     ):
         return dict(await response.json())
+
+
+async def _until(predicate, within: float = 10.0) -> None:
+    """Poll ``predicate`` (a state of the channel, which signals nothing) until it is true."""
+    async with asyncio.timeout(within):
+        while not predicate():  # noqa: ASYNC110 - nothing to wait on
+            await asyncio.sleep(0.02)
+
+
+async def test_health_follows_the_last_getupdates(
+    telegram_emulator, telegram_bot, scripted_handler, start_channel
+):
+    """``health()`` (for /healthz) turns false when getUpdates fails (here: a second instance
+    polls with the same token, 409) and true again once a poll succeeds."""
+    channel = await start_channel(scripted_handler, poll_timeout=1)
+    await _until(lambda: telegram_bot.calls_of("getUpdates"))
+    assert channel.health()
+    await _call(telegram_emulator.base_url, telegram_bot.token, "getUpdates")  # another instance
+    telegram_emulator.changed()
+    await _until(lambda: not channel.health())
+    await _until(channel.health)

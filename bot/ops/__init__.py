@@ -1,0 +1,1 @@
+"""Operating the service: files, the instance lock, health and metrics, systemd."""
