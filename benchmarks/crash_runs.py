@@ -130,9 +130,30 @@ def _env(data: Path) -> dict[str, str]:
     return env
 
 
+def _service_data(data: Path, env: dict[str, str]) -> dict[str, str]:
+    """What a service's first start leaves in ``data`` (the database; without
+    ``BEISTAND_SECRET`` in ``env`` the secret file ``beistand chat`` uses), and ``env`` with the
+    secret: ``beistand contacts`` works only with the service's secret and database."""
+    from bot.storage.sqlite import SqliteStore
+
+    async def create() -> None:
+        async with SqliteStore(data / "beistand.db"):
+            pass
+
+    asyncio.run(create())
+    if "BEISTAND_SECRET" in env:
+        return env
+    path = data / "secret"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(secrets.token_hex(32))
+    return {**env, "BEISTAND_SECRET": path.read_text(encoding="ascii")}
+
+
 def invite(data: Path, env: dict[str, str]) -> str:
     """``beistand contacts invite`` for a nationwide contact person for every topic, in ``data``;
     returns the one-time code."""
+    env = _service_data(data, env)
     done = subprocess.run(
         [
             str(BEISTAND),

@@ -46,6 +46,7 @@ from telegram.ext import (  # noqa: E402
     filters,
 )
 
+from bot.config import prepare_libraries  # noqa: E402
 from bot.content import ContentPaths, require_content  # noqa: E402
 from bot.runtime import Runtime  # noqa: E402
 from bot.storage.sqlite import SqliteStore  # noqa: E402
@@ -55,6 +56,7 @@ from tests.servers.telegram_emulator import EmulatedBot, SimUser, TelegramEmulat
 
 USERS = 40
 GOAL = 1.2
+prepare_libraries()  # as `beistand` does at its start (PTB_TIMEDELTA)
 
 
 @dataclass

@@ -50,7 +50,7 @@ def install_reload(runtime: Runtime, settings: Settings) -> None:
 def build_channels(settings: Settings, runtime: Runtime) -> list[Channel]:
     """The configured transports (each imported only when configured)."""
     channels: list[Channel] = []
-    if settings.telegram_token:
+    if settings.telegram_configured:
         from bot.transports.telegram import TelegramChannel, TelegramSettings
 
         telegram = TelegramSettings.from_settings(settings)
@@ -61,10 +61,10 @@ def build_channels(settings: Settings, runtime: Runtime) -> list[Channel]:
                     telegram, runtime, lambda loc: runtime.content.catalogs.translator(loc)
                 )
             )
-    if settings.matrix_homeserver or settings.matrix_user_id:
+    if settings.matrix_configured:
         from bot.transports.matrix import MatrixConfig, MatrixTransport
 
-        matrix = MatrixConfig.from_env(settings.environment)
+        matrix = MatrixConfig.from_settings(settings)
         if matrix is not None:
             channels.append(MatrixTransport(matrix, runtime))
     return channels
@@ -91,7 +91,7 @@ async def _purge_forever(runtime: Runtime) -> None:
 
 async def serve(settings: Settings) -> int:
     """Run until SIGINT or SIGTERM; returns the exit status."""
-    if not (settings.telegram_token or settings.matrix_homeserver or settings.matrix_user_id):
+    if not (settings.telegram_configured or settings.matrix_configured):
         raise ConfigError(
             "no channel configured: set TELEGRAM_TOKEN and/or MATRIX_HOMESERVER, MATRIX_USER_ID"
         )

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot import __version__, logs
-from bot.config import Settings
+from bot.config import ENV_FILE_VARIABLE, LOG_LEVELS, Settings, prepare_libraries
 from bot.content import ContentPaths, load_content, missing_translations, require_content
 from bot.errors import BotError, ConfigError, ContentError, Problem
 from bot.hardening import no_core_dumps
@@ -180,9 +180,12 @@ async def _contacts(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runtime import Runtime
     from bot.storage.sqlite import SqliteStore
 
+    # the service's secret and database or nothing: a new secret or an empty database here
+    # would hand out invitations the running bot never sees
+    secret, db = settings.admin("contacts")
     content = require_content(settings.content)
-    async with SqliteStore(settings.db) as store:
-        handoff = Runtime(content, store, settings.secret_bytes(generate=True)).handoff
+    async with SqliteStore(db) as store:
+        handoff = Runtime(content, store, secret).handoff
         if args.action == "invite":
             lands = [x.strip().upper() for x in args.land.split(",") if x.strip()]
             topics = [x.strip() for x in args.topics.split(",") if x.strip()]
@@ -226,7 +229,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """Run the configured channels until interrupted."""
     from bot.app import serve
 
-    if settings.log_level == "DEBUG" and settings.environment.get("BEISTAND_ALLOW_DEBUG") != "1":
+    # the level is one of LOG_LEVELS (Settings refuses NOTSET, numbers and unknown names)
+    if settings.log_level == "DEBUG" and not settings.allow_debug:
         raise ConfigError(
             "BEISTAND_LOG_LEVEL=DEBUG is refused for `beistand run`: debug logs are for test "
             "deployments; set BEISTAND_ALLOW_DEBUG=1 there, never with real users"
@@ -235,10 +239,41 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(serve(settings))
 
 
+RUN_EPILOG = f"""\
+where settings come from (strongest first):
+  1. the process environment (e.g. systemd's EnvironmentFile=)
+  2. the settings file: beistand --env-file FILE ..., else ${ENV_FILE_VARIABLE}, else ./.env
+     when it exists (KEY=value lines; see .env.example for every variable)
+  3. the defaults
+  Every problem is listed at once and nothing starts; unknown BEISTAND_*, TELEGRAM_* and
+  MATRIX_* names are reported with the closest known name.
+
+main variables:
+  BEISTAND_SECRET          pseudonymisation secret, at least 32 bytes (required)
+  BEISTAND_DATA_DIR        database, Matrix store (default ./data); BEISTAND_DB: the database
+  BEISTAND_CONTENT_DIR     content directory made by `beistand init` (default: shipped content)
+  BEISTAND_LOG_LEVEL       {", ".join(LOG_LEVELS)}
+                           (DEBUG only with BEISTAND_ALLOW_DEBUG=1, never with real users)
+  BEISTAND_LOG_FORMAT      text or json
+  BEISTAND_HTTP_PORT       serve /healthz and /metrics on BEISTAND_HTTP_HOST (127.0.0.1)
+  TELEGRAM_TOKEN           starts the Telegram channel; webhook: TELEGRAM_WEBHOOK_URL and
+                           TELEGRAM_WEBHOOK_SECRET (long polling without them)
+  MATRIX_HOMESERVER, MATRIX_USER_ID and MATRIX_PASSWORD or MATRIX_ACCESS_TOKEN
+                           start the Matrix channel; MATRIX_PICKLE_KEY encrypts its store
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``beistand``."""
     parser = argparse.ArgumentParser(prog="beistand", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"beistand {__version__}")
+    parser.add_argument(
+        "--env-file",
+        type=Path,
+        metavar="FILE",
+        help=f"settings file (default: ${ENV_FILE_VARIABLE}, else ./.env if present); "
+        "the process environment wins over it",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("validate", help="check flows, knowledge and translations")
@@ -272,7 +307,14 @@ def build_parser() -> argparse.ArgumentParser:
     _content_args(p)
     p.set_defaults(func=cmd_test)
 
-    p = sub.add_parser("run", help="run the configured Telegram and Matrix channels")
+    p = sub.add_parser(
+        "run",
+        help="run the configured Telegram and Matrix channels",
+        description="Run the configured Telegram and Matrix channels until SIGINT or SIGTERM "
+        "(SIGHUP reloads flows and knowledge).",
+        epilog=RUN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--db", help="database file")
     p.set_defaults(func=cmd_run)
 
@@ -313,25 +355,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``beistand`` command; returns the exit status."""
     args = build_parser().parse_args(argv)
+    prepare_libraries()
     try:
-        settings = Settings.load(getattr(args, "db", None))
+        settings = Settings.load(getattr(args, "db", None), env_file=args.env_file)
         level = settings.log_level if args.command == "run" else "WARNING"
-        logs.configure(
-            level,
-            secrets=[
-                s
-                for s in (
-                    settings.secret,
-                    settings.telegram_token,
-                    settings.telegram_webhook_secret,
-                    settings.matrix_password,
-                    settings.matrix_access_token,
-                    settings.environment.get("MATRIX_PICKLE_KEY"),
-                )
-                if s
-            ],
-            fmt=settings.log_format,
-        )
+        logs.configure(level, secrets=settings.secret_values, fmt=settings.log_format)
+        for notice in settings.notices:
+            print(f"beistand: warning: {notice.text}", file=sys.stderr)
+            log.warning("settings.unknown_name", extra={"kind": notice.name})
         return int(args.func(args, settings))
     except ContentError as err:
         _print_problems([p for p in err.problems if p.severity == "error"])

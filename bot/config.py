@@ -1,13 +1,50 @@
-"""Settings, built once at the command-line edge from the environment (and an optional ``.env``)."""
+"""Settings, built once at the command-line edge from the environment and an optional ``.env``.
+
+One model, :class:`Settings` (pydantic-settings, frozen), holds every setting of Beistand. The
+channels get their own settings objects from it (``TelegramSettings.from_settings``,
+``MatrixConfig.from_settings``); no other module reads ``os.environ``.
+
+Where values come from, strongest first:
+
+1. the process environment;
+2. a settings file: ``beistand --env-file FILE``, else ``$BEISTAND_ENV_FILE``, else ``./.env``
+   when it exists. It is read by python-dotenv (``#`` comments, also after a value, quotes,
+   multi-line quoted values, ``export KEY=...``; no ``${VAR}`` expansion, so secrets stay literal);
+3. the defaults below.
+
+Everything is checked at once: :meth:`Settings.from_env` raises one :class:`~bot.errors.ConfigError`
+that lists every problem found (bad numbers, unknown log levels, a channel configured only partly,
+...). Messages name variables, never their values. Names that look like ours but are not
+(``TELEGRAM_TOKN``) are collected in :attr:`Settings.notices` with a "did you mean".
+
+The sources are merged here (not by pydantic-settings' own source chain) so that
+:meth:`Settings.from_env` works on exactly the mapping it is given (tests, the file plus the
+environment) and so that the names found can be checked against the known ones.
+"""
 
 from __future__ import annotations
 
+import difflib
+import ipaddress
 import logging
 import os
+import re
 import secrets
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, MutableMapping
 from pathlib import Path
+from typing import Annotated, Any, Literal, NamedTuple
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
+from pydantic import (
+    AliasChoices,
+    Field,
+    PositiveInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.content import ContentPaths
 from bot.errors import ConfigError
@@ -16,145 +53,303 @@ log = logging.getLogger(__name__)
 
 #: The shortest secret accepted for pseudonymisation, in bytes.
 MIN_SECRET_BYTES = 32
+#: Log levels an operator may choose (NOTSET and numbers would get past the DEBUG guard).
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+#: Prefixes of the variables Beistand reads; unknown names with them are reported.
+PREFIXES = ("BEISTAND_", "TELEGRAM_", "MATRIX_")
+#: Names read outside the model: the settings file itself.
+ENV_FILE_VARIABLE = "BEISTAND_ENV_FILE"
+#: Where the service's settings usually are (used in messages only).
+SERVICE_ENV_FILE = "/etc/beistand/beistand.env"
+#: Variables set for libraries at the start of the process (``prepare_libraries``):
+#: python-telegram-bot's durations as ``timedelta``, the behaviour of its next major version;
+#: without it every flood-limit answer raises a deprecation warning.
+LIBRARY_ENVIRONMENT = {"PTB_TIMEDELTA": "true"}
+
+#: A Telegram bot token: the bot id, a colon, the secret part.
+TELEGRAM_TOKEN_PATTERN = re.compile(r"\d+:[A-Za-z0-9_-]{30,}")
+#: What Telegram accepts as ``secret_token`` of a webhook.
+WEBHOOK_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,256}")
+MATRIX_USER_PATTERN = re.compile(r"@[^:\s]+:\S+")
+#: Values taken exactly as written (no stripping of surrounding blanks).
+_LITERAL = frozenset(
+    {"BEISTAND_SECRET", "MATRIX_PASSWORD", "MATRIX_ACCESS_TOKEN", "MATRIX_PICKLE_KEY"}
+)
+
+Port = Annotated[int, Field(ge=1, le=65535)]
 
 
-def read_env_file(path: Path) -> dict[str, str]:
-    """Parse ``KEY=VALUE`` lines (``#`` comments, optional quotes); no variable expansion."""
-    values: dict[str, str] = {}
-    if not path.is_file():
-        return values
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.partition("=")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        values[key.strip().removeprefix("export ").strip()] = value
-    return values
+class Notice(NamedTuple):
+    """A warning about a name read from the settings (never about a value)."""
+
+    name: str
+    text: str
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number") from None
-    if value <= 0:
-        raise ConfigError(f"{name} must be positive")
-    return value
+def _var(name: str, default: Any = None, *, secret: bool = False, **kwargs: Any) -> Any:
+    """A field read from the variable ``name``; secrets are left out of ``repr``."""
+    return Field(default, validation_alias=AliasChoices(name), repr=not secret, **kwargs)
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """Every setting of Beistand; see ``.env.example`` for their meaning."""
+def _derived(name: str, factory: Callable[[dict[str, Any]], Any]) -> Any:
+    """A field read from ``name``, defaulting to a value computed from the fields before it."""
+    return Field(default_factory=factory, validation_alias=AliasChoices(name))
 
-    data_dir: Path
-    db: Path
-    content: ContentPaths
-    secret: str | None = field(default=None, repr=False)
-    retention_days: int = 30
-    rate_limit: int = 10
-    rate_window: int = 10
-    log_level: str = "INFO"
-    escalate_minutes: tuple[tuple[str, int], ...] = (("high", 10), ("normal", 60), ("low", 240))
-    cases_per_day: int = 3
-    abuse_block_days: int = 30
-    case_retention_days: int = 7
-    telegram_token: str | None = field(default=None, repr=False)
-    telegram_api_url: str | None = None
-    telegram_webhook_url: str | None = None
-    telegram_webhook_secret: str | None = field(default=None, repr=False)
-    telegram_webhook_listen: str = "127.0.0.1"
-    telegram_webhook_port: int = 8443
-    matrix_homeserver: str | None = None
-    matrix_user_id: str | None = None
-    matrix_password: str | None = field(default=None, repr=False)
-    matrix_access_token: str | None = field(default=None, repr=False)
-    matrix_store_dir: Path | None = None
+
+def _data_dir(data: dict[str, Any]) -> Path:
+    value = data.get("data_dir")
+    return value if isinstance(value, Path) else Path("data")
+
+
+class Settings(BaseSettings):
+    """Every setting of Beistand; see ``.env.example`` for their meaning.
+
+    Build it with :meth:`load` (file and environment) or :meth:`from_env` (a mapping); both list
+    every problem at once. Attribute names are the variables' names without the prefix
+    (``BEISTAND_RETENTION_DAYS`` -> ``retention_days``, ``TELEGRAM_TOKEN`` -> ``telegram_token``).
+    """
+
+    model_config = SettingsConfigDict(
+        frozen=True,
+        extra="ignore",
+        case_sensitive=True,
+        validate_by_name=True,
+        validate_by_alias=True,
+        env_file=None,
+    )
+
+    # --- core
+    data_dir: Path = _var("BEISTAND_DATA_DIR", Path("data"))
+    db: Path = _derived("BEISTAND_DB", lambda d: _data_dir(d) / "beistand.db")
+    secret: str | None = _var("BEISTAND_SECRET", secret=True)
     #: the operator's content directory (``beistand init DIR``): flows/, knowledge/, locales/,
     #: conversations/ below it; None: the content shipped with the package
-    content_dir: Path | None = None
-    #: health and metrics endpoint (``/healthz``, ``/metrics``); off when the port is None
-    http_host: str = "127.0.0.1"
-    http_port: int | None = None
+    content_dir: Path | None = _var("BEISTAND_CONTENT_DIR")
+    #: single parts of the content, overriding the content directory
+    flows_dir: Path | None = _var("BEISTAND_FLOWS")
+    knowledge_dir: Path | None = _var("BEISTAND_KNOWLEDGE")
+    locales_dir: Path | None = _var("BEISTAND_LOCALES")
+    retention_days: PositiveInt = _var("BEISTAND_RETENTION_DAYS", 30)
+    rate_limit: PositiveInt = _var("BEISTAND_RATE_LIMIT", 10)
+    rate_window: PositiveInt = _var("BEISTAND_RATE_WINDOW", 10)
+    log_level: str = _var("BEISTAND_LOG_LEVEL", "INFO")
     #: ``text`` or ``json`` (one object a line)
-    log_format: str = "text"
-    #: every variable the settings were read from (``.env`` and the process environment), for
-    #: channels with settings of their own; not shown by ``repr``
-    environment: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    log_format: Literal["text", "json"] = _var("BEISTAND_LOG_FORMAT", "text")
+    #: lets ``beistand run`` log at DEBUG (test deployments only)
+    allow_debug: bool = _var("BEISTAND_ALLOW_DEBUG", False)
+    #: health and metrics endpoint (``/healthz``, ``/metrics``); off when the port is None
+    http_host: str = _var("BEISTAND_HTTP_HOST", "127.0.0.1")
+    http_port: Port | None = _var("BEISTAND_HTTP_PORT")
+    # --- handoff
+    escalate_high: PositiveInt = _var("BEISTAND_ESCALATE_HIGH", 10)
+    escalate_normal: PositiveInt = _var("BEISTAND_ESCALATE_NORMAL", 60)
+    escalate_low: PositiveInt = _var("BEISTAND_ESCALATE_LOW", 240)
+    cases_per_day: PositiveInt = _var("BEISTAND_CASES_PER_DAY", 3)
+    abuse_block_days: PositiveInt = _var("BEISTAND_ABUSE_BLOCK_DAYS", 30)
+    case_retention_days: PositiveInt = _var("BEISTAND_CASE_RETENTION_DAYS", 7)
+    # --- Telegram
+    telegram_token: str | None = _var("TELEGRAM_TOKEN", secret=True)
+    telegram_api_url: str | None = _var("TELEGRAM_API_URL")
+    telegram_webhook_url: str | None = _var("TELEGRAM_WEBHOOK_URL")
+    telegram_webhook_secret: str | None = _var("TELEGRAM_WEBHOOK_SECRET", secret=True)
+    telegram_webhook_listen: str = _var("TELEGRAM_WEBHOOK_LISTEN", "127.0.0.1")
+    telegram_webhook_port: Port = _var("TELEGRAM_WEBHOOK_PORT", 8443)
+    # --- Matrix
+    matrix_homeserver: str | None = _var("MATRIX_HOMESERVER")
+    matrix_user_id: str | None = _var("MATRIX_USER_ID")
+    matrix_password: str | None = _var("MATRIX_PASSWORD", secret=True)
+    matrix_access_token: str | None = _var("MATRIX_ACCESS_TOKEN", secret=True)
+    matrix_store_dir: Path = _derived("MATRIX_STORE_DIR", lambda d: _data_dir(d) / "matrix")
+    matrix_pickle_key: str | None = _var("MATRIX_PICKLE_KEY", secret=True)
+    matrix_require_encryption: bool = _var("MATRIX_REQUIRE_ENCRYPTION", False)
+    matrix_device_name: str = _var("MATRIX_DEVICE_NAME", "Beistand")
+    matrix_no_cross_signing: bool = _var("MATRIX_NO_CROSS_SIGNING", False)
+    #: warnings about the names read (unknown ``BEISTAND_*`` ...), without values; cli prints them
+    notices: tuple[Notice, ...] = Field((), exclude=True, repr=False)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str], db: str | None = None) -> Settings:
-        """Build settings from a mapping such as ``os.environ`` (plus ``.env`` values)."""
-        data_dir = Path(env.get("BEISTAND_DATA_DIR") or "data")
-        content_dir = Path(env["BEISTAND_CONTENT_DIR"]) if env.get("BEISTAND_CONTENT_DIR") else None
-        content = ContentPaths.configured(
-            content_dir,
-            flows=Path(env["BEISTAND_FLOWS"]) if env.get("BEISTAND_FLOWS") else None,
-            knowledge=Path(env["BEISTAND_KNOWLEDGE"]) if env.get("BEISTAND_KNOWLEDGE") else None,
-            locales=Path(env["BEISTAND_LOCALES"]) if env.get("BEISTAND_LOCALES") else None,
-        )
-        store = env.get("MATRIX_STORE_DIR")
-        return cls(
-            data_dir=data_dir,
-            db=Path(db or env.get("BEISTAND_DB") or data_dir / "beistand.db"),
-            content=content,
-            secret=env.get("BEISTAND_SECRET") or None,
-            retention_days=_int(env, "BEISTAND_RETENTION_DAYS", 30),
-            rate_limit=_int(env, "BEISTAND_RATE_LIMIT", 10),
-            rate_window=_int(env, "BEISTAND_RATE_WINDOW", 10),
-            log_level=(env.get("BEISTAND_LOG_LEVEL") or "INFO").upper(),
-            escalate_minutes=(
-                ("high", _int(env, "BEISTAND_ESCALATE_HIGH", 10)),
-                ("normal", _int(env, "BEISTAND_ESCALATE_NORMAL", 60)),
-                ("low", _int(env, "BEISTAND_ESCALATE_LOW", 240)),
-            ),
-            cases_per_day=_int(env, "BEISTAND_CASES_PER_DAY", 3),
-            abuse_block_days=_int(env, "BEISTAND_ABUSE_BLOCK_DAYS", 30),
-            case_retention_days=_int(env, "BEISTAND_CASE_RETENTION_DAYS", 7),
-            telegram_token=env.get("TELEGRAM_TOKEN") or None,
-            telegram_api_url=env.get("TELEGRAM_API_URL") or None,
-            telegram_webhook_url=env.get("TELEGRAM_WEBHOOK_URL") or None,
-            telegram_webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET") or None,
-            telegram_webhook_listen=env.get("TELEGRAM_WEBHOOK_LISTEN") or "127.0.0.1",
-            telegram_webhook_port=_int(env, "TELEGRAM_WEBHOOK_PORT", 8443),
-            matrix_homeserver=env.get("MATRIX_HOMESERVER") or None,
-            matrix_user_id=env.get("MATRIX_USER_ID") or None,
-            matrix_password=env.get("MATRIX_PASSWORD") or None,
-            matrix_access_token=env.get("MATRIX_ACCESS_TOKEN") or None,
-            matrix_store_dir=Path(store) if store else data_dir / "matrix",
-            content_dir=content_dir,
-            http_host=env.get("BEISTAND_HTTP_HOST") or "127.0.0.1",
-            http_port=_int(env, "BEISTAND_HTTP_PORT", 0) or None,
-            log_format=(env.get("BEISTAND_LOG_FORMAT") or "text").lower(),
-            environment=dict(env),
-        )
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Only what is passed in: :meth:`load` merges the file and the environment itself."""
+        del settings_cls, env_settings, dotenv_settings, file_secret_settings
+        return (init_settings,)
+
+    # --- field checks ----------------------------------------------------------------------
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level(cls, value: object) -> object:
+        name = value.strip().upper() if isinstance(value, str) else value
+        if name not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return name
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _format(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("secret")
+    @classmethod
+    def _secret(cls, value: str | None) -> str | None:
+        if value is not None and len(value.encode("utf-8")) < MIN_SECRET_BYTES:
+            raise ValueError(f"must be at least {MIN_SECRET_BYTES} bytes long")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        """Channel settings that contradict each other (also for settings built directly)."""
+        problems = channel_problems(self._variable)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def _variable(self, name: str) -> str | None:
+        value = getattr(self, _FIELD_OF[name])
+        return None if value is None else str(value)
+
+    # --- building --------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, db: str | None = None, env_file: Path = Path(".env")) -> Settings:
-        """Settings from ``.env`` (if present) overridden by the process environment."""
-        merged = read_env_file(env_file)
-        merged.update(os.environ)
-        return cls.from_env(merged, db)
+    def from_env(
+        cls,
+        env: Mapping[str, str],
+        db: str | Path | None = None,
+        *,
+        origin: Mapping[str, str] | None = None,
+    ) -> Settings:
+        """Settings from a mapping such as ``os.environ`` merged with a settings file.
 
-    def secret_bytes(self, generate: bool = False) -> bytes:
+        Args:
+            env: variable names and values; empty values count as unset.
+            db: the database file from ``--db``; stronger than ``BEISTAND_DB``.
+            origin: where each name came from (for the notices), e.g. the file's path.
+
+        Raises:
+            ConfigError: listing every problem found, one a line, values never shown.
+        """
+        values: dict[str, str] = {}
+        for name, raw in env.items():
+            if name not in _FIELD_OF:
+                continue
+            value = raw if name in _LITERAL else raw.strip()
+            if value.strip():
+                values[name] = value
+        if db:
+            values["BEISTAND_DB"] = str(db)
+        problems: list[str] = []
+        settings: Settings | None = None
+        try:
+            settings = cls.model_validate(values)
+        except ValidationError as err:
+            problems += [
+                _describe(e)
+                for e in err.errors(include_input=False, include_url=False)
+                # a derived default is not computed after an error; that is no problem of its own
+                if e["loc"] and e["type"] != "default_factory_not_called"
+            ]
+        # the channel checks read the values themselves, so they are listed beside field errors
+        problems += channel_problems(values.get)
+        notices = unknown_names(env, origin or {})
+        if problems:
+            raise ConfigError(_problem_text(problems, notices))
+        assert settings is not None
+        return settings.model_copy(update={"notices": notices}) if notices else settings
+
+    @classmethod
+    def load(
+        cls,
+        db: str | Path | None = None,
+        env_file: str | Path | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> Settings:
+        """Settings from the settings file (if any) overridden by the process environment.
+
+        Args:
+            db: the database file from ``--db``.
+            env_file: ``--env-file``; must exist. Default: ``$BEISTAND_ENV_FILE`` (must exist),
+                else ``./.env`` when there is one.
+            environ: the process environment (default ``os.environ``).
+        """
+        environ = os.environ if environ is None else environ
+        path = find_env_file(env_file, environ)
+        merged: dict[str, str] = {}
+        origin: dict[str, str] = {}
+        if path is not None:
+            merged = read_settings_file(path)
+            origin = dict.fromkeys(merged, str(path))
+        for name, value in environ.items():
+            merged[name] = value
+            origin[name] = "the environment"
+        return cls.from_env(merged, db, origin=origin)
+
+    # --- derived values --------------------------------------------------------------------
+
+    @property
+    def content(self) -> ContentPaths:
+        """Where flows, knowledge and catalogs are read from."""
+        return ContentPaths.configured(
+            self.content_dir,
+            flows=self.flows_dir,
+            knowledge=self.knowledge_dir,
+            locales=self.locales_dir,
+        )
+
+    @property
+    def escalate_minutes(self) -> tuple[tuple[str, int], ...]:
+        """Minutes before an unclaimed case goes to the next circle, by urgency."""
+        return (
+            ("high", self.escalate_high),
+            ("normal", self.escalate_normal),
+            ("low", self.escalate_low),
+        )
+
+    @property
+    def telegram_configured(self) -> bool:
+        """True when ``beistand run`` starts the Telegram channel."""
+        return bool(self.telegram_token)
+
+    @property
+    def matrix_configured(self) -> bool:
+        """True when ``beistand run`` starts the Matrix channel."""
+        return bool(self.matrix_homeserver or self.matrix_user_id)
+
+    @property
+    def secret_values(self) -> tuple[str, ...]:
+        """Every secret setting that is set, for log redaction."""
+        candidates = (
+            self.secret,
+            self.telegram_token,
+            self.telegram_webhook_secret,
+            self.matrix_password,
+            self.matrix_access_token,
+            self.matrix_pickle_key,
+        )
+        return tuple(s for s in candidates if s)
+
+    # --- what commands need ----------------------------------------------------------------
+
+    def secret_bytes(self, generate: bool = False, command: str | None = None) -> bytes:
         """The pseudonymisation secret.
 
         Args:
             generate: for the terminal chat only: without ``BEISTAND_SECRET``, use (or create
                 with mode 0600) ``secret`` in the data directory, with a warning.
+            command: the administrative command asking (``contacts``), named in the message.
+
+        Raises:
+            ConfigError: no secret (and ``generate`` is False), or the file is readable by others.
         """
         if self.secret:
-            raw = self.secret.encode("utf-8")
-            if len(raw) < MIN_SECRET_BYTES:
-                raise ConfigError(f"BEISTAND_SECRET must be at least {MIN_SECRET_BYTES} bytes long")
-            return raw
+            return self.secret.encode("utf-8")
         if not generate:
-            raise ConfigError("BEISTAND_SECRET is not set (see .env.example)")
+            raise ConfigError(self._missing_secret(command))
         self.data_dir.mkdir(parents=True, exist_ok=True)
         path = self.data_dir / "secret"
         if not path.exists():
@@ -165,3 +360,221 @@ class Settings:
         if path.stat().st_mode & 0o077:
             raise ConfigError(f"{path} must be readable by its owner only (chmod 600)")
         return path.read_text(encoding="ascii").strip().encode("ascii")
+
+    def _missing_secret(self, command: str | None) -> str:
+        if command is None:
+            return "BEISTAND_SECRET is not set (see .env.example)"
+        text = (
+            "BEISTAND_SECRET is not set: run this with the service's settings, e.g. "
+            f"`beistand --env-file {SERVICE_ENV_FILE} {command} ...`"
+        )
+        if (self.data_dir / "secret").is_file():
+            text += (
+                f"; for the database of `beistand chat`, set BEISTAND_SECRET to the content of "
+                f"{self.data_dir / 'secret'}"
+            )
+        return text
+
+    def existing_db(self) -> Path:
+        """The database file, which must exist: for commands that must not create one
+        (``contacts``, ``backup``, ``restore``...). Creates nothing.
+
+        Raises:
+            ConfigError: there is no file at :attr:`db`.
+        """
+        if not self.db.is_file():
+            raise ConfigError(
+                f"no database at {self.db}: start `beistand run` once, "
+                "or set BEISTAND_DATA_DIR/BEISTAND_DB"
+            )
+        return self.db
+
+    def admin(self, command: str) -> tuple[bytes, Path]:
+        """The secret and the existing database, for an administrative command; creates nothing.
+
+        Raises:
+            ConfigError: what is missing, and how to run the command with the service's settings.
+        """
+        return self.secret_bytes(command=command), self.existing_db()
+
+
+#: Environment variable -> attribute, for every variable of the model.
+_FIELD_OF: dict[str, str] = {
+    choice: name
+    for name, info in Settings.model_fields.items()
+    if isinstance(info.validation_alias, AliasChoices)
+    for choice in info.validation_alias.choices
+    if isinstance(choice, str)
+}
+#: Every name Beistand reads.
+KNOWN_NAMES = frozenset({*_FIELD_OF, ENV_FILE_VARIABLE})
+
+
+# --- problems ----------------------------------------------------------------------------------
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    """One pydantic error as ``NAME must ...``, without the value."""
+    name = str(error["loc"][0])
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    if kind in ("int_parsing", "int_from_float", "int_type"):
+        return f"{name} must be a whole number"
+    if kind == "greater_than" and ctx.get("gt") == 0:
+        return f"{name} must be positive"
+    if kind in ("greater_than_equal", "less_than_equal") and name.endswith("_PORT"):
+        return f"{name} must be a port number from 1 to 65535"
+    if kind == "bool_parsing":
+        return f"{name} must be 1 or 0 (or true/false, yes/no, on/off)"
+    if kind == "literal_error":
+        return f"{name} must be {ctx.get('expected', '')}".replace("'", "")
+    if kind == "value_error":
+        return f"{name} {str(error['msg']).removeprefix('Value error, ')}"
+    return f"{name}: {error['msg']}"
+
+
+def _problem_text(problems: list[str], notices: tuple[Notice, ...]) -> str:
+    """The message of the ConfigError: the problems, then the unknown names (often the cause)."""
+    if len(problems) == 1:
+        text = problems[0]
+    else:
+        text = f"{len(problems)} problems in the settings:" + "".join(
+            f"\n  - {p}" for p in problems
+        )
+    return text + "".join(f"\n  (warning: {n.text})" for n in notices)
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def homeserver_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a Matrix homeserver (None when it can)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "MATRIX_HOMESERVER must be an http(s) URL"
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        return "MATRIX_HOMESERVER must use https (plain http only on loopback)"
+    return None
+
+
+def channel_problems(get: Callable[[str], str | None]) -> list[str]:
+    """Telegram and Matrix settings that are unusable or contradict each other.
+
+    Args:
+        get: the value of a variable by name (None or empty: unset).
+    """
+    problems: list[str] = []
+    token, hook = get("TELEGRAM_TOKEN"), get("TELEGRAM_WEBHOOK_URL")
+    hook_secret = get("TELEGRAM_WEBHOOK_SECRET")
+    if token and not TELEGRAM_TOKEN_PATTERN.fullmatch(token.strip()):
+        problems.append("TELEGRAM_TOKEN does not look like a bot token (digits:secret)")
+    if hook and not token:
+        problems.append("TELEGRAM_WEBHOOK_URL is set but TELEGRAM_TOKEN is not")
+    if hook:
+        if urlsplit(hook).scheme not in ("http", "https"):
+            problems.append("TELEGRAM_WEBHOOK_URL must be an http(s) URL")
+        if not hook_secret or not WEBHOOK_SECRET_PATTERN.fullmatch(hook_secret):
+            problems.append(
+                "TELEGRAM_WEBHOOK_SECRET is required with a webhook: 16 to 256 characters "
+                "of A-Z, a-z, 0-9, _ and -"
+            )
+    api = get("TELEGRAM_API_URL")
+    if api and urlsplit(api).scheme not in ("http", "https"):
+        problems.append("TELEGRAM_API_URL must be an http(s) URL")
+    homeserver, user = get("MATRIX_HOMESERVER"), get("MATRIX_USER_ID")
+    password, access = get("MATRIX_PASSWORD"), get("MATRIX_ACCESS_TOKEN")
+    if homeserver or user or password or access:
+        missing = [
+            n for n, v in (("MATRIX_HOMESERVER", homeserver), ("MATRIX_USER_ID", user)) if not v
+        ]
+        if not (password or access):
+            missing.append("MATRIX_PASSWORD or MATRIX_ACCESS_TOKEN")
+        if missing:
+            problems.append("Matrix is configured only partly; missing " + ", ".join(missing))
+        if user and not MATRIX_USER_PATTERN.fullmatch(user):
+            problems.append("MATRIX_USER_ID must look like @name:server")
+        if homeserver and (problem := homeserver_problem(homeserver)):
+            problems.append(problem)
+    return problems
+
+
+def unknown_names(names: Mapping[str, object], origin: Mapping[str, str]) -> tuple[Notice, ...]:
+    """A notice for every ``BEISTAND_*``, ``TELEGRAM_*``, ``MATRIX_*`` name Beistand does not
+    read, with the closest known name; values are never looked at."""
+    notices = []
+    for name in sorted(names):
+        if not name.startswith(PREFIXES) or name in KNOWN_NAMES:
+            continue
+        text = f"unknown setting {name}"
+        if name in origin:
+            text += f" (in {origin[name]})"
+        close = difflib.get_close_matches(name, sorted(KNOWN_NAMES), n=1, cutoff=0.75)
+        text += f": did you mean {close[0]}?" if close else ": it is ignored"
+        notices.append(Notice(name, text))
+    return tuple(notices)
+
+
+# --- the settings file -------------------------------------------------------------------------
+
+
+def find_env_file(option: str | Path | None, environ: Mapping[str, str]) -> Path | None:
+    """The settings file to read: ``--env-file``, else ``$BEISTAND_ENV_FILE``, else ``./.env``
+    if it exists, else none.
+
+    Raises:
+        ConfigError: a file named by the option or the variable does not exist.
+    """
+    for where, named in (
+        ("--env-file", option),
+        (ENV_FILE_VARIABLE, environ.get(ENV_FILE_VARIABLE)),
+    ):
+        if named:
+            path = Path(named)
+            if not path.is_file():
+                raise ConfigError(f"settings file {path} not found ({where})")
+            return path
+    default = Path(".env")
+    return default if default.is_file() else None
+
+
+def read_settings_file(path: Path) -> dict[str, str]:
+    """The variables of a ``.env`` file, read by python-dotenv (no ``${VAR}`` expansion).
+
+    Raises:
+        ConfigError: the file cannot be read.
+    """
+    try:
+        with path.open(encoding="utf-8") as stream:
+            values = dotenv_values(stream=stream, interpolate=False)
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"cannot read settings file {path}: {type(err).__name__}") from None
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def prepare_libraries(environ: MutableMapping[str, str] | None = None) -> None:
+    """Set what the libraries read from the environment (:data:`LIBRARY_ENVIRONMENT`), unless
+    the operator set it; called once at the start of the process."""
+    target = os.environ if environ is None else environ
+    for name, value in LIBRARY_ENVIRONMENT.items():
+        target.setdefault(name, value)
+
+
+__all__ = [
+    "KNOWN_NAMES",
+    "LOG_LEVELS",
+    "MIN_SECRET_BYTES",
+    "TELEGRAM_TOKEN_PATTERN",
+    "WEBHOOK_SECRET_PATTERN",
+    "Notice",
+    "Settings",
+    "channel_problems",
+    "find_env_file",
+    "homeserver_problem",
+    "prepare_libraries",
+    "read_settings_file",
+    "unknown_names",
+]

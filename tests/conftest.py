@@ -7,8 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import prepare_libraries
 from bot.content import Content, ContentPaths, load_content
 from bot.knowledge import BERLIN
+
+# what `beistand` sets at its start (PTB_TIMEDELTA), for the channels the tests build directly
+prepare_libraries()
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BASIC = FIXTURES / "basic"

@@ -34,6 +34,19 @@ def beistand(*args: str, stdin: str = "", env: dict[str, str] | None = None, cwd
     )
 
 
+def create_db(path: Path) -> None:
+    """An empty database with the current schema, as `beistand run` leaves it."""
+    import asyncio
+
+    from bot.storage.sqlite import SqliteStore
+
+    async def create() -> None:
+        async with SqliteStore(path):
+            pass
+
+    asyncio.run(create())
+
+
 FIXTURE_ENV = {
     "BEISTAND_FLOWS": str(BASIC / "flows"),
     "BEISTAND_KNOWLEDGE": str(BASIC / "knowledge"),
@@ -228,7 +241,8 @@ def test_pybabel_extract_uses_flow_contexts(tmp_path: Path) -> None:
 
 
 def test_contacts_invite_list_remove(tmp_path: Path) -> None:
-    env = {"BEISTAND_DATA_DIR": str(tmp_path), **FIXTURE_ENV}
+    env = {"BEISTAND_DATA_DIR": str(tmp_path), "BEISTAND_SECRET": "s" * 40, **FIXTURE_ENV}
+    create_db(tmp_path / "beistand.db")  # contacts use the service's database, never make one
     invited = beistand(
         "contacts",
         "invite",

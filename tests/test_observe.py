@@ -443,7 +443,7 @@ async def test_serve_reports_ready_serves_health_and_reports_stopping(
     env = {
         "BEISTAND_DATA_DIR": str(tmp_path),
         "BEISTAND_SECRET": "s" * 32,
-        "TELEGRAM_TOKEN": "set",
+        "TELEGRAM_TOKEN": TOKEN,
         "BEISTAND_HTTP_PORT": str(port),
     }
     settings = Settings.from_env(env)

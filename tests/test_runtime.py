@@ -158,8 +158,13 @@ async def test_reload_switches_only_to_valid_content(runtime: Runtime, tmp_path:
 
 async def test_sighup_reloads(runtime: Runtime, tmp_path: Path) -> None:
     paths = _copy(tmp_path / "c")
-    settings = Settings.from_env({"BEISTAND_DATA_DIR": str(tmp_path)})
-    settings = Settings(settings.data_dir, settings.db, paths)
+    settings = Settings(
+        data_dir=tmp_path,
+        flows_dir=paths.flows,
+        knowledge_dir=paths.knowledge,
+        locales_dir=paths.locales,
+    )
+    assert settings.content == paths
     install_reload(runtime, settings)
     try:
         menu = paths.flows / "menu.yaml"

@@ -23,10 +23,8 @@ import contextlib
 import functools
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
-import os
 import re
 import secrets
 import time
@@ -35,7 +33,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiohttp
 from nio import (
@@ -70,6 +67,7 @@ from nio import (
 from nio.crypto import ENCRYPTION_ENABLED
 from nio.exceptions import EncryptionError, OlmUnverifiedDeviceError
 
+from bot.config import Settings
 from bot.engine.actions import Action
 from bot.engine.commands import parse_command
 from bot.engine.events import Command, Event, Start, Text, Unsupported
@@ -109,25 +107,6 @@ SYNC_FILTER: dict[str, Any] = {
 # --- configuration ---------------------------------------------------------------------------
 
 
-def _flag(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("1", "true", "yes", "on")
-
-
-def _check_homeserver(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError("MATRIX_HOMESERVER must be an http(s) URL")
-    if parts.scheme == "http":
-        host = parts.hostname
-        try:
-            loopback = ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            loopback = host == "localhost"
-        if not loopback:
-            raise ConfigError("MATRIX_HOMESERVER must use https (plain http only on loopback)")
-    return url.rstrip("/")
-
-
 @dataclass(frozen=True, slots=True)
 class MatrixConfig:
     """Settings of the Matrix channel; secrets never appear in ``repr``."""
@@ -144,43 +123,36 @@ class MatrixConfig:
     sync_timeout_ms: int = 30_000
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> MatrixConfig | None:
-        """Read ``MATRIX_*`` variables; None when the channel is not configured at all.
+    def from_settings(cls, settings: Settings) -> MatrixConfig | None:
+        """The Matrix part of Beistand's settings; None when the channel is not configured.
+
+        :class:`~bot.config.Settings` has checked them already (a channel configured only
+        partly, the user id, the homeserver URL); this only takes them over.
+        """
+        if not settings.matrix_configured:
+            return None
+        homeserver, user_id = settings.matrix_homeserver, settings.matrix_user_id
+        if not homeserver or not user_id:  # only for settings built around the checks
+            raise ConfigError("Matrix is configured only partly; see `beistand run --help`")
+        return cls(
+            homeserver=homeserver.strip().rstrip("/"),
+            user_id=user_id.strip(),
+            store_dir=settings.matrix_store_dir,
+            password=settings.matrix_password,
+            access_token=settings.matrix_access_token,
+            pickle_key=settings.matrix_pickle_key,
+            device_name=settings.matrix_device_name,
+            require_encryption=settings.matrix_require_encryption,
+            cross_sign=not settings.matrix_no_cross_signing,
+        )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> MatrixConfig | None:
+        """:meth:`from_settings` of the settings in ``env`` (a mapping, as in tests).
 
         Raises :class:`~bot.errors.ConfigError` when it is configured only partly.
         """
-        env = os.environ if env is None else env
-        homeserver = env.get("MATRIX_HOMESERVER", "").strip()
-        user_id = env.get("MATRIX_USER_ID", "").strip()
-        password = env.get("MATRIX_PASSWORD") or None
-        token = env.get("MATRIX_ACCESS_TOKEN") or None
-        if not (homeserver or user_id or password or token):
-            return None
-        missing = [
-            name
-            for name, value in (("MATRIX_HOMESERVER", homeserver), ("MATRIX_USER_ID", user_id))
-            if not value
-        ]
-        if password is None and token is None:
-            missing.append("MATRIX_PASSWORD or MATRIX_ACCESS_TOKEN")
-        if missing:
-            raise ConfigError("Matrix is configured only partly; missing " + ", ".join(missing))
-        if not re.fullmatch(r"@[^:\s]+:\S+", user_id):
-            raise ConfigError("MATRIX_USER_ID must look like @name:server")
-        return cls(
-            homeserver=_check_homeserver(homeserver),
-            user_id=user_id,
-            store_dir=Path(
-                env.get("MATRIX_STORE_DIR")
-                or Path(env.get("BEISTAND_DATA_DIR") or "data") / "matrix"
-            ),
-            password=password,
-            access_token=token,
-            pickle_key=env.get("MATRIX_PICKLE_KEY") or None,
-            device_name=env.get("MATRIX_DEVICE_NAME") or "Beistand",
-            require_encryption=_flag(env.get("MATRIX_REQUIRE_ENCRYPTION")),
-            cross_sign=not _flag(env.get("MATRIX_NO_CROSS_SIGNING")),
-        )
+        return cls.from_settings(Settings.from_env(env))
 
 
 def prepare_store_dir(path: Path) -> Path:

@@ -24,7 +24,6 @@ import contextlib
 import hmac
 import inspect
 import logging
-import os
 import re
 import time
 import warnings
@@ -64,7 +63,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.config import Settings
+from bot.config import TELEGRAM_TOKEN_PATTERN, WEBHOOK_SECRET_PATTERN, Settings
 from bot.engine.actions import Action, Say, Stale
 from bot.engine.commands import NAMES, parse_command
 from bot.engine.events import Event, Start, Text, Unsupported
@@ -83,8 +82,8 @@ PLATFORM = "telegram"
 #: The update types the bot asks for; everything else is never delivered.
 ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member", "channel_post")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
-TOKEN_PATTERN = re.compile(r"\d+:[A-Za-z0-9_-]{30,}")
-_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,256}")
+TOKEN_PATTERN = TELEGRAM_TOKEN_PATTERN
+_SECRET_PATTERN = WEBHOOK_SECRET_PATTERN
 _DEEP_LINK = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _MEDIA_KINDS = ("photo", "voice", "audio", "video", "video_note", "document", "sticker")
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -888,10 +887,10 @@ def build_application(
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The python-telegram-bot application, without handlers.
 
-    Opts into python-telegram-bot's durations as ``timedelta`` (``PTB_TIMEDELTA``), the behaviour of
-    its next major version; without it, every flood-limit answer raises a deprecation warning.
+    The process should have opted into python-telegram-bot's durations as ``timedelta``
+    (``PTB_TIMEDELTA``, set by :func:`bot.config.prepare_libraries` at the start); without it,
+    every flood-limit answer raises a deprecation warning.
     """
-    os.environ.setdefault("PTB_TIMEDELTA", "true")
     # before building: python-telegram-bot logs the API URL, token included, as it builds the bot
     protect_logs(settings.token, settings.webhook_secret or "")
     processor = PerChatProcessor(activity=limiter.activity)
