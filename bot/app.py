@@ -11,6 +11,7 @@ from typing import Protocol
 from bot.config import Settings
 from bot.content import require_content
 from bot.errors import ConfigError
+from bot.ops.lock import InstanceLock
 from bot.runtime import Runtime, runtime_for
 from bot.storage.sqlite import SqliteStore
 
@@ -74,7 +75,7 @@ async def serve(settings: Settings) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with SqliteStore(settings.db) as store:
+    async with InstanceLock(settings.data_dir, "run"), SqliteStore(settings.db) as store:
         runtime = runtime_for(settings, content, store, secret)
         install_reload(runtime, settings)
         channels = build_channels(settings, runtime)

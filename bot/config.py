@@ -160,7 +160,9 @@ class Settings:
             return raw
         if not generate:
             raise ConfigError("BEISTAND_SECRET is not set (see .env.example)")
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        from bot.ops.files import private_dir
+
+        private_dir(self.data_dir)
         path = self.data_dir / "secret"
         if not path.exists():
             log.warning("secret.generated", extra={"where": str(path)})

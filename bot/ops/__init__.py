@@ -1,0 +1,1 @@
+"""Operating the service: private files, the instance lock, health and metrics."""
