@@ -320,6 +320,33 @@ def test_a_truncated_database_is_damaged(service: Path, capsys: pytest.CaptureFi
     assert err == f"beistand: {db} is damaged (database disk image is malformed); {HINT}\n"
 
 
+def test_broken_pages_fail_the_check_at_open_and_the_backup(
+    service: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file SQLite opens whose pages are broken: found by ``quick_check`` at open (and by
+    ``integrity_check`` in backup and restore), never a traceback later in the run."""
+    db = service / "beistand.db"
+    asyncio.run(make_db(db))
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        conn.executemany(
+            "INSERT INTO seen_events VALUES (?, ?)", [(os.urandom(32), i) for i in range(3000)]
+        )
+        conn.commit()
+    data = bytearray(db.read_bytes())
+    data[4096 * 30 : 4096 * 30 + 200] = b"A" * 200  # page 31: an index page of seen_events
+    db.write_bytes(bytes(data))
+    assert main(["contacts", "list"]) == 2
+    err = capsys.readouterr().err  # SQLite 3.40: "Page 31: btreeInitPage() returns error code 11"
+    assert err.startswith(f"beistand: {db} is damaged (quick_check: Page ")
+    assert err.endswith(f"); {HINT}\n") and err.count("\n") == 1
+    assert main(["backup", str(tmp_path / "b.db")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"beistand: {db} is damaged (integrity_check: Page ")
+    assert err.endswith(f"); {HINT}\n") and err.count("\n") == 1
+    assert not (tmp_path / "b.db").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary left
+
+
 def test_an_empty_file_is_not_taken_as_a_new_database(
     service: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -27,6 +27,7 @@ from bot.ops.lock import InstanceLock
 from bot.storage.checks import (
     DamagedDatabase,
     EmptyDatabase,
+    check_result,
     database_error,
     is_damage,
     refuse_newer,
@@ -82,7 +83,7 @@ def copy_database(source: Path, target: Path, force: bool = False) -> int:
             dst.execute("PRAGMA journal_mode=DELETE")
             row = dst.execute("PRAGMA integrity_check(1)").fetchone()
         if row is None or row[0] != "ok":
-            raise DamagedDatabase(source, f"integrity_check: {str(row[0] if row else '')[:200]}")
+            raise DamagedDatabase(source, check_result("integrity_check", row))
         os.replace(temporary, target)
         sync_dir(target.parent)
     except sqlite3.Error as err:
@@ -102,7 +103,7 @@ def inspect(path: Path, name: Path | None = None) -> int:
         with contextlib.closing(_connect(path, "ro")) as db:
             row = db.execute("PRAGMA integrity_check(1)").fetchone()
             if row is None or row[0] != "ok":
-                raise NotABackup(shown, f"integrity_check: {str(row[0] if row else '')[:200]}")
+                raise NotABackup(shown, check_result("integrity_check", row))
             tables = {
                 str(r[0]) for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")
             }

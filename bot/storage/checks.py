@@ -55,6 +55,13 @@ class EmptyDatabase(StorageError):
         )
 
 
+def check_result(check: str, row: object) -> str:
+    """What ``PRAGMA quick_check``/``integrity_check`` found, on one line (shortened)."""
+    found = row[0] if isinstance(row, tuple | sqlite3.Row) and len(row) else "no answer"
+    text = " ".join(str(found).replace("*** in database main ***", "").split())
+    return f"{check}: {text[:200]}"
+
+
 def is_damage(err: sqlite3.Error) -> bool:
     """Whether an SQLite error means the file is damaged (not locked, not unreadable)."""
     code = getattr(err, "sqlite_errorcode", None)

@@ -29,7 +29,13 @@ from bot.engine.state import State
 from bot.errors import StorageError
 from bot.ops.files import companions, private_file
 from bot.storage.backup import copy_database, pre_migration_path
-from bot.storage.checks import DamagedDatabase, database_error, prepare_file, refuse_newer
+from bot.storage.checks import (
+    DamagedDatabase,
+    check_result,
+    database_error,
+    prepare_file,
+    refuse_newer,
+)
 from bot.storage.migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -167,8 +173,7 @@ class SqliteStore:
         async with self.db.execute("PRAGMA quick_check(1)") as cur:
             row = await cur.fetchone()
         if row is None or row[0] != "ok":
-            found = str(row[0]) if row else "no answer"
-            raise DamagedDatabase(Path(self.path), f"quick_check: {found[:200]}")
+            raise DamagedDatabase(Path(self.path), check_result("quick_check", row))
 
     async def close(self) -> None:
         """Close the connection (idempotent)."""
