@@ -31,7 +31,7 @@ from bot.ops.lock import LOCK_NAME, InstanceLock, InstanceLocked
 from bot.runtime import Runtime
 from bot.runtime_api import Sender
 from bot.storage.backup import backup, pre_migration_path
-from bot.storage.checks import KNOWN_VERSION
+from bot.storage.checks import KNOWN_VERSION, prepare_file
 from bot.storage.migrations import MIGRATIONS
 from bot.storage.sqlite import SqliteStore, statements
 from tests.conftest import BASIC
@@ -362,6 +362,17 @@ def test_an_empty_file_is_not_taken_as_a_new_database(
     db.unlink()  # a path that does not exist is a new database
     assert main(["contacts", "list"]) == 0
     assert versions(db) == list(range(1, KNOWN_VERSION + 1))
+
+
+def test_a_new_database_file_is_never_empty(tmp_path: Path) -> None:
+    """Created under a temporary name and linked into place: a crash during the first start
+    cannot leave the empty file that is refused at the next."""
+    db = tmp_path / "new.db"
+    with umask(0o000):
+        assert prepare_file(db) is False
+    assert db.stat().st_size > 0 and mode(db) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.db"]
+    assert prepare_file(db) is True
 
 
 def test_another_programs_database_is_refused(

@@ -6,6 +6,8 @@ Every message names the file and says what to do; the command line prints it as
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
@@ -98,5 +100,30 @@ def prepare_file(path: Path) -> bool:
         for companion in companions(path):
             private_file(companion)
         return True
-    create_private(path)
+    _create(path)
     return False
+
+
+def _create(path: Path) -> None:
+    """Create an empty database (a valid SQLite header, WAL mode) with mode 0600, atomically: it
+    is written under a temporary name and linked into place, so a crash at any moment leaves
+    either no file or a database, never the empty file that :class:`EmptyDatabase` refuses."""
+    temporary = path.with_name(f".{path.name}.new-{os.getpid()}")
+    temporary.unlink(missing_ok=True)
+    create_private(temporary)
+    try:
+        with contextlib.closing(sqlite3.connect(temporary)) as db:
+            db.execute("PRAGMA journal_mode=WAL")
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process created it meanwhile: that one is used
+        except OSError:  # a file system without hard links
+            if not path.exists():
+                os.rename(temporary, path)
+    except sqlite3.Error as err:
+        raise database_error(path, err) from None
+    finally:
+        temporary.unlink(missing_ok=True)
+        for companion in companions(temporary):
+            companion.unlink(missing_ok=True)
