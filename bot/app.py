@@ -14,6 +14,7 @@ from bot.content import require_content
 from bot.errors import ConfigError
 from bot.metrics import NO_OBSERVER, Metrics
 from bot.ops import sdnotify
+from bot.ops.lock import InstanceLock
 from bot.runtime import Runtime, runtime_for
 from bot.storage.sqlite import SqliteStore
 
@@ -104,6 +105,8 @@ async def serve(settings: Settings) -> int:
     async with SqliteStore(settings.db) as store:
         metrics = Metrics() if settings.http_port else None
         runtime = runtime_for(settings, content, store, secret, observer=metrics or NO_OBSERVER)
+    async with InstanceLock(settings.data_dir, "run"), SqliteStore(settings.db) as store:
+        runtime = runtime_for(settings, content, store, secret)
         install_reload(runtime, settings)
         channels = build_channels(settings, runtime)
         http = await _serve_http(settings, store, channels, metrics)

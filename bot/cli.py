@@ -17,6 +17,7 @@ from bot.config import ENV_FILE_VARIABLE, LOG_LEVELS, Settings, prepare_librarie
 from bot.content import ContentPaths, load_content, missing_translations, require_content
 from bot.errors import BotError, ConfigError, ContentError, Problem
 from bot.hardening import no_core_dumps
+from bot.ops.files import private_umask
 
 log = logging.getLogger("bot.cli")
 
@@ -149,13 +150,15 @@ def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _chat(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.ops.lock import InstanceLock
     from bot.runtime import runtime_for
     from bot.storage.sqlite import SqliteStore
     from bot.transports.console import Console
 
     content = require_content(settings.content)
     secret = settings.secret_bytes(generate=True)
-    async with SqliteStore(settings.db) as store:
+    # a second writer beside a running bot: refused like a second `beistand run`
+    async with InstanceLock(settings.data_dir, "chat"), SqliteStore(settings.db) as store:
         # a local user may paste many lines at once
         runtime = runtime_for(settings, content, store, secret, rate_limit=1000)
         console = Console(runtime, args.lang)
@@ -173,6 +176,7 @@ async def _chat(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     """Talk to the bot in this terminal."""
     no_core_dumps()
+    private_umask()
     return asyncio.run(_chat(args, settings))
 
 
@@ -236,6 +240,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             "deployments; set BEISTAND_ALLOW_DEBUG=1 there, never with real users"
         )
     no_core_dumps()
+    private_umask()
     return asyncio.run(serve(settings))
 
 
@@ -261,6 +266,26 @@ main variables:
   MATRIX_HOMESERVER, MATRIX_USER_ID and MATRIX_PASSWORD or MATRIX_ACCESS_TOKEN
                            start the Matrix channel; MATRIX_PICKLE_KEY encrypts its store
 """
+
+
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    """Write a consistent copy of the database (works beside a running bot)."""
+    from bot.storage.backup import backup
+
+    size = backup(settings.db, args.file, force=args.force)
+    print(f"wrote {args.file} ({size} bytes), a copy of {settings.db}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    """Check a backup and make it the database (refused while a bot runs)."""
+    from bot.storage.backup import restore
+
+    done = restore(args.file, settings.db, settings.data_dir)
+    print(f"restored {settings.db} from {args.file} (schema version {done.version})")
+    if done.kept is not None:
+        print(f"the replaced database is kept as {done.kept}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -349,6 +374,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="write into a non-empty DIR (keeps an existing .env)"
     )
     p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("backup", help="write a consistent copy of the database (bot may run)")
+    p.add_argument("file", type=Path, metavar="FILE", help="the backup file to write (mode 0600)")
+    p.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    p.add_argument("--db", help="database file")
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("restore", help="check a backup and make it the database (bot stopped)")
+    p.add_argument("file", type=Path, metavar="FILE", help="a file written by `beistand backup`")
+    p.add_argument("--db", help="database file")
+    p.set_defaults(func=cmd_restore)
     return parser
 
 

@@ -350,7 +350,9 @@ class Settings(BaseSettings):
             return self.secret.encode("utf-8")
         if not generate:
             raise ConfigError(self._missing_secret(command))
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        from bot.ops.files import private_dir
+
+        private_dir(self.data_dir)
         path = self.data_dir / "secret"
         if not path.exists():
             log.warning("secret.generated", extra={"where": str(path)})

@@ -236,6 +236,22 @@ class JsonFormatter(FieldFormatter):
         return self.redactor.redact(json.dumps(line, ensure_ascii=False, allow_nan=False))
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time of the record (a test's capture, or
+    the real one), not to the stream that was current when logging was configured."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property
+    def stream(self) -> object:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass
+
+
 def configure(
     level: str = "INFO", secrets: Iterable[str] = (), stream: object = None, fmt: str = "text"
 ) -> None:
@@ -250,7 +266,9 @@ def configure(
     if fmt not in FORMATS:
         raise ConfigError(f"BEISTAND_LOG_FORMAT must be one of {', '.join(FORMATS)}")
     redactor = RedactFilter(secrets)
-    handler = logging.StreamHandler(stream or sys.stderr)  # type: ignore[arg-type]
+    handler: logging.Handler = (
+        logging.StreamHandler(stream) if stream is not None else _StderrHandler()  # type: ignore[call-overload]
+    )
     handler.setFormatter(JsonFormatter(redactor) if fmt == "json" else FieldFormatter(redactor))
     handler.addFilter(redactor)
     root = logging.getLogger()

@@ -404,7 +404,7 @@ def test_contacts_work_with_the_services_settings(
     clean_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     service = tmp_path / "service"
-    service.mkdir()
+    service.mkdir(mode=0o700)
     create_db(service / "beistand.db")
     settings_file = tmp_path / "beistand.env"
     lines = [f"BEISTAND_DATA_DIR={service}", f"BEISTAND_SECRET={SECRET}"]

@@ -1,1 +1,1 @@
-"""Operating the service: files, the instance lock, health and metrics, systemd."""
+"""Operating the service: private files, the instance lock, health and metrics, systemd."""

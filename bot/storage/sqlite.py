@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sqlite3
 import time
 from collections import OrderedDict
@@ -26,7 +27,18 @@ import aiosqlite
 
 from bot.engine.state import State
 from bot.errors import StorageError
+from bot.ops.files import companions, private_file
+from bot.storage.backup import copy_database, pre_migration_path
+from bot.storage.checks import (
+    DamagedDatabase,
+    check_result,
+    database_error,
+    prepare_file,
+    refuse_newer,
+)
 from bot.storage.migrations import MIGRATIONS
+
+log = logging.getLogger(__name__)
 
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -129,9 +141,11 @@ class SqliteStore:
         return self._db
 
     async def open(self) -> None:
-        """Connect, set and check the pragmas, and run pending migrations."""
+        """Prepare the file (private modes; an empty file is refused), connect, set and check the
+        pragmas, check an existing database and run pending migrations."""
+        existed = False
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            existed = prepare_file(Path(self.path))
         try:
             self._db = await aiosqlite.connect(self.path, isolation_level=None)
             for pragma in PRAGMAS:
@@ -140,10 +154,26 @@ class SqliteStore:
                 row = await cur.fetchone()
             if row is None or row[0] != 1:
                 raise StorageError("SQLite refused secure_delete")
+            if existed:
+                await self._quick_check()
             await self.migrate()
-        except Exception:
+            if self.path != ":memory:":
+                for companion in companions(Path(self.path)):
+                    private_file(companion)
+        except sqlite3.Error as err:
+            await self.close()
+            raise database_error(Path(self.path), err) from None
+        except BaseException:
             await self.close()
             raise
+
+    async def _quick_check(self) -> None:
+        """``PRAGMA quick_check`` (the page structure, without the O(N log N) index
+        comparison of ``integrity_check``); raises :class:`DamagedDatabase`."""
+        async with self.db.execute("PRAGMA quick_check(1)") as cur:
+            row = await cur.fetchone()
+        if row is None or row[0] != "ok":
+            raise DamagedDatabase(Path(self.path), check_result("quick_check", row))
 
     async def close(self) -> None:
         """Close the connection (idempotent)."""
@@ -152,18 +182,37 @@ class SqliteStore:
             await db.close()
 
     async def migrate(self) -> list[int]:
-        """Apply migrations not yet recorded; returns the versions applied."""
+        """Apply migrations not yet recorded; returns the versions applied.
+
+        Refuses a database of another program and one written by a newer Beistand. Before
+        migrating a database that has a recorded version N, writes a consistent copy
+        ``<db>.pre-vN.bak`` (0600) beside it.
+        """
         db = self.db
+        async with db.execute("SELECT name FROM sqlite_master WHERE type = 'table'") as cur:
+            tables = {str(r[0]) for r in await cur.fetchall()}
+        if tables and "schema_migrations" not in tables:
+            raise StorageError(
+                f"{self.path} is an SQLite database but not a Beistand database (it has no "
+                "schema_migrations table); point BEISTAND_DB at the Beistand database"
+            )
         await db.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
             "version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL)"
         )
         async with db.execute("SELECT version FROM schema_migrations") as cur:
             done = {int(r[0]) for r in await cur.fetchall()}
+        refuse_newer(Path(self.path), done)
+        pending = [m for m in MIGRATIONS if m[0] not in done]
+        if pending and done and self.path != ":memory:":
+            found = max(done)
+            copy = pre_migration_path(Path(self.path), found)
+            await asyncio.to_thread(copy_database, Path(self.path), copy, True)
+            log.warning(
+                "storage.pre_migration_backup", extra={"where": str(copy), "version": found}
+            )
         applied: list[int] = []
-        for version, description, sql in MIGRATIONS:
-            if version in done:
-                continue
+        for version, description, sql in pending:
             await db.execute("BEGIN IMMEDIATE")
             try:
                 for statement in statements(sql):

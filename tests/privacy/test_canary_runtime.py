@@ -210,14 +210,19 @@ async def handoff_with_relay_failure(
 
 def take_backups(db: Path, directory: Path) -> list[Path]:
     """What an operator's backup would hold: SQLite's online backup (a copy of every page, free
-    ones included) and ``VACUUM INTO`` (a rebuilt copy), both taken while the bot runs."""
+    ones included), ``VACUUM INTO`` (a rebuilt copy) and ``beistand backup``, all taken while the
+    bot runs."""
+    from bot.storage.backup import backup
+
     directory.mkdir()
     online, vacuumed = directory / "online.db", directory / "vacuum.db"
+    command = directory / "command.db"
+    backup(db, command)
     with closing(sqlite3.connect(db)) as source, closing(sqlite3.connect(online)) as target:
         source.backup(target)
     with closing(sqlite3.connect(db)) as source:
         source.execute("VACUUM INTO ?", (str(vacuumed),))
-    return [online, vacuumed]
+    return [online, vacuumed, command]
 
 
 async def positive_controls(db: Path, debug_log: DebugLog, root: Path) -> None:
