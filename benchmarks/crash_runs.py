@@ -416,7 +416,7 @@ async def _questions() -> dict[str, int]:
     from bot.engine.actions import Ask
     from bot.engine.events import Choose, Start
     from bot.runtime import Runtime
-    from bot.runtime_api import Sender
+    from bot.runtime_api import Incoming, Sender
     from bot.storage.sqlite import SqliteStore
     from tests.privacy.scripts import find_consent
 
@@ -426,11 +426,11 @@ async def _questions() -> dict[str, int]:
     async with SqliteStore(":memory:") as store:
         runtime = Runtime(content, store, b"x" * 32, rate_limit=1_000_000)
         sender = Sender("telegram", "1", "de")
-        actions = await runtime.handle(sender, Start(root))
+        actions = await runtime.handle(Incoming(sender, Start(root)))
         for index in path:
             question = [a for a in actions if isinstance(a, Ask)][-1]
             answers[question.text.splitlines()[0]] = index
-            actions = await runtime.handle(sender, Choose(question.turn, index))
+            actions = await runtime.handle(Incoming(sender, Choose(question.turn, index)))
     return answers
 
 

@@ -49,7 +49,7 @@ from bot.content import Content, ContentPaths, require_content  # noqa: E402
 from bot.engine.actions import Action, Ask, Say  # noqa: E402
 from bot.engine.events import Choose, Command, Event, Start, Text  # noqa: E402
 from bot.runtime import Runtime  # noqa: E402
-from bot.runtime_api import Sender  # noqa: E402
+from bot.runtime_api import Incoming, Sender  # noqa: E402
 from bot.storage.sqlite import SqliteStore  # noqa: E402
 
 SLOW_DOWN = "Bitte etwas langsamer"
@@ -181,7 +181,7 @@ class _Flood:
 
     async def hit(self, sender: Sender, event: Event) -> None:
         try:
-            await self.runtime.handle(sender, event)
+            await self.runtime.handle(Incoming(sender, event))
         except Exception:  # counted; a flood must not crash the runtime
             self.report.errors += 1
 
@@ -202,7 +202,7 @@ class _Flood:
         while time.monotonic() < self.deadline:
             sent = time.monotonic()
             try:
-                actions = await self.runtime.handle(sender, event)
+                actions = await self.runtime.handle(Incoming(sender, event))
             except Exception:
                 self.report.errors += 1
                 actions = ()
@@ -250,7 +250,7 @@ async def run_flood(
         flood = _Flood(runtime, report, random.Random(seed))
         flooders = [Sender("telegram", f"66{n:010d}", "de") for n in range(attackers)]
         people = [Sender("telegram", f"55{n:010d}", "de") for n in range(users)]
-        await runtime.handle(Sender("telegram", "warmup", "de"), Start())  # warm caches
+        await runtime.handle(Incoming(Sender("telegram", "warmup", "de"), Start()))  # warm caches
         if trace:
             tracemalloc.start()
         traced_before = tracemalloc.get_traced_memory()[0] if trace else 0

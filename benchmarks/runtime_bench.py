@@ -34,7 +34,7 @@ from bot.engine.actions import Ask  # noqa: E402
 from bot.engine.events import Choose, Command, Start, Text  # noqa: E402
 from bot.engine.state import State  # noqa: E402
 from bot.runtime import Runtime, pseudonym  # noqa: E402
-from bot.runtime_api import Sender  # noqa: E402
+from bot.runtime_api import Incoming, Sender  # noqa: E402
 from bot.storage.sqlite import SqliteStore  # noqa: E402
 
 SECRET = b"b" * 32
@@ -77,7 +77,7 @@ async def user(
         else:
             event = Command(rng.choice(["help", "back", "start"]))
         started = due if interval else time.perf_counter()
-        actions = await runtime.handle(sender, event)  # type: ignore[arg-type]
+        actions = await runtime.handle(Incoming(sender, event))  # type: ignore[arg-type]
         latencies.append(time.perf_counter() - started)
         asks = [a for a in actions if isinstance(a, Ask)]
         last = asks[-1] if asks else last

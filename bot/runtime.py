@@ -28,7 +28,7 @@ from bot.errors import Problem
 from bot.handoff import Handoff, HandoffSettings
 from bot.knowledge import BERLIN
 from bot.metrics import NO_OBSERVER, Observer
-from bot.runtime_api import Deliver, Sender
+from bot.runtime_api import Deliver, Incoming, Sender
 from bot.storage.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
@@ -159,12 +159,16 @@ class Runtime:
         """The pseudonymous conversation key of a sender."""
         return pseudonym(self.secret, sender.platform, sender.user_id)
 
-    async def handle(self, sender: Sender, event: Event) -> tuple[Action, ...]:
-        """Run one event for one sender; returns what to send back to that sender."""
+    async def handle(self, incoming: Incoming) -> tuple[Action, ...]:
+        """Run one event for one sender; returns what to send back to that sender.
+
+        The one way in for transports: flood check, dropping a redelivered event id, routing
+        to the contact person's commands or to the engine, the lock, step and save."""
+        sender, event = incoming.sender, incoming.event
         began = time.perf_counter()
         self.observer.message(sender.platform)
         try:
-            actions = await self._handle(sender, event)
+            actions = await self._handle(sender, event, incoming.event_id)
         except Exception as error:
             self.observer.error(type(error).__name__)
             raise
@@ -172,8 +176,19 @@ class Runtime:
             self.observer.replied(sender.platform, time.perf_counter() - began)
         return actions
 
-    async def _handle(self, sender: Sender, event: Event) -> tuple[Action, ...]:
+    async def _handle(
+        self, sender: Sender, event: Event, event_id: str | None
+    ) -> tuple[Action, ...]:
         key = self.key(sender)
+        # an event the flood limit refuses changes nothing, so it is not worth a write to
+        # remember its id; handling it twice is harmless
+        if (
+            event_id is not None
+            and self.limiter.would_allow(key)
+            and not await self.first_time(sender.platform, event_id)
+        ):
+            log.debug("event.redelivered", extra={"platform": sender.platform})
+            return ()
         allowed, first_refusal = self.limiter.allow(key)
         if not allowed:
             # one line per burst at INFO: a flood must not flood the log as well
@@ -229,10 +244,7 @@ class Runtime:
         return tuple(replies)
 
     def limited(self, sender: Sender) -> bool:
-        """True if the flood limit would refuse this sender's next event now (uses nothing up).
-
-        A transport asks before it spends a database write on remembering an event id: an event
-        that will be refused changes nothing, so handling it twice is harmless."""
+        """True if the flood limit would refuse this sender's next event now (uses nothing up)."""
         return not self.limiter.would_allow(self.key(sender))
 
     async def first_time(self, platform: str, event_id: str) -> bool:

@@ -33,19 +33,23 @@ class Sender:
         return f"Sender({self.platform}, <id>)"
 
 
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One event as a transport received it: who sent it, what it means for the engine, and
+    the platform's id of it (to drop redeliveries; None where a platform has none)."""
+
+    sender: Sender
+    event: Event
+    event_id: str | None = None
+
+
 class Handler(Protocol):
-    """What a transport calls for every incoming event."""
+    """What a transport calls for every incoming event: the one way in."""
 
-    async def handle(self, sender: Sender, event: Event) -> tuple[Action, ...]:
-        """Run one event through the engine for this sender; returns what to send back."""
-        ...
-
-    def limited(self, sender: Sender) -> bool:
-        """True if the flood limit would refuse this sender's next event now (uses nothing up)."""
-        ...
-
-    async def first_time(self, platform: str, event_id: str) -> bool:
-        """True the first time a platform event id is seen; False for a redelivery."""
+    async def handle(self, incoming: Incoming) -> tuple[Action, ...]:
+        """Flood check, dropping a redelivered event id, routing (user or contact person), the
+        conversation's lock, the engine step, the save and the outbox, in that order; returns
+        what to send back to the sender (empty for a redelivery or a refused flood)."""
         ...
 
     def register_channel(self, platform: str, deliver: Deliver) -> None:

@@ -15,7 +15,7 @@ from bot.engine.actions import Action, Ask, Say
 from bot.engine.events import Choose, Command, Start, Text
 from bot.render import Outgoing
 from bot.runtime import Runtime
-from bot.runtime_api import Sender
+from bot.runtime_api import Incoming, Sender
 from bot.storage.sqlite import SqliteStore
 
 SECRET = b"h" * 32
@@ -73,11 +73,11 @@ def last_ask(actions: tuple[Action, ...]) -> Ask:
 async def tap(runtime: Runtime, sender: Sender, actions: tuple[Action, ...], label: str):
     prompt = last_ask(actions)
     index = next(o.index for o in prompt.options if o.label == label)
-    return await runtime.handle(sender, Choose(prompt.turn, index))
+    return await runtime.handle(Incoming(sender, Choose(prompt.turn, index)))
 
 
 async def to_consent(runtime: Runtime, sender: Sender = USER, land: str = "Bayern"):
-    actions = await runtime.handle(sender, Start("demo"))
+    actions = await runtime.handle(Incoming(sender, Start("demo")))
     actions = await tap(runtime, sender, actions, "Online")
     if any(o.label == land for o in last_ask(actions).options):  # asked once, then known
         actions = await tap(runtime, sender, actions, land)
@@ -99,7 +99,7 @@ async def contact(
         f"Person {account}", lands.split(","), topics.split(",")
     )
     sender = Sender(platform, account, "de", route=f"room-{account}")
-    reply = await world.runtime.handle(sender, Command("register", code))
+    reply = await world.runtime.handle(Incoming(sender, Command("register", code)))
     assert "registriert" in reply[0].text  # type: ignore[union-attr]
     return sender
 
@@ -160,7 +160,7 @@ async def test_exactly_one_owner_under_concurrent_claims(world: World) -> None:
     people = [await contact(world, f"@c{i}:x") for i in range(6)]
     code = await open_case(world.runtime)
     replies = await asyncio.gather(
-        *(world.runtime.handle(p, Command("claim", code)) for p in people)
+        *(world.runtime.handle(Incoming(p, Command("claim", code))) for p in people)
     )
     winners = [r for r in replies if "Sie haben Fall" in r[0].text]  # type: ignore[union-attr]
     assert len(winners) == 1
@@ -179,7 +179,7 @@ async def test_not_a_contact_is_refused_and_nothing_changes(world: World) -> Non
     stranger = Sender("telegram", "666", "de")
     before = rows(world.db, "SELECT * FROM cases")
     for name in ("claim", "close", "abuse", "cases", "away"):
-        reply = await world.runtime.handle(stranger, Command(name, code))
+        reply = await world.runtime.handle(Incoming(stranger, Command(name, code)))
         assert "nur für registrierte Ansprechpersonen" in reply[0].text  # type: ignore[union-attr]
     assert rows(world.db, "SELECT * FROM cases") == before
 
@@ -188,7 +188,7 @@ async def test_uninvolved_contact_cannot_claim(world: World) -> None:
     await contact(world, "@by:x", "BY")
     outsider = await contact(world, "@nw:x", "NW")
     code = await open_case(world.runtime)
-    reply = await world.runtime.handle(outsider, Command("claim", code))
+    reply = await world.runtime.handle(Incoming(outsider, Command("claim", code)))
     assert "gibt es für Sie nicht" in reply[0].text  # type: ignore[union-attr]
     assert rows(world.db, "SELECT status FROM cases") == [("open",)]
 
@@ -196,16 +196,19 @@ async def test_uninvolved_contact_cannot_claim(world: World) -> None:
 async def test_registration_codes(world: World) -> None:
     code = await world.runtime.handoff.invite("Erika", ["BY"], ["threat"])
     someone = Sender("telegram", "77", "de")
-    bad = await world.runtime.handle(someone, Command("register", "AAAA-BBBB-CCCC"))
+    bad = await world.runtime.handle(Incoming(someone, Command("register", "AAAA-BBBB-CCCC")))
     assert "ungültig" in bad[0].text  # type: ignore[union-attr]
     world.clock.now += 8 * 86400
-    expired = await world.runtime.handle(someone, Command("register", code))
+    expired = await world.runtime.handle(Incoming(someone, Command("register", code)))
     assert "ungültig" in expired[0].text  # type: ignore[union-attr]
     fresh = await world.runtime.handoff.invite("Erika", ["BY"], ["threat"])
     assert (
-        "registriert" in (await world.runtime.handle(someone, Command("register", fresh)))[0].text
+        "registriert"
+        in (await world.runtime.handle(Incoming(someone, Command("register", fresh))))[0].text
     )  # type: ignore[union-attr]
-    again = await world.runtime.handle(Sender("telegram", "78"), Command("register", fresh))
+    again = await world.runtime.handle(
+        Incoming(Sender("telegram", "78"), Command("register", fresh))
+    )
     assert "ungültig" in again[0].text  # type: ignore[union-attr]
     assert rows(world.db, "SELECT count(*) FROM contacts WHERE account IS NOT NULL") == [(1,)]
     await world.runtime.purge()  # the expired, unused invitation goes
@@ -234,7 +237,7 @@ async def test_escalation_with_a_controlled_clock(world: World) -> None:
     assert rows(world.db, "SELECT circle, status FROM cases") == [(3, "open")]
     # a late claim still reaches the user
     late = Sender("matrix", "@de:x", "de", route="room-@de:x")
-    await world.runtime.handle(late, Command("claim", code))
+    await world.runtime.handle(Incoming(late, Command("claim", code)))
     await deliver(world)
     assert "übernommen" in world.telegram.texts("1001")[-1]
 
@@ -244,9 +247,13 @@ async def test_escalation_timer_survives_a_restart(content: Content, tmp_path: P
     async with SqliteStore(tmp_path / "r.db") as store:
         first = Runtime(content, store, SECRET, clock=clock)
         code = await first.handoff.invite("A", ["BY"], ["threat"])
-        await first.handle(Sender("matrix", "@a:x", route="r1"), Command("register", code))
+        await first.handle(
+            Incoming(Sender("matrix", "@a:x", route="r1"), Command("register", code))
+        )
         code = await first.handoff.invite("B", ["DE"], ["threat"])
-        await first.handle(Sender("matrix", "@b:x", route="r2"), Command("register", code))
+        await first.handle(
+            Incoming(Sender("matrix", "@b:x", route="r2"), Command("register", code))
+        )
         await open_case(first)
     clock.now += 11 * 60
     async with SqliteStore(tmp_path / "r.db") as store:
@@ -264,12 +271,12 @@ async def test_escalation_timer_survives_a_restart(content: Content, tmp_path: P
 async def test_relay_both_ways_and_nothing_stored(world: World) -> None:
     person = await contact(world, "@a:x")
     code = await open_case(world.runtime)
-    await world.runtime.handle(person, Command("claim", code))
+    await world.runtime.handle(Incoming(person, Command("claim", code)))
     await deliver(world)
     marker = "CNRY-relay-7f3a"
-    assert await world.runtime.handle(USER, Text(f"Hallo {marker}")) == ()
+    assert await world.runtime.handle(Incoming(USER, Text(f"Hallo {marker}"))) == ()
     assert world.matrix.texts("room-@a:x")[-1] == f"[{code}] Hallo {marker}"
-    assert await world.runtime.handle(person, Text(f"Guten Tag {marker}-back")) == ()
+    assert await world.runtime.handle(Incoming(person, Text(f"Guten Tag {marker}-back"))) == ()
     assert world.telegram.texts("1001")[-1] == f"💬 Ansprechperson: Guten Tag {marker}-back"
     await world.runtime.store.checkpoint()
     for path in world.db.parent.iterdir():
@@ -280,9 +287,9 @@ async def test_relay_both_ways_and_nothing_stored(world: World) -> None:
 async def test_relay_failure_is_reported_to_the_sender(world: World) -> None:
     person = await contact(world, "@a:x")
     code = await open_case(world.runtime)
-    await world.runtime.handle(person, Command("claim", code))
+    await world.runtime.handle(Incoming(person, Command("claim", code)))
     world.matrix.failing = True
-    reply = await world.runtime.handle(USER, Text("Hallo"))
+    reply = await world.runtime.handle(Incoming(USER, Text("Hallo")))
     assert "nicht zugestellt" in reply[0].text  # type: ignore[union-attr]
 
 
@@ -292,46 +299,46 @@ async def test_contact_with_several_cases_prefixes_the_code(world: World) -> Non
     first = await open_case(world.runtime)
     second = await open_case(world.runtime, other)
     for code in (first, second):
-        await world.runtime.handle(person, Command("claim", code))
-    ask_code = await world.runtime.handle(person, Text("Hallo"))
+        await world.runtime.handle(Incoming(person, Command("claim", code)))
+    ask_code = await world.runtime.handle(Incoming(person, Text("Hallo")))
     assert "Fallcode" in ask_code[0].text  # type: ignore[union-attr]
-    assert await world.runtime.handle(person, Text(f"{second}: Nur an die zweite")) == ()
+    assert await world.runtime.handle(Incoming(person, Text(f"{second}: Nur an die zweite"))) == ()
     assert world.telegram.texts("2002")[-1] == "💬 Ansprechperson: Nur an die zweite"
-    listing = await world.runtime.handle(person, Command("cases"))
+    listing = await world.runtime.handle(Incoming(person, Command("cases")))
     assert first in listing[0].text and second in listing[0].text  # type: ignore[union-attr]
 
 
 async def test_user_withdraws(world: World) -> None:
     person = await contact(world, "@a:x")
     code = await open_case(world.runtime)
-    await world.runtime.handle(person, Command("claim", code))
-    state_actions = await world.runtime.handle(USER, Command("help"))
+    await world.runtime.handle(Incoming(person, Command("claim", code)))
+    state_actions = await world.runtime.handle(Incoming(USER, Command("help")))
     await tap(world.runtime, USER, state_actions, "Fall beenden")
     await deliver(world)
     assert f"Fall {code}: Die Person hat das Gespräch beendet." in world.matrix.texts()
     assert rows(world.db, "SELECT status, user_route FROM cases") == [("closed", None)]
-    reply = await world.runtime.handle(person, Text("noch da?"))
+    reply = await world.runtime.handle(Incoming(person, Text("noch da?")))
     assert "keinen übernommenen Fall" in reply[0].text  # type: ignore[union-attr]
 
 
 async def test_contact_closes(world: World) -> None:
     person = await contact(world, "@a:x")
     code = await open_case(world.runtime)
-    await world.runtime.handle(person, Command("claim", code))
-    reply = await world.runtime.handle(person, Command("close", code))
+    await world.runtime.handle(Incoming(person, Command("claim", code)))
+    reply = await world.runtime.handle(Incoming(person, Command("close", code)))
     assert "abgeschlossen" in reply[0].text  # type: ignore[union-attr]
     await deliver(world)
     assert f"Ihr Fall {code} ist abgeschlossen" in world.telegram.texts("1001")[-1]
-    after = await world.runtime.handle(USER, Text("Hallo?"))
+    after = await world.runtime.handle(Incoming(USER, Text("Hallo?")))
     assert any(isinstance(a, Say) and "ist beendet" in a.text for a in after)
 
 
 async def test_delete_withdraws_open_case_and_unlinks_it(world: World) -> None:
     person = await contact(world, "@a:x")
     code = await open_case(world.runtime)
-    await world.runtime.handle(person, Command("claim", code))
+    await world.runtime.handle(Incoming(person, Command("claim", code)))
     key = world.runtime.key(USER)
-    await world.runtime.handle(USER, Command("delete"))
+    await world.runtime.handle(Incoming(USER, Command("delete")))
     await deliver(world)
     assert f"Fall {code} wurde von der Person zurückgezogen." in world.matrix.texts()
     assert rows(world.db, "SELECT status, close_reason, user_route FROM cases") == [
@@ -349,8 +356,8 @@ async def test_delete_withdraws_open_case_and_unlinks_it(world: World) -> None:
 async def test_abuse_blocks_new_cases(world: World) -> None:
     person = await contact(world, "@a:x")
     code = await open_case(world.runtime)
-    await world.runtime.handle(person, Command("claim", code))
-    reply = await world.runtime.handle(person, Command("abuse", code))
+    await world.runtime.handle(Incoming(person, Command("claim", code)))
+    reply = await world.runtime.handle(Incoming(person, Command("abuse", code)))
     assert "Missbrauch" in reply[0].text  # type: ignore[union-attr]
     actions = await to_consent(world.runtime)
     refused = await tap(world.runtime, USER, actions, "Ja, über diesen Chat weitergeben")
@@ -363,8 +370,8 @@ async def test_one_open_case_and_a_daily_limit(world: World) -> None:
     person = Sender("matrix", "@a:x", route="room-@a:x")
     for _ in range(3):
         code = await open_case(world.runtime)
-        await world.runtime.handle(person, Command("claim", code))
-        await world.runtime.handle(person, Command("close", code))
+        await world.runtime.handle(Incoming(person, Command("claim", code)))
+        await world.runtime.handle(Incoming(person, Command("close", code)))
     actions = await to_consent(world.runtime)
     refused = await tap(world.runtime, USER, actions, "Ja, über diesen Chat weitergeben")
     assert any(isinstance(a, Say) and "mehrere Anfragen" in a.text for a in refused)
@@ -374,11 +381,11 @@ async def test_one_open_case_and_a_daily_limit(world: World) -> None:
 
 async def test_away_contacts_get_no_notifications(world: World) -> None:
     person = await contact(world, "@a:x")
-    await world.runtime.handle(person, Command("away"))
+    await world.runtime.handle(Incoming(person, Command("away")))
     await open_case(world.runtime)
     await deliver(world)
     assert world.matrix.sent == []
-    await world.runtime.handle(person, Command("available"))
+    await world.runtime.handle(Incoming(person, Command("available")))
     assert rows(world.db, "SELECT available FROM contacts") == [(1,)]
 
 
@@ -407,7 +414,9 @@ async def test_notification_survives_a_crash_and_is_sent_once(
     async with SqliteStore(tmp_path / "c.db") as store:
         before = Runtime(content, store, SECRET, clock=clock)
         code = await before.handoff.invite("A", ["BY"], ["threat"])
-        await before.handle(Sender("matrix", "@a:x", route="r1"), Command("register", code))
+        await before.handle(
+            Incoming(Sender("matrix", "@a:x", route="r1"), Command("register", code))
+        )
         await open_case(before)  # state and outbox row committed; no channel: nothing sent
     async with SqliteStore(tmp_path / "c.db") as store:
         after = Runtime(content, store, SECRET, clock=clock)
@@ -423,8 +432,8 @@ async def test_idempotency_keys_never_repeat_though_row_ids_do(world: World) -> 
     person = await contact(world, "@a:x")
     code = await open_case(world.runtime)
     await deliver(world)  # "new case": its outbox row is deleted, so the next one reuses its id
-    await world.runtime.handle(person, Command("claim", code))
-    await world.runtime.handle(person, Command("close", code))
+    await world.runtime.handle(Incoming(person, Command("claim", code)))
+    await world.runtime.handle(Incoming(person, Command("close", code)))
     await deliver(world)
     keys = [key for _, _, key in world.matrix.sent + world.telegram.sent]
     assert len(keys) >= 3
@@ -434,8 +443,8 @@ async def test_idempotency_keys_never_repeat_though_row_ids_do(world: World) -> 
 async def test_purge_deletes_closed_cases_after_retention(world: World) -> None:
     person = await contact(world, "@a:x")
     code = await open_case(world.runtime)
-    await world.runtime.handle(person, Command("claim", code))
-    await world.runtime.handle(person, Command("close", code))
+    await world.runtime.handle(Incoming(person, Command("claim", code)))
+    await world.runtime.handle(Incoming(person, Command("close", code)))
     world.clock.now += 6 * 86400
     await world.runtime.purge()
     assert rows(world.db, "SELECT count(*) FROM cases") == [(1,)]
@@ -455,7 +464,7 @@ async def test_purge_deletes_closed_cases_after_retention(world: World) -> None:
 async def test_remove_contact_returns_case_to_waiting(world: World) -> None:
     person = await contact(world, "@a:x")
     code = await open_case(world.runtime)
-    await world.runtime.handle(person, Command("claim", code))
+    await world.runtime.handle(Incoming(person, Command("claim", code)))
     (listed,) = await world.runtime.handoff.contacts()
     assert await world.runtime.handoff.remove(listed.id)
     assert rows(world.db, "SELECT status, contact_id FROM cases") == [("open", None)]

@@ -36,7 +36,7 @@ from bot.metrics import Metrics, case_event
 from bot.ops import sdnotify
 from bot.ops.http import OpsServer
 from bot.runtime import Runtime
-from bot.runtime_api import Sender
+from bot.runtime_api import Incoming, Sender
 from bot.storage.sqlite import SqliteStore
 from tests.conftest import basic_paths
 from tests.privacy.canary import Scanner, new_marker, report
@@ -173,16 +173,16 @@ async def test_metrics_count_what_the_runtime_did(ops: Ops, content: Content) ->
 
     # a conversation: three events, each answered
     user = Sender("telegram", "1001", "de")
-    actions = await runtime.handle(user, Start())
+    actions = await runtime.handle(Incoming(user, Start()))
     prompt = next(a for a in actions if isinstance(a, Ask))
-    await runtime.handle(user, Choose(prompt.turn, 0))
-    await runtime.handle(user, Text("hallo"))
+    await runtime.handle(Incoming(user, Choose(prompt.turn, 0)))
+    await runtime.handle(Incoming(user, Text("hallo")))
     # a handoff: two contacts (Bayern, nationwide), a case that escalates, is claimed and closed
     contacts = []
     for account, land in (("@by:x", "BY"), ("@de:x", "DE")):
         code = await runtime.handoff.invite("Person", [land], ["threat"])
         contact = Sender("matrix", account, "de", route=f"room-{account}")
-        await runtime.handle(contact, Command("register", code))
+        await runtime.handle(Incoming(contact, Command("register", code)))
         contacts.append(contact)
     case = await open_case(runtime)
     _, _, text = await get(f"{ops.url}/metrics")
@@ -191,13 +191,13 @@ async def test_metrics_count_what_the_runtime_did(ops: Ops, content: Content) ->
     ops.clock.now += 11 * 60
     assert await runtime.handoff.escalate_due() == 1
     await runtime.handoff.deliver_due()
-    await runtime.handle(contacts[1], Command("claim", case))
-    await runtime.handle(contacts[1], Command("close", case))
+    await runtime.handle(Incoming(contacts[1], Command("claim", case)))
+    await runtime.handle(Incoming(contacts[1], Command("close", case)))
     assert runtime.reload(basic_paths()) == []
     runtime.reload(ContentPaths(Path("missing"), Path("missing"), Path("missing")))
     await ops.store.close()
     with pytest.raises(StorageError):
-        await runtime.handle(user, Text("noch da?"))
+        await runtime.handle(Incoming(user, Text("noch da?")))
 
     _, _, text = await get(f"{ops.url}/metrics")
     telegram_events = 3 + 5 + 1  # the conversation, the way to the case (5 taps), the error
@@ -228,7 +228,7 @@ async def test_two_runtimes_count_apart(content: Content, tmp_path: Path) -> Non
     first, second = Metrics(process=False), Metrics(process=False)
     async with SqliteStore(tmp_path / "a.db") as store:
         runtime = Runtime(content, store, SECRET, observer=first)
-        await runtime.handle(Sender("matrix", "@a:x"), Start())
+        await runtime.handle(Incoming(Sender("matrix", "@a:x"), Start()))
     text = first.render().decode()
     assert value(text, "beistand_messages_total", channel="matrix") == 1
     assert value(second.render().decode(), "beistand_messages_total", channel="matrix") == 0
@@ -267,23 +267,23 @@ async def test_health_and_metrics_carry_no_canary(ops: Ops) -> None:
     for platform, channel in channels.items():
         runtime.register_channel(platform, channel)
     user = Sender("telegram", canary(), "de", route=canary())
-    await runtime.handle(user, Start(canary()))
-    await runtime.handle(user, Text(f"Ich heiße {canary()}"))
-    await runtime.handle(user, Command("help", canary()))
+    await runtime.handle(Incoming(user, Start(canary())))
+    await runtime.handle(Incoming(user, Text(f"Ich heiße {canary()}")))
+    await runtime.handle(Incoming(user, Command("help", canary())))
     invite = await runtime.handoff.invite(f"Erika {canary()}", ["BY"], ["threat"])
     contact = Sender("matrix", f"@{canary()}:x", "de", route=f"!{canary()}:x")
-    await runtime.handle(contact, Command("register", invite))
+    await runtime.handle(Incoming(contact, Command("register", invite)))
     code = await open_case(runtime, user)
     scanner.add_needle(code)
     scanner.add_needle(runtime.key(user).hex())
     scanner.add_needle(invite)
     await runtime.handoff.deliver_due()
-    await runtime.handle(contact, Command("claim", code))
-    await runtime.handle(user, Text(f"Er steht vor der Tür {canary()}"))
-    await runtime.handle(contact, Text(f"Ich rufe an {canary()}"))
+    await runtime.handle(Incoming(contact, Command("claim", code)))
+    await runtime.handle(Incoming(user, Text(f"Er steht vor der Tür {canary()}")))
+    await runtime.handle(Incoming(contact, Text(f"Ich rufe an {canary()}")))
     channels["matrix"].failing = True  # a failed delivery with a marker-free error
-    await runtime.handle(user, Text(f"Hallo? {canary()}"))
-    await runtime.handle(contact, Command("close", code))
+    await runtime.handle(Incoming(user, Text(f"Hallo? {canary()}")))
+    await runtime.handle(Incoming(contact, Command("close", code)))
     assert any(code in t for t in channels["matrix"].texts())  # the case really ran
 
     status, _, health = await get(f"{ops.url}/healthz")

@@ -18,7 +18,7 @@ from bot.content import Content, ContentPaths
 from bot.engine.actions import Ask, Say
 from bot.engine.events import Choose, Command, Start, Text
 from bot.runtime import KeyedLocks, Runtime, pseudonym
-from bot.runtime_api import Sender
+from bot.runtime_api import Incoming, Sender
 from bot.storage.sqlite import SqliteStore
 from tests.conftest import BASIC
 
@@ -50,9 +50,9 @@ def test_pseudonym_is_hmac_of_platform_and_id() -> None:
 async def test_conversation_survives_a_new_runtime(content: Content, tmp_path: Path) -> None:
     async with SqliteStore(tmp_path / "p.db") as store:
         first = Runtime(content, store, SECRET)
-        actions = await first.handle(ALICE, Start())
+        actions = await first.handle(Incoming(ALICE, Start()))
         prompt = next(a for a in actions if isinstance(a, Ask))
-        await first.handle(ALICE, Choose(prompt.turn, 0))
+        await first.handle(Incoming(ALICE, Choose(prompt.turn, 0)))
     async with SqliteStore(tmp_path / "p.db") as store:
         second = Runtime(content, store, SECRET)
         state = await store.load(second.key(ALICE))
@@ -63,9 +63,9 @@ async def test_conversation_survives_a_new_runtime(content: Content, tmp_path: P
 
 async def test_users_are_isolated(runtime: Runtime) -> None:
     bob = Sender("telegram", "777", "en")
-    await runtime.handle(ALICE, Start())
-    await runtime.handle(bob, Start())
-    await runtime.handle(ALICE, Text("1"))
+    await runtime.handle(Incoming(ALICE, Start()))
+    await runtime.handle(Incoming(bob, Start()))
+    await runtime.handle(Incoming(ALICE, Text("1")))
     alice_state = await runtime.store.load(runtime.key(ALICE))
     bob_state = await runtime.store.load(runtime.key(bob))
     assert alice_state is not None and alice_state.flow == "demo"
@@ -73,8 +73,10 @@ async def test_users_are_isolated(runtime: Runtime) -> None:
 
 
 async def test_concurrent_events_of_one_user_are_serialized(runtime: Runtime) -> None:
-    await runtime.handle(ALICE, Start())
-    results = await asyncio.gather(*(runtime.handle(ALICE, Command("help")) for _ in range(8)))
+    await runtime.handle(Incoming(ALICE, Start()))
+    results = await asyncio.gather(
+        *(runtime.handle(Incoming(ALICE, Command("help"))) for _ in range(8))
+    )
     turns = sorted(next(a for a in r if isinstance(a, Ask)).turn for r in results)
     assert turns == list(range(2, 10))  # every step saw the previous one's state
     assert len(runtime.locks) == 0  # no lock left behind
@@ -88,31 +90,51 @@ async def test_keyed_locks_drop_idle_keys() -> None:
 
 
 async def test_flood_is_limited_before_writing(runtime: Runtime) -> None:
-    replies = [await runtime.handle(ALICE, Text("x")) for _ in range(14)]
+    replies = [await runtime.handle(Incoming(ALICE, Text("x"))) for _ in range(14)]
     limited = replies[10:]
     assert isinstance(limited[0][0], Say) and "langsamer" in limited[0][0].text
     assert all(r == () for r in limited[1:])
     runtime.clock.now += 10  # type: ignore[attr-defined]
-    assert await runtime.handle(ALICE, Text("x")) != ()
+    assert await runtime.handle(Incoming(ALICE, Text("x"))) != ()
 
 
 async def test_limited_tells_without_using_anything_up(runtime: Runtime) -> None:
     assert not runtime.limited(ALICE)
     for _ in range(10):
-        await runtime.handle(ALICE, Text("x"))
+        await runtime.handle(Incoming(ALICE, Text("x")))
     assert runtime.limited(ALICE)
     runtime.clock.now += 1.0  # type: ignore[attr-defined]  # one message's worth refilled
     assert not runtime.limited(ALICE)
     assert not runtime.limited(ALICE)  # asking twice used nothing up
-    assert await runtime.handle(ALICE, Text("x")) != ()
+    assert await runtime.handle(Incoming(ALICE, Text("x"))) != ()
     assert runtime.limited(ALICE)
 
 
 async def test_delete_erases_the_row(runtime: Runtime) -> None:
-    await runtime.handle(ALICE, Start())
+    await runtime.handle(Incoming(ALICE, Start()))
     assert await runtime.store.load(runtime.key(ALICE)) is not None
-    await runtime.handle(ALICE, Command("delete"))
+    await runtime.handle(Incoming(ALICE, Command("delete")))
     assert await runtime.store.load(runtime.key(ALICE)) is None
+
+
+async def test_a_redelivered_event_id_is_handled_once(runtime: Runtime) -> None:
+    first = await runtime.handle(Incoming(ALICE, Start(), event_id="100"))
+    assert first != ()
+    assert await runtime.handle(Incoming(ALICE, Start(), event_id="100")) == ()
+    state = await runtime.store.load(runtime.key(ALICE))
+    assert state is not None and state.turn == 1  # the repeat changed nothing
+    assert await runtime.handle(Incoming(ALICE, Command("help"), event_id="101")) != ()
+
+
+async def test_an_event_of_a_flooding_sender_costs_no_dedup_write(runtime: Runtime) -> None:
+    for n in range(10):
+        await runtime.handle(Incoming(ALICE, Text("x"), event_id=f"f{n}"))
+    refused = await runtime.handle(Incoming(ALICE, Text("x"), event_id="refused"))
+    assert len(refused) == 1 and "langsamer" in refused[0].text  # type: ignore[union-attr]
+    rows = await runtime.store.db.execute_fetchall("SELECT count(*) FROM seen_events")
+    assert list(rows) == [(10,)]  # the refused event's id was not remembered
+    runtime.clock.now += 10  # type: ignore[attr-defined]
+    assert await runtime.handle(Incoming(ALICE, Text("x"), event_id="refused")) != ()
 
 
 async def test_first_time_dedups_event_ids(runtime: Runtime) -> None:
@@ -122,7 +144,7 @@ async def test_first_time_dedups_event_ids(runtime: Runtime) -> None:
 
 
 async def test_purge_uses_retention(runtime: Runtime) -> None:
-    await runtime.handle(ALICE, Start())
+    await runtime.handle(Incoming(ALICE, Start()))
     runtime.clock.now += 29 * 86400  # type: ignore[attr-defined]
     assert await runtime.purge() == 0
     runtime.clock.now += 2 * 86400  # type: ignore[attr-defined]
@@ -130,8 +152,8 @@ async def test_purge_uses_retention(runtime: Runtime) -> None:
 
 
 async def test_counters_by_outcome(runtime: Runtime) -> None:
-    await runtime.handle(ALICE, Start())
-    await runtime.handle(ALICE, Command("emergency"))
+    await runtime.handle(Incoming(ALICE, Start()))
+    await runtime.handle(Incoming(ALICE, Command("emergency")))
     rows = await runtime.store.counters()
     assert [(r.flow, r.outcome, r.land, r.count) for r in rows] == [
         ("menu", "emergency", "none", 1)
@@ -149,11 +171,11 @@ async def test_reload_switches_only_to_valid_content(runtime: Runtime, tmp_path:
     menu = paths.flows / "menu.yaml"
     menu.write_text(menu.read_text(encoding="utf-8").replace("Guten Tag.", "Hallo neu."), "utf-8")
     assert not [p for p in runtime.reload(paths) if p.severity == "error"]
-    assert "Hallo neu." in str(await runtime.handle(ALICE, Start()))
+    assert "Hallo neu." in str(await runtime.handle(Incoming(ALICE, Start())))
     menu.write_text("id: menu\nnodes: [kaputt\n", encoding="utf-8")
     problems = runtime.reload(paths)
     assert any(p.severity == "error" for p in problems)
-    assert "Hallo neu." in str(await runtime.handle(ALICE, Start()))  # old content kept
+    assert "Hallo neu." in str(await runtime.handle(Incoming(ALICE, Start())))  # old content kept
 
 
 async def test_sighup_reloads(runtime: Runtime, tmp_path: Path) -> None:
@@ -175,7 +197,7 @@ async def test_sighup_reloads(runtime: Runtime, tmp_path: Path) -> None:
             await asyncio.sleep(0.01)
             if runtime.content is not before:
                 break
-        assert "Nach SIGHUP." in str(await runtime.handle(ALICE, Start()))
+        assert "Nach SIGHUP." in str(await runtime.handle(Incoming(ALICE, Start())))
     finally:
         asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
 

@@ -29,7 +29,7 @@ from bot.engine.events import Choose, Start
 from bot.ops.files import private_dir
 from bot.ops.lock import LOCK_NAME, InstanceLock, InstanceLocked
 from bot.runtime import Runtime
-from bot.runtime_api import Sender
+from bot.runtime_api import Incoming, Sender
 from bot.storage.backup import backup, pre_migration_path
 from bot.storage.checks import KNOWN_VERSION, prepare_file
 from bot.storage.migrations import MIGRATIONS
@@ -435,10 +435,10 @@ async def test_backup_during_a_conversation_and_restore_goes_on_from_there(
     copy = service.parent / "backup.db"
     async with SqliteStore(db) as store:
         runtime = Runtime(content, store, SECRET.encode(), clock=Clock())
-        menu = _ask(await runtime.handle(ALICE, Start()))
-        question = _ask(await runtime.handle(ALICE, Choose(menu.turn, 0)))
+        menu = _ask(await runtime.handle(Incoming(ALICE, Start())))
+        question = _ask(await runtime.handle(Incoming(ALICE, Choose(menu.turn, 0))))
         assert question.text == "Wie kam die Drohung?"
-        land = _ask(await runtime.handle(ALICE, Choose(question.turn, 1)))  # Brief
+        land = _ask(await runtime.handle(Incoming(ALICE, Choose(question.turn, 1))))  # Brief
         assert land.text == "Welches Bundesland?"
         at_backup = await store.load(runtime.key(ALICE))
         assert (service / "beistand.db-wal").stat().st_size > 0  # the state is in the WAL
@@ -446,7 +446,7 @@ async def test_backup_during_a_conversation_and_restore_goes_on_from_there(
         out = capsys.readouterr().out
         assert out == f"wrote {copy} ({copy.stat().st_size} bytes), a copy of {db}\n"
         assert mode(copy) == 0o600
-        later = _ask(await runtime.handle(ALICE, Choose(land.turn, 0)))
+        later = _ask(await runtime.handle(Incoming(ALICE, Choose(land.turn, 0))))
         assert later.text == "Weiter?"
         at_stop = await store.load(runtime.key(ALICE))
     assert at_stop is not None and at_backup is not None and at_stop.turn > at_backup.turn
@@ -460,7 +460,7 @@ async def test_backup_during_a_conversation_and_restore_goes_on_from_there(
         runtime = Runtime(content, store, SECRET.encode(), clock=Clock())
         assert await store.load(runtime.key(ALICE)) == at_backup
         # the conversation goes on from the backed-up question: its button is still valid
-        reply = await runtime.handle(ALICE, Choose(land.turn, 0))
+        reply = await runtime.handle(Incoming(ALICE, Choose(land.turn, 0)))
         assert [a.text for a in reply if isinstance(a, Say)][:1] == ["Erster Tipp."]
         assert _ask(reply).text == "Weiter?"
     async with SqliteStore(kept) as store:  # the replaced database, as it was at the stop

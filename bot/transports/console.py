@@ -13,7 +13,7 @@ from typing import TextIO
 from bot.engine.commands import parse_command
 from bot.engine.events import Start, Text
 from bot.render import Outgoing, numbered, render
-from bot.runtime_api import Handler, Sender
+from bot.runtime_api import Handler, Incoming, Sender
 
 CONSOLE_USER = "local"
 
@@ -61,10 +61,10 @@ class Console:
 
     async def run(self) -> int:
         """Chat until end of input; returns the exit status."""
-        self.show(await self.handler.handle(self.sender, Start()))
+        self.show(await self.handler.handle(Incoming(self.sender, Start())))
         while (line := await self.readline()) is not None:
             if not line.strip():
                 continue
             event = parse_command(line) or Text(line)
-            self.show(await self.handler.handle(self.sender, event))
+            self.show(await self.handler.handle(Incoming(self.sender, event)))
         return 0

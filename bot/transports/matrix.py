@@ -73,7 +73,7 @@ from bot.engine.commands import parse_command
 from bot.engine.events import Command, Event, Start, Text, Unsupported
 from bot.errors import ConfigError, TransportError
 from bot.render import Outgoing, numbered, render_all
-from bot.runtime_api import Handler, Sender
+from bot.runtime_api import Handler, Incoming, Sender
 from bot.transports.crosssign import (
     CrossSigningResult,
     HttpKeysApi,
@@ -669,9 +669,10 @@ class MatrixTransport:
 
     async def _greet(self, room_id: str, event_id: str) -> None:
         partner = await self._partner(room_id)
-        if partner is None or not await self._handler.first_time(PLATFORM, event_id):
+        if partner is None:
             return
-        actions = await self._handler.handle(Sender(PLATFORM, partner, route=room_id), Start())
+        who = Sender(PLATFORM, partner, route=room_id)
+        actions = await self._handler.handle(Incoming(who, Start(), event_id))
         await self._send_actions(room_id, actions)
 
     async def _process(self, room_id: str, sender: str, event_id: str, event: Event) -> None:
@@ -679,11 +680,7 @@ class MatrixTransport:
         if partner != sender:
             return
         who = Sender(PLATFORM, sender, route=room_id)
-        # an event the flood limit refuses anyway is not worth a write to remember its id
-        limited = self._handler.limited(who)
-        if not limited and not await self._handler.first_time(PLATFORM, event_id):
-            return
-        actions = await self._handler.handle(who, event)
+        actions = await self._handler.handle(Incoming(who, event, event_id))
         await self._send_actions(room_id, actions)
 
     async def _send_actions(self, room_id: str, actions: tuple[Action, ...]) -> None:

@@ -13,8 +13,8 @@ What this module does on its own, because it is about Telegram and not about con
 * the command menu in German and English (``setMyCommands``);
 * outgoing flood limits (:class:`FloodLimiter`) and one-at-a-time processing per chat
   (:class:`PerChatProcessor`);
-* every update handled once (``handler.first_time``), and the bot token kept out of every log
-  line (:func:`protect_logs`).
+* every update handled once (the runtime drops a redelivered update id), and the bot token
+  kept out of every log line (:func:`protect_logs`).
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ from bot.i18n import SOURCE_LOCALE, Translator
 from bot.logs import RedactFilter
 from bot.render import Button, Outgoing, parse_callback, render, render_all
 from bot.runtime import KeyedLocks
-from bot.runtime_api import Handler, Sender
+from bot.runtime_api import Handler, Incoming, Sender
 from bot.transports.pacing import ChatActivity, FairGate, Pace
 
 _LOG = logging.getLogger(__name__)
@@ -652,24 +652,12 @@ class TelegramChannel:
     # ------------------------------------------------------------------ handlers
 
     def _add_handlers(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        app.add_handler(TypeHandler(Update, self._once), group=-2)
         app.add_handler(TypeHandler(Update, self._private_only), group=-1)
         app.add_handler(CallbackQueryHandler(self._on_button))
         app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, self._on_text))
         media = filters.UpdateType.MESSAGE & ~filters.TEXT & ~filters.StatusUpdate.ALL
         app.add_handler(MessageHandler(media, self._on_media))
         app.add_error_handler(self._on_error)
-
-    async def _once(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Drop a redelivered update before anything else sees it.
-
-        An update from a sender the flood limit refuses anyway is not worth a database write.
-        """
-        if _person(update) is not None and self.handler.limited(_sender(update)):
-            return
-        if not await self.handler.first_time(PLATFORM, str(update.update_id)):
-            _LOG.debug("telegram.redelivered")
-            raise ApplicationHandlerStop
 
     async def _private_only(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Leave any group or channel without a word; ignore updates without a private chat."""
@@ -690,8 +678,8 @@ class TelegramChannel:
         assert message.text is not None
         assert user is not None
         event = _text_event(message.text)
-        actions = await self.handler.handle(_sender(update), event)
-        if isinstance(event, Start):
+        actions = await self.handler.handle(Incoming(_sender(update), event, _id(update)))
+        if isinstance(event, Start) and actions:  # nothing for a redelivered /start
             notice = telegram_notice(self.translations(user.language_code))
             await self._send_all(context.bot, message.chat_id, (_plain(notice),))
         await self._perform(context, message.chat_id, actions)
@@ -699,7 +687,8 @@ class TelegramChannel:
     async def _on_media(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.message
         assert message is not None
-        actions = await self.handler.handle(_sender(update), Unsupported(_media_kind(message)))
+        unsupported = Unsupported(_media_kind(message))
+        actions = await self.handler.handle(Incoming(_sender(update), unsupported, _id(update)))
         await self._perform(context, message.chat_id, actions)
 
     async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -712,7 +701,7 @@ class TelegramChannel:
             with contextlib.suppress(BadRequest):  # a query answered too late
                 await query.answer(stale_button(self.translations(query.from_user.language_code)))
             return
-        actions = await self.handler.handle(_sender(update), choice)
+        actions = await self.handler.handle(Incoming(_sender(update), choice, _id(update)))
         stale = next((a for a in actions if isinstance(a, Stale)), None)
         # the answer to the tap and the next messages go out side by side: no extra round trips
         async with asyncio.TaskGroup() as group:
@@ -834,6 +823,11 @@ def _plain(text: str) -> Outgoing:
 def _person(update: Update) -> User | None:
     user = update.effective_user
     return None if user is None or user.is_bot else user
+
+
+def _id(update: Update) -> str:
+    """The update's id, by which the runtime drops a redelivered update."""
+    return str(update.update_id)
 
 
 def _sender(update: Update) -> Sender:

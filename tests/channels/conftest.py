@@ -13,7 +13,7 @@ import pytest
 
 from bot.engine.actions import Action, Ask, Option, Say, Stale
 from bot.engine.events import Choose, Command, Event, Start, Text, Unsupported
-from bot.runtime_api import Sender
+from bot.runtime_api import Incoming, Sender
 from bot.transports.telegram import FloodLimiter, TelegramChannel, TelegramSettings, Translations
 from tests.servers.telegram_emulator import EmulatedBot, RateLimits, TelegramEmulator
 
@@ -54,16 +54,16 @@ class ScriptedHandler:
     def register_channel(self, platform: str, deliver: Any) -> None:
         self.channels[platform] = deliver
 
-    def limited(self, sender: Sender) -> bool:
-        return sender.user_id in self.flooding
-
-    async def first_time(self, platform: str, event_id: str) -> bool:
-        key = f"{platform}:{event_id}"
-        fresh = key not in self.seen
-        self.seen.append(key)
-        return fresh
-
-    async def handle(self, sender: Sender, event: Event) -> tuple[Action, ...]:
+    async def handle(self, incoming: Incoming) -> tuple[Action, ...]:
+        """Like the runtime: a redelivered event id is dropped (its id is remembered only for
+        senders the flood limit lets through)."""
+        sender, event = incoming.sender, incoming.event
+        if incoming.event_id is not None and sender.user_id not in self.flooding:
+            key = f"{sender.platform}:{incoming.event_id}"
+            fresh = key not in self.seen
+            self.seen.append(key)
+            if not fresh:
+                return ()
         self.events.append((sender, event))
         if self.fail:
             self.fail = False

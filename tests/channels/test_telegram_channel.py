@@ -258,21 +258,6 @@ async def test_an_update_redelivered_after_a_crash_is_handled_once(
     assert user.unread() == []
 
 
-async def test_an_update_of_a_flooding_sender_costs_no_dedup_write(
-    telegram_emulator, telegram_bot, scripted_handler, start_channel
-):
-    await start_channel(scripted_handler)
-    user = telegram_emulator.user(telegram_bot)
-    scripted_handler.flooding.add(str(user.id))
-    user.send_text("/hilfe")
-    await telegram_emulator.wait_until(lambda: scripted_handler.of(user.id))
-    assert scripted_handler.seen == []  # the handler refuses it anyway: nothing remembered
-    scripted_handler.flooding.clear()
-    user.send_text("/hilfe")
-    await telegram_emulator.wait_until(lambda: len(scripted_handler.of(user.id)) == 2)
-    assert len(scripted_handler.seen) == 1
-
-
 async def test_two_users_at_once_stay_apart(
     telegram_emulator, telegram_bot, scripted_handler, start_channel
 ):

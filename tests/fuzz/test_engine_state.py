@@ -38,7 +38,7 @@ from bot.engine.state import CaseContext, State
 from bot.engine.step import step
 from bot.render import Outgoing
 from bot.runtime import Runtime
-from bot.runtime_api import Sender
+from bot.runtime_api import Incoming, Sender
 from bot.storage.sqlite import SqliteStore
 from tests.privacy.scripts import Canaries, Explorer, find_consent
 
@@ -256,7 +256,7 @@ class HandoffMachine(RuleBasedStateMachine):
         ]
         for contact in self.contacts:
             code = self.run(self.runtime.handoff.invite("Kontakt", ["DE"], ["all"]))
-            self.run(self.runtime.handle(contact, Command("register", code)))
+            self.run(self.runtime.handle(Incoming(contact, Command("register", code))))
         self.consented: set[str] = set()
         self.winners: dict[str, set[str]] = {}
         self.explorer = Explorer(self.runtime, CONTENT, Canaries(), random.Random(0))
@@ -294,7 +294,7 @@ class HandoffMachine(RuleBasedStateMachine):
         """Run a user's event; a case it opens must come from the first consent answer."""
         state = self.state_of(user)
         before = set(self.query_codes())
-        self.run(self.runtime.handle(user, event))
+        self.run(self.runtime.handle(Incoming(user, event)))
         new = set(self.query_codes()) - before
         if not new:
             return
@@ -354,7 +354,7 @@ class HandoffMachine(RuleBasedStateMachine):
         )
 
     def _claim(self, contact: Sender, code: str) -> None:
-        replies = self.run(self.runtime.handle(contact, Command("claim", code)))
+        replies = self.run(self.runtime.handle(Incoming(contact, Command("claim", code))))
         self.note_claim(contact, code, replies)
 
     def note_claim(self, contact: Sender, code: str, replies: tuple[Action, ...]) -> None:
@@ -370,7 +370,9 @@ class HandoffMachine(RuleBasedStateMachine):
         code = self.codes(data)
 
         async def race() -> list[tuple[Action, ...]]:
-            calls = [self.runtime.handle(c, Command("claim", code)) for c in self.contacts]
+            calls = [
+                self.runtime.handle(Incoming(c, Command("claim", code))) for c in self.contacts
+            ]
             return list(await asyncio.gather(*calls))
 
         for contact, replies in zip(self.contacts, self.run(race()), strict=True):
@@ -378,17 +380,19 @@ class HandoffMachine(RuleBasedStateMachine):
 
     @rule(contact=st.integers(0, 2), how=st.sampled_from(("close", "abuse")), data=st.data())
     def contact_closes(self, contact: int, how: str, data: st.DataObject) -> None:
-        self.run(self.runtime.handle(self.contacts[contact], Command(how, self.codes(data))))
+        self.run(
+            self.runtime.handle(Incoming(self.contacts[contact], Command(how, self.codes(data))))
+        )
 
     @rule(contact=st.integers(0, 2), data=st.data())
     def contact_writes(self, contact: int, data: st.DataObject) -> None:
         code = self.codes(data)
-        self.run(self.runtime.handle(self.contacts[contact], Text(f"{code}: Guten Tag")))
+        self.run(self.runtime.handle(Incoming(self.contacts[contact], Text(f"{code}: Guten Tag"))))
 
     @rule(contact=st.integers(0, 2), away=st.booleans())
     def contact_availability(self, contact: int, away: bool) -> None:
         name = "away" if away else "available"
-        self.run(self.runtime.handle(self.contacts[contact], Command(name)))
+        self.run(self.runtime.handle(Incoming(self.contacts[contact], Command(name))))
 
     @rule(minutes=st.sampled_from((1, 11, 61, 241, 60 * 24 * 8)))
     def time_passes(self, minutes: int) -> None:

@@ -31,7 +31,7 @@ from bot.engine.state import CaseContext, State
 from bot.engine.step import step
 from bot.render import Outgoing, numbered, render
 from bot.runtime import Runtime
-from bot.runtime_api import Sender
+from bot.runtime_api import Incoming, Sender
 from bot.storage.sqlite import SqliteStore
 from tests.privacy.canary import new_marker
 from tests.privacy.scripts import Canaries, Explorer, find_consent
@@ -285,17 +285,17 @@ async def _relay_world(content: Content, sent: list[tuple[str, Outgoing]]) -> tu
     runtime.register_channel("telegram", deliver)
     contact = Sender("telegram", "990000000001", "de")
     invite = await runtime.handoff.invite("Ansprechperson", ["DE"], ["all"])
-    await runtime.handle(contact, Command("register", invite))
+    await runtime.handle(Incoming(contact, Command("register", invite)))
     user = Sender("telegram", "990000000002", "de")
     root, path = await find_consent(content)
     explorer = Explorer(runtime, content, Canaries(), random.Random(3))
     prompt = await explorer.reach(user, root, path)
-    await runtime.handle(user, Choose(prompt.turn, 0))
+    await runtime.handle(Incoming(user, Choose(prompt.turn, 0)))
     state = await store.load(runtime.key(user))
     assert state is not None
     code = state.mode.removeprefix("case:")
     await runtime.handoff.deliver_due()
-    await runtime.handle(contact, Command("claim", code))
+    await runtime.handle(Incoming(contact, Command("claim", code)))
     await runtime.handoff.deliver_due()
     return runtime, user, contact, code  # type: ignore[return-value]
 
@@ -320,8 +320,10 @@ def test_relayed_text_arrives_literally_on_both_sides(relay_world, text):
     assume(typed not in labels and not (typed.isdecimal() and 1 <= int(typed) <= len(labels)))
     world = relay_world
     before = len(world.sent)
-    replies = world.run(world.runtime.handle(world.user, Text(text)))
-    replies += world.run(world.runtime.handle(world.contact, Text(f"{world.code}: {text}")))
+    replies = world.run(world.runtime.handle(Incoming(world.user, Text(text))))
+    replies += world.run(
+        world.runtime.handle(Incoming(world.contact, Text(f"{world.code}: {text}")))
+    )
     sent = world.sent[before:]
     for _route, message in sent:
         check_html(message.html, message.plain, TAGS)

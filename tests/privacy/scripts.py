@@ -20,7 +20,7 @@ from bot.content import Content
 from bot.engine.actions import Action, Ask, Stale
 from bot.engine.events import Choose, Command, Event, Start, Text, Unsupported
 from bot.runtime import Runtime
-from bot.runtime_api import Sender
+from bot.runtime_api import Incoming, Sender
 from bot.storage.sqlite import SqliteStore
 from tests.privacy.canary import Scanner, new_marker
 
@@ -119,7 +119,7 @@ class Explorer:
         self.events += 1
         if self.send is not None:
             return await self.send(sender, event)
-        return await self.runtime.handle(sender, event)
+        return await self.runtime.handle(Incoming(sender, event))
 
     def _choose(self, prompt: Ask, index: int) -> Event:
         how = self.rng.random()

@@ -19,7 +19,7 @@ from bot.engine.commands import CONTACT_COMMANDS
 from bot.engine.events import Choose, Command, Start
 from bot.render import parse_callback
 from bot.runtime import Runtime
-from bot.runtime_api import Sender
+from bot.runtime_api import Incoming, Sender
 from bot.storage.sqlite import SqliteStore
 from tests.privacy.conftest import DebugLog, FakeClock
 from tests.privacy.scripts import Canaries, Explorer, find_consent
@@ -63,11 +63,13 @@ async def runtime(
         for platform in ("telegram", "matrix"):
             runtime.register_channel(platform, deliver)
         invitation = await runtime.handoff.invite("Ansprechperson", ["DE"], ["all"])
-        assert "registriert" in said(await runtime.handle(CONTACT, Command("register", invitation)))
+        assert "registriert" in said(
+            await runtime.handle(Incoming(CONTACT, Command("register", invitation)))
+        )
         root, path = await find_consent(shipped)
         explorer = Explorer(runtime, shipped, Canaries(), random.Random(1))
         prompt = await explorer.reach(USER, root, path)
-        await runtime.handle(USER, Choose(prompt.turn, 0))
+        await runtime.handle(Incoming(USER, Choose(prompt.turn, 0)))
         await runtime.handoff.deliver_due()
         state = await store.load(runtime.key(USER))
         assert state is not None
@@ -81,12 +83,12 @@ async def test_a_stranger_is_refused_every_contact_command(
     runtime_, db, code = runtime
     before = dump(db)
     for argument in (code, None, "", "X" * 300, f"{code} {code}"):
-        replies = await runtime_.handle(STRANGER, Command(command, argument))
+        replies = await runtime_.handle(Incoming(STRANGER, Command(command, argument)))
         assert "nur für registrierte Ansprechpersonen" in said(replies)
     # a forged "claim" button is the same command
     forged = parse_callback(f"claim:{code}")
     assert forged == Command("claim", code)
-    await runtime_.handle(STRANGER, forged)
+    await runtime_.handle(Incoming(STRANGER, forged))
     assert dump(db) == before
     log = debug_log.text()
     assert "contact.refused" in log
@@ -97,7 +99,7 @@ async def test_the_user_of_a_case_cannot_act_as_its_contact(runtime):
     runtime_, db, code = runtime
     before = dump(db)
     for command in ("claim", "close", "abuse"):
-        replies = await runtime_.handle(USER, Command(command, code))
+        replies = await runtime_.handle(Incoming(USER, Command(command, code)))
         assert "nur für registrierte" in said(replies)
     assert dump(db) == before
 
@@ -109,26 +111,34 @@ async def test_invitations_work_once_and_expire(runtime, clock: FakeClock):
     second = Sender("telegram", "4400000004", "de")
     for wrong in ("", "AAAA-BBBB-CCCC", invitation.lower() + "x", None):
         before = dump(db)
-        assert "ungültig" in said(await runtime_.handle(first, Command("register", wrong)))
+        assert "ungültig" in said(
+            await runtime_.handle(Incoming(first, Command("register", wrong)))
+        )
         assert dump(db) == before
-    assert "registriert" in said(await runtime_.handle(first, Command("register", invitation)))
+    assert "registriert" in said(
+        await runtime_.handle(Incoming(first, Command("register", invitation)))
+    )
     before = dump(db)
-    assert "ungültig" in said(await runtime_.handle(second, Command("register", invitation)))
+    assert "ungültig" in said(
+        await runtime_.handle(Incoming(second, Command("register", invitation)))
+    )
     assert dump(db) == before  # replayed
     late = await runtime_.handoff.invite("Dritte Person", ["BE"], ["all"])
     clock.advance(8 * DAY)
     before = dump(db)
-    assert "ungültig" in said(await runtime_.handle(second, Command("register", late)))
+    assert "ungültig" in said(await runtime_.handle(Incoming(second, Command("register", late))))
     assert dump(db) == before  # expired
 
 
 async def test_a_contact_cannot_take_a_case_twice_or_one_that_is_gone(runtime):
     runtime_, db, code = runtime
-    assert "übernommen" in said(await runtime_.handle(CONTACT, Command("claim", code)))
+    assert "übernommen" in said(await runtime_.handle(Incoming(CONTACT, Command("claim", code))))
     before = dump(db)
-    assert "bereits übernommen" in said(await runtime_.handle(CONTACT, Command("claim", code)))
+    assert "bereits übernommen" in said(
+        await runtime_.handle(Incoming(CONTACT, Command("claim", code)))
+    )
     for unknown in ("ZZZZ-ZZ", "", f"{code}X", "'; DROP TABLE cases; --"):
-        replies = await runtime_.handle(CONTACT, Command("claim", unknown))
+        replies = await runtime_.handle(Incoming(CONTACT, Command("claim", unknown)))
         assert "gibt es für Sie nicht" in said(replies)
     assert dump(db) == before
 
@@ -136,16 +146,16 @@ async def test_a_contact_cannot_take_a_case_twice_or_one_that_is_gone(runtime):
 async def test_forged_replayed_and_stale_buttons_change_nothing(runtime):
     runtime_, db, _code = runtime
     person = Sender("telegram", "4400000005", "de")
-    old = [a for a in await runtime_.handle(person, Start()) if isinstance(a, Ask)][-1]
-    assert await runtime_.handle(person, Choose(old.turn, 0))
+    old = [a for a in await runtime_.handle(Incoming(person, Start())) if isinstance(a, Ask)][-1]
+    assert await runtime_.handle(Incoming(person, Choose(old.turn, 0)))
     before = dump(db)
     forgeries = ("", "x", "1", "1.", ".1", "-1.0", "99999999999999999999.0", "1.2.3", "claim:")
     for data in (*forgeries, "1.¹", "².0"):
         choice = parse_callback(data)
         if choice is not None:  # whatever decodes goes to the runtime, as the transports do
-            await runtime_.handle(person, choice)
-    replayed = await runtime_.handle(person, Choose(old.turn, 0))
+            await runtime_.handle(Incoming(person, choice))
+    replayed = await runtime_.handle(Incoming(person, Choose(old.turn, 0)))
     assert [type(a) for a in replayed] == [Stale]
-    forged = await runtime_.handle(person, Choose(old.turn + 1000, 0))
+    forged = await runtime_.handle(Incoming(person, Choose(old.turn + 1000, 0)))
     assert [type(a) for a in forged] == [Stale]
     assert dump(db) == before

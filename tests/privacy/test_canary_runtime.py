@@ -23,7 +23,7 @@ from bot.engine.actions import Action, Ask, Say
 from bot.engine.events import Choose, Command, Event, Text
 from bot.render import Outgoing
 from bot.runtime import Runtime
-from bot.runtime_api import Sender
+from bot.runtime_api import Incoming, Sender
 from bot.storage.sqlite import SqliteStore
 from tests.privacy.canary import Scanner, new_marker, report, sqlite_family
 from tests.privacy.conftest import DebugLog, FakeClock
@@ -61,7 +61,7 @@ def last_ask(actions: tuple[Action, ...]) -> Ask | None:
 async def contacts_registered(runtime: Runtime) -> None:
     for number, contact in enumerate(CONTACTS, 1):
         code = await runtime.handoff.invite(f"Ansprechperson {number}", ["DE"], ["all"])
-        replies = await runtime.handle(contact, Command("register", code))
+        replies = await runtime.handle(Incoming(contact, Command("register", code)))
         assert "registriert" in " ".join(a.text for a in replies if isinstance(a, Say))
 
 
@@ -141,7 +141,7 @@ async def test_canary_conversations_leave_no_trace(
 
         async def send(sender: Sender, event: Event) -> tuple[Action, ...]:
             clock.advance(rng.uniform(0.5, 30))
-            return await runtime.handle(sender, event)
+            return await runtime.handle(Incoming(sender, event))
 
         await contacts_registered(runtime)
         explorer = Explorer(runtime, shipped, canary, rng, send=send)

@@ -21,9 +21,9 @@ import pytest
 
 from bot.content import Content
 from bot.engine.actions import Action
-from bot.engine.events import Event, Text
+from bot.engine.events import Text
 from bot.runtime import Runtime
-from bot.runtime_api import Sender
+from bot.runtime_api import Incoming
 from bot.storage.sqlite import SqliteStore
 from bot.transports.telegram import FloodLimiter, TelegramChannel
 from tests.privacy.canary import report
@@ -51,16 +51,11 @@ class FailingHandler:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
 
-    async def handle(self, sender: Sender, event: Event) -> tuple[Action, ...]:
+    async def handle(self, incoming: Incoming) -> tuple[Action, ...]:
+        event = incoming.event
         if isinstance(event, Text) and FORCE in event.text:
             int(event.text)  # ValueError: invalid literal for int() with base 10: '<the text>'
-        return await self.runtime.handle(sender, event)
-
-    def limited(self, sender: Sender) -> bool:
-        return self.runtime.limited(sender)
-
-    async def first_time(self, platform: str, event_id: str) -> bool:
-        return await self.runtime.first_time(platform, event_id)
+        return await self.runtime.handle(incoming)
 
     def register_channel(self, platform, deliver) -> None:  # type: ignore[no-untyped-def]
         self.runtime.register_channel(platform, deliver)

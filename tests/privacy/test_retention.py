@@ -25,7 +25,7 @@ from bot.engine.actions import Action, Ask, Say
 from bot.engine.events import Choose, Command, Start, Text
 from bot.render import Outgoing
 from bot.runtime import Runtime
-from bot.runtime_api import Sender
+from bot.runtime_api import Incoming, Sender
 from bot.storage.sqlite import SqliteStore
 from tests.privacy.canary import Scanner, new_marker, report, sqlite_family
 from tests.privacy.conftest import FakeClock
@@ -94,7 +94,7 @@ async def world(
         for platform in ("telegram", "matrix"):
             runtime.register_channel(platform, channel)
         code = await runtime.handoff.invite("Ansprechperson", ["DE"], ["all"])
-        await runtime.handle(CONTACT, Command("register", code))
+        await runtime.handle(Incoming(CONTACT, Command("register", code)))
         yield World(runtime, store, clock, channel, db, consent_path)
 
 
@@ -104,12 +104,12 @@ def last_ask(actions: tuple[Action, ...]) -> Ask:
 
 async def talk(world: World, sender: Sender, answers: int = 2) -> None:
     """A few answers with markers typed in between."""
-    actions = await world.runtime.handle(sender, Start(new_marker()))
+    actions = await world.runtime.handle(Incoming(sender, Start(new_marker())))
     for _ in range(answers):
-        await world.runtime.handle(sender, Text(world.scanner.add_marker(new_marker())))
+        await world.runtime.handle(Incoming(sender, Text(world.scanner.add_marker(new_marker()))))
         state = await world.runtime.store.load(world.runtime.key(sender))
         assert state is not None
-        actions = await world.runtime.handle(sender, Choose(state.turn, 0))
+        actions = await world.runtime.handle(Incoming(sender, Choose(state.turn, 0)))
     assert actions
 
 
@@ -124,7 +124,7 @@ async def open_case(world: World, sender: Sender) -> str:
     root, path = world.consent
     explorer = Explorer(world.runtime, world.runtime.content, Canaries(), random.Random(2))
     prompt = await explorer.reach(sender, root, path)
-    await world.runtime.handle(sender, Choose(prompt.turn, 0))
+    await world.runtime.handle(Incoming(sender, Choose(prompt.turn, 0)))
     state = await world.runtime.store.load(world.runtime.key(sender))
     assert state is not None
     assert state.mode.startswith("case:")
@@ -153,8 +153,8 @@ async def test_purge_after_retention_leaves_no_trace(world: World):
     for sender, how in zip(old[:2], ("close", "abuse"), strict=True):
         code = await open_case(world, sender)
         world.scanner.add_blob(f"route of {code}", sealed_route(world, code))
-        await world.runtime.handle(CONTACT, Command("claim", code))
-        await world.runtime.handle(CONTACT, Command(how, code))
+        await world.runtime.handle(Incoming(CONTACT, Command("claim", code)))
+        await world.runtime.handle(Incoming(CONTACT, Command(how, code)))
     comeback = world.user()
     world.remember(comeback)
     await talk(world, comeback)
@@ -190,8 +190,8 @@ async def test_closed_cases_are_deleted_after_their_retention(world: World):
     code = await open_case(world, user)
     route = sealed_route(world, code)
     world.scanner.add_blob("route", route)
-    await world.runtime.handle(CONTACT, Command("claim", code))
-    await world.runtime.handle(CONTACT, Command("close", code))
+    await world.runtime.handle(Incoming(CONTACT, Command("claim", code)))
+    await world.runtime.handle(Incoming(CONTACT, Command("close", code)))
     await world.runtime.handoff.deliver_due()
     assert world.query("SELECT status, user_route FROM cases WHERE code=?", code) == [
         ("closed", None)
@@ -235,14 +235,14 @@ async def test_delete_erases_everything_at_once_including_an_open_case(world: Wo
     code = await open_case(world, user)
     route = sealed_route(world, code)
     world.scanner.add_blob("route", route)
-    await world.runtime.handle(CONTACT, Command("claim", code))
+    await world.runtime.handle(Incoming(CONTACT, Command("claim", code)))
     await world.runtime.handoff.deliver_due()
     await world.runtime.handle(
-        user, Text(f"Bitte helfen Sie {world.scanner.add_marker(new_marker())}")
+        Incoming(user, Text(f"Bitte helfen Sie {world.scanner.add_marker(new_marker())}"))
     )
     assert world.hits(), "while the data is live the scan must see it"
 
-    replies = await world.runtime.handle(user, Command("delete"))
+    replies = await world.runtime.handle(Incoming(user, Command("delete")))
 
     assert any("gelöscht" in a.text for a in replies if isinstance(a, Say))
     assert await world.store.load(key) is None
@@ -266,10 +266,10 @@ async def test_delete_before_anyone_claimed_withdraws_the_notice(world: World):
     world.remember(user)
     code = await open_case(world, user)
     world.scanner.add_blob("route", sealed_route(world, code))
-    await world.runtime.handle(user, Command("delete"))
+    await world.runtime.handle(Incoming(user, Command("delete")))
     await world.runtime.handoff.deliver_due()
     assert f"{code} wurde von der Person zurückgezogen" in world.channel.texts(CONTACT.user_id)
-    claim = await world.runtime.handle(CONTACT, Command("claim", code))
+    claim = await world.runtime.handle(Incoming(CONTACT, Command("claim", code)))
     assert "bereits beendet" in " ".join(a.text for a in claim if isinstance(a, Say))
     hits = [h for h in world.hits() if "key of" in h or "route" in h]
     assert hits == [], "\n".join(hits)
@@ -279,9 +279,9 @@ async def test_delete_unlinks_earlier_closed_cases(world: World):
     user = world.user()
     world.remember(user)
     code = await open_case(world, user)
-    await world.runtime.handle(CONTACT, Command("claim", code))
-    await world.runtime.handle(CONTACT, Command("close", code))
-    await world.runtime.handle(user, Command("delete"))
+    await world.runtime.handle(Incoming(CONTACT, Command("claim", code)))
+    await world.runtime.handle(Incoming(CONTACT, Command("close", code)))
+    await world.runtime.handle(Incoming(user, Command("delete")))
     hits = [h for h in world.hits() if "key of" in h]
     assert hits == [], "\n".join(hits)
 
@@ -291,10 +291,10 @@ async def test_delete_drops_notices_still_waiting_for_the_user(world: World):
     world.remember(user)
     code = await open_case(world, user)
     world.channel.failing_routes.add(user.user_id)  # the user's chat cannot be reached
-    await world.runtime.handle(CONTACT, Command("claim", code))
+    await world.runtime.handle(Incoming(CONTACT, Command("claim", code)))
     await world.runtime.handoff.deliver_due()  # "a contact took your case" fails, stays queued
     assert world.query("SELECT count(*) FROM outbox WHERE target='user' AND code=?", code) == [(1,)]
-    await world.runtime.handle(user, Command("delete"))
+    await world.runtime.handle(Incoming(user, Command("delete")))
     assert world.query("SELECT count(*) FROM outbox WHERE target='user' AND code=?", code) == [(0,)]
 
 

@@ -23,7 +23,7 @@ from bot.engine.actions import Action  # noqa: E402
 from bot.engine.events import Event, Start  # noqa: E402
 from bot.render import numbered, render_all  # noqa: E402
 from bot.runtime import Runtime  # noqa: E402
-from bot.runtime_api import Deliver, Sender  # noqa: E402
+from bot.runtime_api import Deliver, Incoming, Sender  # noqa: E402
 from bot.storage.sqlite import SqliteStore  # noqa: E402
 from bot.transports.matrix import MatrixConfig, MatrixTransport, typed_event  # noqa: E402
 from tests.channels.matrix.userclient import UserClient  # noqa: E402
@@ -62,17 +62,12 @@ class RecordingHandler:
         self.routes: list[str | None] = []
         self.channels: dict[str, Deliver] = {}
 
-    async def handle(self, sender: Sender, event: Event) -> tuple[Action, ...]:
-        self.handled.append((sender.user_id, event))
-        self.routes.append(sender.route)
-        return await self.inner.handle(sender, event)
-
-    def limited(self, sender: Sender) -> bool:
-        return self.inner.limited(sender)
-
-    async def first_time(self, platform: str, event_id: str) -> bool:
-        self.seen.append(event_id)
-        return await self.inner.first_time(platform, event_id)
+    async def handle(self, incoming: Incoming) -> tuple[Action, ...]:
+        self.handled.append((incoming.sender.user_id, incoming.event))
+        self.routes.append(incoming.sender.route)
+        if incoming.event_id is not None:
+            self.seen.append(incoming.event_id)
+        return await self.inner.handle(incoming)
 
     def register_channel(self, platform: str, deliver: Deliver) -> None:
         self.channels[platform] = deliver
@@ -128,7 +123,7 @@ class Oracle:
     async def expect(self, user_id: str, typed: str | None) -> list[str]:
         """Plain bodies the bot must answer to ``typed`` (None: the bot was invited)."""
         event: Event = Start() if typed is None else typed_event(typed)
-        actions = await self.runtime.handle(Sender("matrix", user_id), event)
+        actions = await self.runtime.handle(Incoming(Sender("matrix", user_id), event))
         return [numbered(message).plain for message in render_all(actions)]
 
 
