@@ -1,4 +1,4 @@
-"""The ``beistand`` command: validate, graph, chat, test, run, schema, translations, init.
+"""The `beistand` command: run the bot, check its content, manage contacts and the database.
 
 Library code never exits the process; only :func:`main` turns outcomes into exit statuses.
 """
