@@ -102,11 +102,10 @@ async def serve(settings: Settings) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with SqliteStore(settings.db) as store:
-        metrics = Metrics() if settings.http_port else None
-        runtime = runtime_for(settings, content, store, secret, observer=metrics or NO_OBSERVER)
+    metrics = Metrics() if settings.http_port else None
+    # the lock first: a second instance must not open (let alone migrate) the database
     async with InstanceLock(settings.data_dir, "run"), SqliteStore(settings.db) as store:
-        runtime = runtime_for(settings, content, store, secret)
+        runtime = runtime_for(settings, content, store, secret, observer=metrics or NO_OBSERVER)
         install_reload(runtime, settings)
         channels = build_channels(settings, runtime)
         http = await _serve_http(settings, store, channels, metrics)

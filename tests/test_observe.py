@@ -454,7 +454,13 @@ async def test_serve_reports_ready_serves_health_and_reports_stopping(
         async def stop(self) -> None:
             self.healthy = False
 
-    monkeypatch.setattr(app, "build_channels", lambda _s, _r: [Up("telegram")])
+    runtimes: list[Runtime] = []
+
+    def channels(_settings: Settings, runtime: Runtime) -> list[FakeChannel]:
+        runtimes.append(runtime)
+        return [Up("telegram")]
+
+    monkeypatch.setattr(app, "build_channels", channels)
     loop = asyncio.get_running_loop()
     with notify_socket() as (sock, path):
         monkeypatch.setenv("NOTIFY_SOCKET", path)
@@ -466,6 +472,12 @@ async def test_serve_reports_ready_serves_health_and_reports_stopping(
             status, _, body = await get(f"http://127.0.0.1:{port}/healthz")
             assert status == 200, body
             assert json.loads(body)["checks"] == {"database": "ok", "telegram": "ok"}
+            # the runtime the channels talk to is the one /metrics counts
+            (runtime,) = runtimes
+            assert await runtime.handle(Incoming(Sender("telegram", "7"), Start()))
+            status, _, body = await get(f"http://127.0.0.1:{port}/metrics")
+            assert status == 200
+            assert 'beistand_messages_total{channel="telegram"} 1.0' in body
             os.kill(os.getpid(), signal.SIGHUP)
             reloading = await asyncio.wait_for(loop.sock_recv(sock, 4096), 10)
             assert reloading.startswith(b"RELOADING=1\nMONOTONIC_USEC=")
