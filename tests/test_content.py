@@ -16,8 +16,8 @@ from babel.messages.pofile import read_po
 from bot.content import Content, ContentPaths, load_content, missing_translations
 from bot.engine.actions import Action, Ask, Say
 from bot.engine.events import Choose, Command, Start
-from bot.engine.state import State
 from bot.engine.present import format_hours, format_status
+from bot.engine.state import State
 from bot.engine.step import step
 from bot.flow.model import ChoiceNode, EndNode, Flow, GotoNode, Node, ServicesNode
 from bot.i18n import po_path

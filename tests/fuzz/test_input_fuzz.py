@@ -225,7 +225,10 @@ def places(content: Content) -> list[tuple[State, CaseContext]]:
                 found.append((State(flow.id, node.id, turn=3), CaseContext(new_code="ABCD-EF")))
             if node.kind == "handoff":
                 found.append(
-                    (State(flow.id, node.id, turn=3, mode=Consenting()), CaseContext(new_code="AB-1"))
+                    (
+                        State(flow.id, node.id, turn=3, mode=Consenting()),
+                        CaseContext(new_code="AB-1"),
+                    )
                 )
                 for claimed in (False, True):
                     found.append(
@@ -236,7 +239,9 @@ def places(content: Content) -> list[tuple[State, CaseContext]]:
                     )
     menu = content.flows[content.entry]
     found.append((State(menu.id, menu.start, turn=2, mode=ChoosingLanguage()), CaseContext()))
-    found.append((State(menu.id, menu.start, turn=2, mode=Suggesting(("bedrohung", "hass"))), CaseContext()))
+    found.append(
+        (State(menu.id, menu.start, turn=2, mode=Suggesting(("bedrohung", "hass"))), CaseContext())
+    )
     return found
 
 
