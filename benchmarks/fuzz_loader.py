@@ -51,10 +51,10 @@ sys.path.insert(0, str(ROOT))
 with atheris.instrument_imports(include=["bot", "yaml"]):
     from bot.content import ENTRY_FLOW, Content, ContentPaths, load_content
     from bot.errors import Problem
+    from bot.flow.knowledge_loader import TAXONOMY_FILE, build_knowledge
     from bot.flow.loader import flow_from_parsed
     from bot.flow.validate import check_flows
     from bot.flow.yamlsafe import parse_bytes, parse_file
-    from bot.knowledge import TAXONOMY_FILE, build_knowledge
     from tests.fuzz.walk import converse
 
 #: The longest one input may take, in CPU seconds of this thread (security.md, test 4).

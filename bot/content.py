@@ -1,4 +1,5 @@
-"""Everything the engine needs, loaded and validated as one immutable bundle."""
+"""Loading everything the engine needs, validated, into one immutable
+:class:`~bot.flow.model.Content` bundle (the model itself lives in :mod:`bot.flow.model`)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,14 @@ from pathlib import Path
 from babel.messages.extract import extract_from_dir
 
 from bot.errors import ContentError, Problem, SourceLocation
+from bot.flow.knowledge_loader import load_knowledge
 from bot.flow.loader import display_name, flow_files, load_flow_file
-from bot.flow.model import Flow, Knowledge
+from bot.flow.model import ENTRY_FLOW, Content, Flow
 from bot.flow.validate import check_flows
-from bot.i18n import SOURCE_LOCALE, Catalogs, load_catalogs, po_path
+from bot.i18n import SOURCE_LOCALE, po_path
+from bot.i18n.catalogs import load_catalogs
 from bot.i18n.messages import flow_messages, knowledge_messages
-from bot.knowledge import load_knowledge
 
-ENTRY_FLOW = "menu"
 PACKAGE_DIR = Path(__file__).resolve().parent
 #: the source checkout, when ``bot/`` is imported from one (else site-packages; not used then)
 PROJECT_ROOT = PACKAGE_DIR.parent
@@ -122,19 +123,6 @@ class ContentPaths:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Content:
-    """Validated flows, knowledge and translations; swapped as a whole on reload."""
-
-    flows: dict[str, Flow]
-    knowledge: Knowledge
-    catalogs: Catalogs
-    entry: str = ENTRY_FLOW
-
-    def __hash__(self) -> int:
-        return id(self)
-
-
 def _load_flows(directory: Path) -> tuple[dict[str, Flow], set[str], list[Problem]]:
     flows: dict[str, Flow] = {}
     broken: set[str] = set()
@@ -223,3 +211,16 @@ def missing_translations(content: Content, paths: ContentPaths) -> list[Problem]
                     )
                 )
     return problems
+
+
+__all__ = [
+    "ENTRY_FLOW",
+    "Content",
+    "ContentLayout",
+    "ContentPaths",
+    "code_messages",
+    "load_content",
+    "missing_translations",
+    "require_content",
+    "shipped_content",
+]

@@ -23,8 +23,9 @@ from bot.content import Content
 from bot.crypto import Sealer
 from bot.engine.actions import Action, CloseCase, OpenCase, Say, Stale
 from bot.engine.events import Choose, Command, Event, Start, Text
+from bot.engine.present import card_for
 from bot.engine.state import CaseContext
-from bot.engine.step import card_for
+from bot.engine.texts import stale_button
 from bot.errors import StorageError
 from bot.i18n import Translator
 from bot.knowledge import BERLIN, select
@@ -526,7 +527,7 @@ class Handoff:
             case Text(text=text):
                 return await self.relay_from_contact(contact, text)
             case Choose():
-                return (Stale(t.gettext("Diese Schaltfläche ist nicht mehr gültig.")),)
+                return (Stale(stale_button(t)),)
             case Start() | Command():
                 return (Say(contact_help(t)),)
         return (Say(t.gettext("Bilder und Dateien werden nicht weitergeleitet.")),)

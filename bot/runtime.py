@@ -24,6 +24,7 @@ from bot.engine.actions import Action, Relay, Say
 from bot.engine.commands import CONTACT_COMMANDS
 from bot.engine.events import Command, Event
 from bot.engine.step import step
+from bot.engine.texts import slow_down
 from bot.errors import Problem
 from bot.handoff import Handoff, HandoffSettings
 from bot.knowledge import BERLIN
@@ -196,9 +197,7 @@ class Runtime:
             log.log(level, "event.limited", extra={"key": short(key), "platform": sender.platform})
             if first_refusal:
                 t = self.content.catalogs.translator(sender.locale)
-                return (
-                    Say(t.gettext("Bitte etwas langsamer: Ihre Nachrichten kommen zu schnell.")),
-                )
+                return (Say(slow_down(t)),)
             return ()
         if isinstance(event, Command) and event.name == "register":
             return await self.handoff.register(sender, event.argument)

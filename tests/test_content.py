@@ -16,9 +16,10 @@ from babel.messages.pofile import read_po
 from bot.content import Content, ContentPaths, load_content, missing_translations
 from bot.engine.actions import Action, Ask, Say
 from bot.engine.events import Choose, Command, Start
+from bot.engine.present import format_hours, format_status
 from bot.engine.state import State
-from bot.engine.step import format_hours, format_status, step
-from bot.flow.model import Flow, Node
+from bot.engine.step import step
+from bot.flow.model import ChoiceNode, EndNode, Flow, GotoNode, Node, ServicesNode
 from bot.i18n import po_path
 from bot.knowledge import BERLIN, select
 
@@ -91,7 +92,8 @@ def _all_texts(flow: Flow) -> list[tuple[Node, str]]:
     found = []
     for node in flow.nodes.values():
         found.extend((node, t) for t in node.texts)
-        found.extend((node, o.label) for o in node.options)
+        if isinstance(node, ChoiceNode):
+            found.extend((node, o.label) for o in node.options)
     return found
 
 
@@ -197,9 +199,10 @@ def test_land_is_asked_before_cards_by_topic(real: Content) -> None:
         if node.kind == "goto":
             target_flow = node.target_flow or flow_id
             todo.append((target_flow, node.target_node or real.flows[target_flow].start))
-        if node.next:
+        if not isinstance(node, GotoNode | EndNode) and node.next:
             todo.append((flow_id, node.next))
-        todo.extend((flow_id, o.next) for o in node.options)
+        if isinstance(node, ChoiceNode):
+            todo.extend((flow_id, o.next) for o in node.options)
     bad = [
         k
         for k in unasked
@@ -380,7 +383,7 @@ def test_only_verified_services_are_shown(real: Content) -> None:
         for node in flow.nodes.values():
             if node.kind == "handoff":
                 queries = [(node.topic, ())]
-            elif node.query is not None:
+            elif isinstance(node, ServicesNode):
                 queries = [(node.query.topic, node.query.ids)]
             else:
                 continue

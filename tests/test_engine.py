@@ -18,7 +18,7 @@ from bot.engine.actions import (
     Stale,
 )
 from bot.engine.events import COMMANDS, Choose, Command, Start, Text, Unsupported
-from bot.engine.state import CaseContext, State
+from bot.engine.state import AtNode, CaseContext, Consenting, InCase, State
 from bot.engine.step import Step, step
 from tests.conftest import MONDAY_10
 
@@ -127,7 +127,7 @@ def _at_handoff(content: Content, started: Step, land: str = "Nordrhein-Westfale
 
 def test_handoff_asks_consent_showing_what_is_passed_on(content: Content, started: Step) -> None:
     at = _at_handoff(content, started)
-    assert at.state is not None and (at.state.node, at.state.mode) == ("abgabe", "consent")
+    assert at.state is not None and (at.state.node, at.state.mode) == ("abgabe", Consenting())
     prompt = ask(at)
     assert "Thema: Bedrohung · Dringlichkeit: hoch · Land: Nordrhein-Westfalen" in prompt.text
     assert "Kein Name, kein Text, kein Konto" in prompt.text
@@ -160,7 +160,7 @@ def test_handoff_consent_opens_case(content: Content, started: Step) -> None:
     ctx = CaseContext(new_code="K7F3-Q9")
     opened = step(content, at.state, Choose(prompt.turn, 0), MONDAY_10, case=ctx)
     assert OpenCase("K7F3-Q9", "threat", "high", "NW", "demo") in opened.actions
-    assert opened.state is not None and opened.state.mode == "case:K7F3-Q9"
+    assert opened.state is not None and opened.state.mode == InCase("K7F3-Q9")
     assert "K7F3-Q9" in texts(opened) and "110" in texts(opened)
     assert [o.label for o in ask(opened).options] == ["Fall beenden", "🆘 Akute Gefahr: Notruf 110"]
 
@@ -203,7 +203,7 @@ def test_user_ends_case(content: Content, started: Step) -> None:
         content, opened.state, Choose(ask(opened).turn, 0), MONDAY_10, case=CaseContext("AB12-CD")
     )
     assert CloseCase("AB12-CD", "user") in ended.actions
-    assert ended.state is not None and ended.state.mode == ""
+    assert ended.state is not None and ended.state.mode == AtNode()
 
 
 def test_case_closed_by_contact_meanwhile(content: Content, started: Step) -> None:
@@ -241,7 +241,7 @@ def test_open_case_is_shown_again_at_a_handoff_node(content: Content, started: S
         case=CaseContext("AB12-CD"),
     )
     shown = step(content, at.state, Choose(ask(at).turn, 0), MONDAY_10, case=CaseContext("AB12-CD"))
-    assert shown.state is not None and shown.state.mode == "case:AB12-CD"
+    assert shown.state is not None and shown.state.mode == InCase("AB12-CD")
 
 
 def test_delete_with_open_case_withdraws_it(content: Content, started: Step) -> None:

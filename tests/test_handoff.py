@@ -13,6 +13,7 @@ import pytest
 from bot.content import Content
 from bot.engine.actions import Action, Ask, Say
 from bot.engine.events import Choose, Command, Start, Text
+from bot.engine.state import InCase
 from bot.render import Outgoing
 from bot.runtime import Runtime
 from bot.runtime_api import Incoming, Sender
@@ -88,8 +89,8 @@ async def open_case(runtime: Runtime, sender: Sender = USER, land: str = "Bayern
     actions = await to_consent(runtime, sender, land)
     actions = await tap(runtime, sender, actions, "Ja, über diesen Chat weitergeben")
     state = await runtime.store.load(runtime.key(sender))
-    assert state is not None and state.mode.startswith("case:"), actions
-    return state.mode.removeprefix("case:")
+    assert state is not None and isinstance(state.mode, InCase), actions
+    return state.mode.code
 
 
 async def contact(

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine.state import State
+from bot.engine.state import AT_NODE, State
 from bot.storage.migrations import MIGRATIONS
 from bot.storage.sqlite import SqliteStore
 
 KEY = b"k" * 32
-STATE = State("demo", "frage", "en", (("land", "BY"),), (("menu", "auswahl"),), 3, "")
+STATE = State("demo", "frage", "en", (("land", "BY"),), (("menu", "auswahl"),), 3, AT_NODE)
 
 
 @pytest.fixture

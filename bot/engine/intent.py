@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
 
 #: Only the start of a long text is looked at: answers and danger words come early, and a
@@ -77,3 +78,29 @@ def keyword_hits(spaced: str, keywords: tuple[str, ...]) -> int:
     """How many of a flow's keywords occur (as whole words or word starts) in text prepared by
     :func:`words`."""
     return sum(1 for needle in _needles(keywords) if needle.strip() and needle in spaced)
+
+
+#: Shortest typed beginning of a label that may stand for the whole label.
+MIN_PREFIX = 3
+
+
+def match_answer(text: str, labels: Sequence[str], *, strict: bool = False) -> int | None:
+    """Which of the offered answers typed text means (its index), or None.
+
+    An answer is chosen by its number (1 for the first), by its whole label (case, spacing and
+    a trailing ``.``, ``!``, ``?`` or ``)`` do not matter) or by a unique beginning of its label
+    of :data:`MIN_PREFIX` letters at least. ``strict`` is for an open case, where any other text
+    is relayed to the contact person: only the number or the whole label (with at most a
+    trailing ``.``) count, so a message is not taken for an answer by its first words.
+    """
+    offered = [normalize(label) for label in labels]
+    typed = normalize(text).rstrip("." if strict else ".!?)")
+    # isdecimal, not isdigit: int() refuses digits such as "¹" that isdigit() passes
+    if typed.isdecimal() and 1 <= int(typed) <= len(offered):
+        return int(typed) - 1
+    if typed in offered:
+        return offered.index(typed)
+    if strict or len(typed) < MIN_PREFIX:
+        return None
+    prefixed = [i for i, label in enumerate(offered) if label.startswith(typed)]
+    return prefixed[0] if len(prefixed) == 1 else None

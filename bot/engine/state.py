@@ -9,12 +9,46 @@ MAX_HISTORY = 30
 
 
 @dataclass(frozen=True, slots=True)
+class AtNode:
+    """The question (or end prompt) of the current flow node is open."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChoosingLanguage:
+    """The language menu is open."""
+
+
+@dataclass(frozen=True, slots=True)
+class Suggesting:
+    """Flows matching words the user typed are offered (ids, best first)."""
+
+    flows: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Consenting:
+    """At a handoff node: the user is asked whether their case may be passed on."""
+
+
+@dataclass(frozen=True, slots=True)
+class InCase:
+    """The user's case ``code`` is open: typed text is relayed to the contact person."""
+
+    code: str
+
+
+#: What kind of question is open; stored as text by the storage edge (``bot/storage/modes.py``).
+Mode = AtNode | ChoosingLanguage | Suggesting | Consenting | InCase
+AT_NODE = AtNode()
+
+
+@dataclass(frozen=True, slots=True)
 class State:
     """Where a conversation stands.
 
-    ``slots`` hold only values chosen from enumerations (a Land code, a channel). ``mode`` is empty
-    while a flow question is open, ``language`` while the language menu is open, or
-    ``suggest:<flow>,<flow>`` while flows matching typed words are offered.
+    ``slots`` hold only values chosen from enumerations (a Land code, a channel). ``mode`` says
+    which question is open: the flow node's (:class:`AtNode`), the language menu, topic
+    suggestions, the consent question of a handoff, or an open case.
     """
 
     flow: str
@@ -23,7 +57,7 @@ class State:
     slots: tuple[tuple[str, str], ...] = ()
     history: tuple[tuple[str, str], ...] = ()
     turn: int = 0
-    mode: str = ""
+    mode: Mode = AT_NODE
 
     def slot(self, name: str) -> str | None:
         """The value of a slot, or None if unset."""

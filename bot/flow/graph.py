@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from bot.flow.model import Flow, Node
+from bot.flow.model import ChoiceNode, EndNode, Flow, GotoNode, HandoffNode, Node, ServicesNode
 
 #: Shapes per node kind: (mermaid open, mermaid close, dot shape).
 _SHAPES = {
@@ -61,15 +61,17 @@ def _short(text: str, limit: int = 48) -> str:
 
 
 def _label(node: Node) -> str:
-    if node.kind == "services" and node.query is not None:
-        what = ", ".join(node.query.ids) if node.query.ids else f"topic {node.query.topic}"
-        return f"services: {what}"
-    if node.kind == "handoff":
-        return f"handoff: {node.topic} ({node.urgency})"
-    if node.kind == "goto":
-        return f"goto {node.target_flow or ''}{'/' + node.target_node if node.target_node else ''}"
-    if node.kind == "choice" and node.ask:
-        return f"{_short(node.text)} [ask {node.ask}]"
+    match node:
+        case ServicesNode(query=query):
+            what = ", ".join(query.ids) if query.ids else f"topic {query.topic}"
+            return f"services: {what}"
+        case HandoffNode():
+            return f"handoff: {node.topic} ({node.urgency})"
+        case GotoNode():
+            target = node.target_flow or ""
+            return f"goto {target}{'/' + node.target_node if node.target_node else ''}"
+        case ChoiceNode(ask=str(ask)):
+            return f"{_short(node.text)} [ask {ask}]"
     return _short(node.text)
 
 
@@ -79,14 +81,16 @@ def build(flow: Flow) -> Graph:
     edges: list[GraphEdge] = []
     external: dict[str, GraphNode] = {}
     for node in flow.nodes.values():
-        for option in node.options:
-            cond = " ".join(f"[{c.slot}={'|'.join(c.values)}]" for c in option.when)
-            edges.append(
-                GraphEdge(node.id, option.next, _short(f"{option.label} {cond}".strip(), 40))
-            )
-        if node.next:
-            edges.append(GraphEdge(node.id, node.next, "each Land" if node.ask else ""))
-        if node.kind == "goto":
+        if isinstance(node, ChoiceNode):
+            for option in node.options:
+                cond = " ".join(f"[{c.slot}={'|'.join(c.values)}]" for c in option.when)
+                edges.append(
+                    GraphEdge(node.id, option.next, _short(f"{option.label} {cond}".strip(), 40))
+                )
+        if not isinstance(node, GotoNode | EndNode) and node.next:
+            each = isinstance(node, ChoiceNode) and node.ask
+            edges.append(GraphEdge(node.id, node.next, "each Land" if each else ""))
+        if isinstance(node, GotoNode):
             if node.target_flow and node.target_flow != flow.id:
                 ext = f"flow:{node.target_flow}"
                 external[ext] = GraphNode(ext, "flow", f"flow {node.target_flow}")

@@ -6,7 +6,19 @@ from pathlib import Path
 
 from bot.errors import Problem
 from bot.flow import schema
-from bot.flow.model import Condition, Flow, Node, OptionSpec, ServiceQuery
+from bot.flow.model import (
+    ChoiceNode,
+    Condition,
+    EndNode,
+    Flow,
+    GotoNode,
+    HandoffNode,
+    MessageNode,
+    Node,
+    OptionSpec,
+    ServiceQuery,
+    ServicesNode,
+)
 from bot.flow.yamlsafe import YMap, YNode, YScalar, YSeq, parse_file, text_of
 
 
@@ -42,46 +54,56 @@ def _option(node: YNode) -> OptionSpec:
 
 
 def _node(node_id: str, node: YMap) -> Node:
+    """The node of its kind; every node keeps where it was written (file:line:column)."""
     kind = next(k for k in node if k in schema.NODE.kinds)
     body = node.get(kind)
-    base = {"id": node_id, "kind": kind, "loc": node.loc, "next": _opttext_of(node.get("next"))}
-    if kind == "message":
-        return Node(texts=_texts(body), **base)  # type: ignore[arg-type]
-    if kind == "choice":
-        options = node.get("options")
-        return Node(
-            texts=_texts(body),
-            options=tuple(_option(o) for o in options.items) if isinstance(options, YSeq) else (),
-            ask=_opttext_of(node.get("ask")),
-            **base,  # type: ignore[arg-type]
-        )
-    if kind in ("services", "handoff"):
-        text = node.get("text")
-        texts = _texts(text) if text is not None else ()
-        assert isinstance(body, YMap)
-        if kind == "services":
-            ids = body.get("ids")
-            query = ServiceQuery(
-                ids=tuple(text_of(n) for n in ids.items) if isinstance(ids, YSeq) else (),
-                topic=_opttext_of(body.get("topic")),
+    next_id = _opttext_of(node.get("next"))
+    loc = node.loc
+    match kind:
+        case "message":
+            return MessageNode(id=node_id, texts=_texts(body), loc=loc, next=next_id or "")
+        case "choice":
+            options = node.get("options")
+            return ChoiceNode(
+                id=node_id,
+                texts=_texts(body),
+                loc=loc,
+                options=tuple(_option(o) for o in options.items)
+                if isinstance(options, YSeq)
+                else (),
+                ask=_opttext_of(node.get("ask")),
+                next=next_id,
             )
-            return Node(texts=texts, query=query, **base)  # type: ignore[arg-type]
-        return Node(
-            texts=texts,
-            topic=text_of(body.get("topic")),
-            urgency=text_of(body.get("urgency")),
-            **base,  # type: ignore[arg-type]
-        )
-    if kind == "goto":
-        if isinstance(body, YMap):
-            return Node(
-                texts=(),
-                target_flow=_opttext_of(body.get("flow")),
-                target_node=_opttext_of(body.get("node")),
-                **base,  # type: ignore[arg-type]
+        case "services" | "handoff":
+            text = node.get("text")
+            texts = _texts(text) if text is not None else ()
+            assert isinstance(body, YMap)
+            if kind == "services":
+                ids = body.get("ids")
+                query = ServiceQuery(
+                    ids=tuple(text_of(n) for n in ids.items) if isinstance(ids, YSeq) else (),
+                    topic=_opttext_of(body.get("topic")),
+                )
+                return ServicesNode(id=node_id, texts=texts, loc=loc, query=query, next=next_id)
+            return HandoffNode(
+                id=node_id,
+                texts=texts,
+                loc=loc,
+                topic=text_of(body.get("topic")),
+                urgency=text_of(body.get("urgency")),
+                next=next_id,
             )
-        return Node(texts=(), target_flow=text_of(body), **base)  # type: ignore[arg-type]
-    return Node(texts=_texts(body), **base)  # type: ignore[arg-type]
+        case "goto":
+            if isinstance(body, YMap):
+                return GotoNode(
+                    id=node_id,
+                    texts=(),
+                    loc=loc,
+                    target_flow=_opttext_of(body.get("flow")),
+                    target_node=_opttext_of(body.get("node")),
+                )
+            return GotoNode(id=node_id, texts=(), loc=loc, target_flow=text_of(body))
+    return EndNode(id=node_id, texts=_texts(body), loc=loc)
 
 
 def build_flow(tree: YNode) -> Flow:

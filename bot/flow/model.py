@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, time
+from typing import ClassVar
 
 from bot.errors import SourceLocation
+from bot.i18n import Catalogs
 
 #: Node kinds of the flow language, each named by the key that carries its text.
 NODE_KINDS = ("message", "choice", "services", "handoff", "goto", "end")
+#: The flow a conversation starts in, and returns to from the end prompt.
+ENTRY_FLOW = "menu"
+#: The slot asked by ``ask: land``; its values are the knowledge's region codes.
+LAND_SLOT = "land"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,31 +54,83 @@ class ServiceQuery:
 
 
 @dataclass(frozen=True, slots=True)
-class Node:
-    """One step of a flow. ``kind`` is one of :data:`NODE_KINDS`.
+class NodeBase:
+    """What every node has: its id, its text(s) and where it was written.
 
-    ``texts`` holds the node's text(s): one or more messages for ``message``, the prompt for
-    ``choice``, the lead-in for ``services``/``handoff`` (may be empty), the closing words for
-    ``end``.
+    ``texts`` holds the node's text(s): one or more messages for a message node, the prompt of a
+    choice, the lead-in of services/handoff (may be empty), the closing words of an end; a goto
+    has none.
     """
 
     id: str
-    kind: str
     texts: tuple[str, ...]
     loc: SourceLocation
-    next: str | None = None
-    options: tuple[OptionSpec, ...] = ()
-    ask: str | None = None  # choice: options come from this slot's values; skipped if set
-    query: ServiceQuery | None = None
-    urgency: str | None = None  # handoff
-    topic: str | None = None  # handoff
-    target_flow: str | None = None  # goto
-    target_node: str | None = None  # goto
 
     @property
     def text(self) -> str:
         """The first (often only) text of the node."""
         return self.texts[0] if self.texts else ""
+
+
+@dataclass(frozen=True, slots=True)
+class MessageNode(NodeBase):
+    """Say the texts, then go on to ``next`` by itself."""
+
+    next: str
+    kind: ClassVar[str] = "message"
+
+
+@dataclass(frozen=True, slots=True)
+class ChoiceNode(NodeBase):
+    """Ask a question: its ``options``, or (with ``ask``) the values of a slot, then ``next``.
+
+    A choice whose ``ask`` slot is already set is skipped. The validator makes sure a choice has
+    either options (each with its own ``next``) or ``ask`` with ``next``.
+    """
+
+    options: tuple[OptionSpec, ...] = ()
+    ask: str | None = None
+    next: str | None = None
+    kind: ClassVar[str] = "choice"
+
+
+@dataclass(frozen=True, slots=True)
+class ServicesNode(NodeBase):
+    """Show the service cards of ``query``; then ``next``, or the end prompt without one."""
+
+    query: ServiceQuery = ServiceQuery()
+    next: str | None = None
+    kind: ClassVar[str] = "services"
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffNode(NodeBase):
+    """Offer to pass the case (topic, urgency, Land) to a contact person."""
+
+    topic: str = ""
+    urgency: str = "normal"
+    next: str | None = None
+    kind: ClassVar[str] = "handoff"
+
+
+@dataclass(frozen=True, slots=True)
+class GotoNode(NodeBase):
+    """Continue in another flow (its start, or ``target_node``) or at a node of this flow."""
+
+    target_flow: str | None = None
+    target_node: str | None = None
+    kind: ClassVar[str] = "goto"
+
+
+@dataclass(frozen=True, slots=True)
+class EndNode(NodeBase):
+    """Say the closing words; the conversation rests with the end prompt."""
+
+    kind: ClassVar[str] = "end"
+
+
+#: One step of a flow: one node type per kind of :data:`NODE_KINDS`.
+Node = MessageNode | ChoiceNode | ServicesNode | HandoffNode | GotoNode | EndNode
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,3 +215,19 @@ class Knowledge:
     def region_codes(self) -> tuple[str, ...]:
         """Codes of every region, ``none`` included."""
         return tuple(r.code for r in self.regions)
+
+
+@dataclass(frozen=True, slots=True)
+class Content:
+    """Validated flows, knowledge and translations; swapped as a whole on reload.
+
+    Built by :func:`bot.content.load_content`; the engine sees only this model.
+    """
+
+    flows: dict[str, Flow]
+    knowledge: Knowledge
+    catalogs: Catalogs
+    entry: str = ENTRY_FLOW
+
+    def __hash__(self) -> int:
+        return id(self)

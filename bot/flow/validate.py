@@ -5,23 +5,47 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from bot.errors import Problem, SourceLocation
-from bot.flow.model import Flow, Knowledge, Node
+from bot.flow.model import (
+    LAND_SLOT,
+    ChoiceNode,
+    EndNode,
+    Flow,
+    GotoNode,
+    HandoffNode,
+    Knowledge,
+    MessageNode,
+    Node,
+    ServicesNode,
+)
 from bot.flow.schema import suggest
 
-LAND_SLOT = "land"
 #: Messages longer than this are hard to read on a phone; validate warns.
 MAX_TEXT = 600
-_TERMINAL_KINDS = ("end", "services", "handoff")
 
 
 def edges(node: Node) -> Iterator[tuple[str, str]]:
     """(flow or "", node) targets of a node; "" means the same flow."""
-    if node.next:
-        yield "", node.next
-    for option in node.options:
-        yield "", option.next
-    if node.kind == "goto":
-        yield node.target_flow or "", node.target_node or ""
+    match node:
+        case GotoNode():
+            yield node.target_flow or "", node.target_node or ""
+        case EndNode():
+            pass
+        case _:
+            if node.next:
+                yield "", node.next
+            if isinstance(node, ChoiceNode):
+                for option in node.options:
+                    yield "", option.next
+
+
+def _auto_next(node: Node) -> str | None:
+    """Where a node that advances by itself goes within its flow (None: it rests or leaves)."""
+    match node:
+        case MessageNode() | ServicesNode() | HandoffNode():
+            return node.next
+        case GotoNode():
+            return node.target_node if not node.target_flow else None
+    return None
 
 
 def slot_values(flows: dict[str, Flow], knowledge: Knowledge | None) -> dict[str, tuple[str, ...]]:
@@ -84,14 +108,15 @@ class _FlowChecker:
                     f"{where}: text has {len(text)} characters; keep it under {MAX_TEXT}",
                     "warning",
                 )
-        if node.kind == "choice":
-            self.check_choice(flow, node, where)
-        if node.query is not None:
-            self.check_query(node, where)
-        if node.kind == "handoff" and node.topic:
-            self.check_topic(node.loc, node.topic)
+        match node:
+            case ChoiceNode():
+                self.check_choice(node, where)
+            case ServicesNode():
+                self.check_query(node, where)
+            case HandoffNode() if node.topic:
+                self.check_topic(node.loc, node.topic)
 
-    def check_choice(self, flow: Flow, node: Node, where: str) -> None:  # noqa: C901
+    def check_choice(self, node: ChoiceNode, where: str) -> None:  # noqa: C901
         if node.ask and node.options:
             self.err(node.loc, f"{where}: use either 'ask' or 'options', not both")
         elif node.ask:
@@ -140,9 +165,8 @@ class _FlowChecker:
         if self.knowledge is not None and topic not in self.knowledge.topics:
             self.err(loc, f"unknown topic {topic!r}{suggest(topic, list(self.knowledge.topics))}")
 
-    def check_query(self, node: Node, where: str) -> None:
+    def check_query(self, node: ServicesNode, where: str) -> None:
         query = node.query
-        assert query is not None
         if bool(query.ids) == bool(query.topic):
             self.err(node.loc, f"{where}: services need either 'ids' or 'topic'")
         if self.knowledge is None:
@@ -201,7 +225,9 @@ class _FlowChecker:
         good = {
             n.id
             for n in flow.nodes.values()
-            if (n.kind in _TERMINAL_KINDS and not n.next) or (n.kind == "goto" and n.target_flow)
+            if isinstance(n, EndNode)
+            or (isinstance(n, ServicesNode | HandoffNode) and not n.next)
+            or (isinstance(n, GotoNode) and n.target_flow)
         }
         changed = True
         while changed:
@@ -220,9 +246,9 @@ class _FlowChecker:
     def check_loops(self, flow: Flow) -> None:
         # a cycle made only of nodes that advance by themselves would never stop
         auto = {
-            n.id: (n.next if n.kind != "goto" else n.target_node if not n.target_flow else None)
+            n.id: _auto_next(n)
             for n in flow.nodes.values()
-            if n.kind in ("message", "services", "handoff", "goto")
+            if isinstance(n, MessageNode | ServicesNode | HandoffNode | GotoNode)
         }
         reported: set[str] = set()
         for start in auto:
@@ -245,7 +271,7 @@ class _FlowChecker:
         while todo:
             flow = self.flows[todo.pop()]
             for node in flow.nodes.values():
-                target = node.target_flow
+                target = node.target_flow if isinstance(node, GotoNode) else None
                 if target and target in self.flows and target not in reached:
                     reached.add(target)
                     todo.append(target)
@@ -263,3 +289,6 @@ def check_flows(
 ) -> list[Problem]:
     """Cross-reference and graph checks; ``broken`` names flows that failed to load."""
     return _FlowChecker(flows, knowledge, broken, entry).run()
+
+
+__all__ = ["LAND_SLOT", "MAX_TEXT", "check_flows", "edges", "slot_values"]

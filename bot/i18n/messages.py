@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from bot.flow.model import Flow, Knowledge
+from bot.flow.model import ChoiceNode, Flow, Knowledge
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +31,7 @@ def flow_messages(flow: Flow) -> Iterator[Message]:
         context = f"{flow.id}/{node.id}"
         for text in node.texts:
             yield Message(context, text, node.loc.line)
-        for option in node.options:
+        for option in node.options if isinstance(node, ChoiceNode) else ():
             yield Message(context, option.label, option.loc.line)
 
 

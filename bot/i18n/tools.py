@@ -23,7 +23,7 @@ from bot.content import PACKAGE_DIR, ContentPaths, shipped_content
 from bot.errors import ConfigError
 from bot.i18n import DOMAIN, po_path
 
-#: where the code's messages are referenced from in the catalogs (``bot/engine/step.py:120``)
+#: where the code's messages are referenced from in the catalogs (``bot/engine/texts.py:120``)
 CODE_PREFIX = "bot/"
 
 

@@ -37,6 +37,7 @@ from bot.storage.checks import (
     refuse_newer,
 )
 from bot.storage.migrations import MIGRATIONS
+from bot.storage.modes import mode_text, parse_mode
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ def _encode(state: State) -> tuple[str, str, str, str, str, int, str]:
         json.dumps(dict(state.slots), sort_keys=True),
         json.dumps([list(h) for h in state.history]),
         state.turn,
-        state.mode,
+        mode_text(state.mode),
     )
 
 
@@ -101,7 +102,7 @@ def _decode(row: aiosqlite.Row | tuple[object, ...]) -> State:
         slots=tuple(sorted(json.loads(str(slots)).items())),
         history=tuple((str(f), str(n)) for f, n in json.loads(str(history))),
         turn=int(str(turn)),
-        mode=str(mode),
+        mode=parse_mode(str(mode)),
     )
 
 

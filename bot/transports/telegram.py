@@ -67,7 +67,7 @@ from bot.config import TELEGRAM_TOKEN_PATTERN, WEBHOOK_SECRET_PATTERN, Settings
 from bot.engine.actions import Action, Say, Stale
 from bot.engine.commands import NAMES, parse_command
 from bot.engine.events import Event, Start, Text, Unsupported
-from bot.engine.step import command_descriptions
+from bot.engine.texts import apology, command_descriptions, stale_button, telegram_notice
 from bot.errors import ConfigError, TransportError
 from bot.i18n import SOURCE_LOCALE, Translator
 from bot.logs import RedactFilter
@@ -91,30 +91,6 @@ _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 MAX_LENGTH = 4096
 
 Translations = Callable[[str | None], Translator]
-
-
-# The user-facing strings of this module: German msgids, translated through the catalogs.
-
-
-def stale_button(t: Translator) -> str:
-    """The answer to a tap on a button that is forged or no longer valid."""
-    return t.gettext("Diese Schaltfläche ist nicht mehr gültig.")
-
-
-def telegram_notice(t: Translator) -> str:
-    """Sent at /start: what Telegram itself keeps."""
-    return t.gettext(
-        "Hinweis: Telegram speichert Chats mit Bots auf seinen Servern; sie sind nicht "
-        "Ende-zu-Ende-verschlüsselt. Was Beistand speichert, steht unter /datenschutz."
-    )
-
-
-def apology(t: Translator) -> str:
-    """Sent when handling an update failed."""
-    return t.gettext(
-        "Entschuldigung, das hat nicht geklappt. Bitte versuchen Sie es noch einmal. "
-        "Bei akuter Gefahr rufen Sie 110."
-    )
 
 
 def source_translations(locale: str | None) -> Translator:

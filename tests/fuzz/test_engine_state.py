@@ -34,7 +34,7 @@ from bot.content import Content, ContentPaths, require_content
 from bot.engine import intent
 from bot.engine.actions import Action, Ask, CloseCase, OpenCase, Say, Stale
 from bot.engine.events import COMMANDS, Choose, Command, Event, Start, Text, Unsupported
-from bot.engine.state import CaseContext, State
+from bot.engine.state import CaseContext, Consenting, InCase, State
 from bot.engine.step import step
 from bot.render import Outgoing
 from bot.runtime import Runtime
@@ -119,7 +119,7 @@ class EngineMachine(RuleBasedStateMachine):
             assert result.state.turn >= before.turn, "the turn went back"
         for action in actions:
             if isinstance(action, OpenCase):
-                assert before is not None and before.mode == "consent", "a case without consent"
+                assert before is not None and before.mode == Consenting(), "a case without consent"
                 assert self.open_code is None
                 self.open_code, self.claimed = action.code, False
                 self.opened.add(action.code)
@@ -205,8 +205,8 @@ class EngineMachine(RuleBasedStateMachine):
 
     @invariant()
     def case_mode_names_an_opened_case(self) -> None:
-        if self.state is not None and self.state.mode.startswith("case:"):
-            assert self.state.mode.removeprefix("case:") in self.opened
+        if self.state is not None and isinstance(self.state.mode, InCase):
+            assert self.state.mode.code in self.opened
 
 
 def test_engine_state_machine():
@@ -298,7 +298,7 @@ class HandoffMachine(RuleBasedStateMachine):
         new = set(self.query_codes()) - before
         if not new:
             return
-        assert state is not None and state.mode == "consent", "a case was opened without consent"
+        assert state is not None and state.mode == Consenting(), "a case was opened without consent"
         first = intent.normalize(
             CONTENT.catalogs.translator(state.locale).gettext("Ja, über diesen Chat weitergeben")
         )
@@ -321,7 +321,7 @@ class HandoffMachine(RuleBasedStateMachine):
     @rule(user=st.integers(0, 2), index=st.integers(0, 3))
     def user_answers_consent(self, user: int, index: int) -> None:
         state = self.state_of(self.users[user])
-        if state is not None and state.mode == "consent":
+        if state is not None and state.mode == Consenting():
             self.act(self.users[user], Choose(state.turn, index))
 
     def query_codes(self) -> list[str]:
@@ -334,7 +334,7 @@ class HandoffMachine(RuleBasedStateMachine):
     @rule(user=st.integers(0, 2))
     def user_ends_case(self, user: int) -> None:
         state = self.state_of(self.users[user])
-        if state is not None and state.mode.startswith("case:"):
+        if state is not None and isinstance(state.mode, InCase):
             self.act(self.users[user], Choose(state.turn, 0))
 
     @rule(user=st.integers(0, 2))

@@ -27,7 +27,14 @@ from bot.engine import intent
 from bot.engine.actions import Action, Ask, Card, Contact, Option, Relay, Say, ShowServices, Stale
 from bot.engine.commands import parse_command
 from bot.engine.events import COMMANDS, Choose, Command, Start, Text
-from bot.engine.state import CaseContext, State
+from bot.engine.state import (
+    CaseContext,
+    ChoosingLanguage,
+    Consenting,
+    InCase,
+    State,
+    Suggesting,
+)
 from bot.engine.step import step
 from bot.render import Outgoing, numbered, render
 from bot.runtime import Runtime
@@ -218,18 +225,23 @@ def places(content: Content) -> list[tuple[State, CaseContext]]:
                 found.append((State(flow.id, node.id, turn=3), CaseContext(new_code="ABCD-EF")))
             if node.kind == "handoff":
                 found.append(
-                    (State(flow.id, node.id, turn=3, mode="consent"), CaseContext(new_code="AB-1"))
+                    (
+                        State(flow.id, node.id, turn=3, mode=Consenting()),
+                        CaseContext(new_code="AB-1"),
+                    )
                 )
                 for claimed in (False, True):
                     found.append(
                         (
-                            State(flow.id, node.id, turn=3, mode="case:ABCD-EF"),
+                            State(flow.id, node.id, turn=3, mode=InCase("ABCD-EF")),
                             CaseContext(code="ABCD-EF", claimed=claimed),
                         )
                     )
     menu = content.flows[content.entry]
-    found.append((State(menu.id, menu.start, turn=2, mode="language"), CaseContext()))
-    found.append((State(menu.id, menu.start, turn=2, mode="suggest:bedrohung,hass"), CaseContext()))
+    found.append((State(menu.id, menu.start, turn=2, mode=ChoosingLanguage()), CaseContext()))
+    found.append(
+        (State(menu.id, menu.start, turn=2, mode=Suggesting(("bedrohung", "hass"))), CaseContext())
+    )
     return found
 
 
@@ -293,7 +305,8 @@ async def _relay_world(content: Content, sent: list[tuple[str, Outgoing]]) -> tu
     await runtime.handle(Incoming(user, Choose(prompt.turn, 0)))
     state = await store.load(runtime.key(user))
     assert state is not None
-    code = state.mode.removeprefix("case:")
+    assert isinstance(state.mode, InCase)
+    code = state.mode.code
     await runtime.handoff.deliver_due()
     await runtime.handle(Incoming(contact, Command("claim", code)))
     await runtime.handoff.deliver_due()

@@ -21,6 +21,7 @@ from bot.engine.actions import Action, Ask, Stale
 from bot.engine.events import Choose, Command, Event, Start, Text, Unsupported
 from bot.runtime import Runtime
 from bot.runtime_api import Incoming, Sender
+from bot.storage.modes import mode_text
 from bot.storage.sqlite import SqliteStore
 from tests.privacy.canary import Scanner, new_marker
 
@@ -176,11 +177,11 @@ class Explorer:
         state = await self.runtime.store.load(self.runtime.key(sender))
         assert state is not None, "a conversation that answered questions has a state"
         self.visited.add((state.flow, state.node))
-        self.modes.add(state.mode.split(":", 1)[0])
+        self.modes.add(mode_text(state.mode).split(":", 1)[0])
         seen = Observation(
             state.flow,
             state.node,
-            state.mode,
+            mode_text(state.mode),
             state.slots,
             len(prompt.options) if prompt is not None else 0,
             diverged,

@@ -20,6 +20,7 @@ from bot.engine.events import Choose, Command, Start
 from bot.render import parse_callback
 from bot.runtime import Runtime
 from bot.runtime_api import Incoming, Sender
+from bot.storage.modes import mode_text
 from bot.storage.sqlite import SqliteStore
 from tests.privacy.conftest import DebugLog, FakeClock
 from tests.privacy.scripts import Canaries, Explorer, find_consent
@@ -73,7 +74,7 @@ async def runtime(
         await runtime.handoff.deliver_due()
         state = await store.load(runtime.key(USER))
         assert state is not None
-        yield runtime, db, state.mode.removeprefix("case:")
+        yield runtime, db, mode_text(state.mode).removeprefix("case:")
 
 
 @pytest.mark.parametrize("command", sorted(CONTACT_COMMANDS - {"register"}))

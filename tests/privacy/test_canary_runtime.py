@@ -24,6 +24,7 @@ from bot.engine.events import Choose, Command, Event, Text
 from bot.render import Outgoing
 from bot.runtime import Runtime
 from bot.runtime_api import Incoming, Sender
+from bot.storage.modes import mode_text
 from bot.storage.sqlite import SqliteStore
 from tests.privacy.canary import Scanner, new_marker, report, sqlite_family
 from tests.privacy.conftest import DebugLog, FakeClock
@@ -86,8 +87,8 @@ async def handoff_with_relay(
         await send(user, Choose(prompt.turn, 0))  # consent: hand over
         state = await runtime.store.load(runtime.key(user))
         assert state is not None
-        assert state.mode.startswith("case:"), "consent opens a case"
-        code = state.mode.removeprefix("case:")
+        assert mode_text(state.mode).startswith("case:"), "consent opens a case"
+        code = mode_text(state.mode).removeprefix("case:")
         await runtime.handoff.deliver_due()
         # someone who is no contact person cannot claim, even with the right code
         refused = await send(Sender("telegram", canary()), Command("claim", code))
@@ -199,7 +200,7 @@ async def handoff_with_relay_failure(
     await send(user, Choose(prompt.turn, 0))
     state = await runtime.store.load(runtime.key(user))
     assert state is not None
-    code = state.mode.removeprefix("case:")
+    code = mode_text(state.mode).removeprefix("case:")
     await runtime.handoff.deliver_due()  # fails: the notices stay in the outbox
     await send(CONTACTS[0], Command("claim", code))
     failed = await send(user, Text(f"Hallo? {canary()}"))

@@ -26,6 +26,7 @@ from bot.engine.events import Choose, Command, Start, Text
 from bot.render import Outgoing
 from bot.runtime import Runtime
 from bot.runtime_api import Incoming, Sender
+from bot.storage.modes import mode_text
 from bot.storage.sqlite import SqliteStore
 from tests.privacy.canary import Scanner, new_marker, report, sqlite_family
 from tests.privacy.conftest import FakeClock
@@ -127,8 +128,8 @@ async def open_case(world: World, sender: Sender) -> str:
     await world.runtime.handle(Incoming(sender, Choose(prompt.turn, 0)))
     state = await world.runtime.store.load(world.runtime.key(sender))
     assert state is not None
-    assert state.mode.startswith("case:")
-    code = state.mode.removeprefix("case:")
+    assert mode_text(state.mode).startswith("case:")
+    code = mode_text(state.mode).removeprefix("case:")
     world.scanner.add_needle(code)
     await world.runtime.handoff.deliver_due()
     return code

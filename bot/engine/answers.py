@@ -1,0 +1,103 @@
+"""Answers to the open question: a button, or typed text (an answer, a command word, danger,
+topic words); and the topic suggestions made from typed words."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot.engine import intent, texts
+from bot.engine.case import end_case, on_case_text, on_consent
+from bot.engine.commands import names_for
+from bot.engine.events import Command
+from bot.engine.nodes import enter
+from bot.engine.orders import on_command, set_language
+from bot.engine.questions import all_labels, current_labels, emergency, options, prompt
+from bot.engine.run import Run
+from bot.engine.state import AT_NODE, ChoosingLanguage, Consenting, InCase, Suggesting
+from bot.flow.model import ChoiceNode
+
+#: How many flows typed topic words offer at most.
+MAX_SUGGESTIONS = 3
+
+
+def on_choice(run: Run, index: int) -> None:
+    """Answer ``index`` of the open question (the emergency answer is the last one)."""
+    labels = current_labels(run)
+    if index == len(labels):
+        emergency(run)
+        return
+    match run.state.mode:
+        case ChoosingLanguage():
+            set_language(run, run.content.catalogs.locales[index])
+        case Suggesting(flows=flows):
+            run.state = replace(run.state, mode=AT_NODE)
+            if index < len(flows):
+                run.state = run.state.pushed()
+                enter(run, flows[index])
+            else:
+                prompt(run)
+        case Consenting():
+            on_consent(run, index)
+        case InCase(code=code):
+            end_case(run, code)
+        case _:
+            node = run.node()
+            if isinstance(node, ChoiceNode):
+                option = options(run, node)[index]
+                run.state = run.state.pushed().with_slots(option.sets)
+                enter(run, run.state.flow, option.next)
+            else:
+                run.state = replace(run.state, history=())
+                enter(run, run.content.entry)
+
+
+def on_text(run: Run, text: str) -> None:
+    """Typed text: an answer, a command word, danger, topic words, or not understood."""
+    mode = run.state.mode
+    if isinstance(mode, InCase):
+        # the offered answers (by number or label) still work; anything else is relayed
+        picked = intent.match_answer(text, all_labels(run), strict=True)
+        if picked is not None:
+            on_choice(run, picked)
+        else:
+            on_case_text(run, mode.code, text)
+        return
+    picked = intent.match_answer(text, all_labels(run))
+    if picked is not None:
+        on_choice(run, picked)
+        return
+    word = intent.normalize(text).rstrip(".!?)")
+    command = names_for(run.state.locale).get(word) or names_for("de").get(word)
+    if command == "delete":  # erasing needs the explicit command, not a word in passing
+        run.say(texts.delete_needs_command(run.t))
+        prompt(run)
+        return
+    if command and command != "help":  # a bare "Hilfe!" may be a cry for help: see below
+        on_command(run, Command(command))
+        return
+    if intent.is_danger(text):
+        emergency(run)
+        return
+    if suggest(run, text):
+        return
+    run.say(texts.not_understood(run.t))
+    prompt(run)
+
+
+def suggest(run: Run, text: str) -> bool:
+    """Offer the flows whose keywords the text contains; False if none fits."""
+    spaced = intent.words(intent.normalize(text))
+    scored: list[tuple[int, str]] = []
+    for flow in run.content.flows.values():
+        keywords = dict(flow.keywords)
+        hits = intent.keyword_hits(
+            spaced, keywords.get(run.state.locale, ()) + keywords.get("de", ())
+        )
+        if hits and flow.id != run.content.entry:
+            scored.append((hits, flow.id))
+    if not scored:
+        return False
+    best = tuple(flow_id for _, flow_id in sorted(scored, key=lambda s: -s[0])[:MAX_SUGGESTIONS])
+    run.state = replace(run.state, mode=Suggesting(best))
+    prompt(run)
+    return True

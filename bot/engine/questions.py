@@ -1,0 +1,98 @@
+"""The open question: its answers, asking it (again), and the emergency answer of every question."""
+
+from __future__ import annotations
+
+from bot.engine import texts
+from bot.engine.actions import Ask, Option
+from bot.engine.run import Run
+from bot.engine.state import AtNode, ChoosingLanguage, Consenting, InCase, Suggesting
+from bot.flow.model import LAND_SLOT, ChoiceNode, HandoffNode, OptionSpec
+from bot.i18n import LANGUAGE_NAMES
+
+
+def options(run: Run, node: ChoiceNode) -> list[OptionSpec]:
+    """The options the user sees at a choice node, in order."""
+    if node.ask == LAND_SLOT:
+        return [
+            OptionSpec(run.t.pgettext("region", r.label), node.next or "", ((LAND_SLOT, r.code),))
+            for r in run.content.knowledge.regions
+        ]
+    slots = dict(run.state.slots)
+    return [o for o in node.options if o.visible(slots)]
+
+
+def current_labels(run: Run) -> list[str]:
+    """Labels of the open question, without the emergency answer."""
+    t = run.t
+    match run.state.mode:
+        case ChoosingLanguage():
+            return [LANGUAGE_NAMES.get(loc, loc) for loc in run.content.catalogs.locales]
+        case Consenting():
+            return list(texts.consent_answers(t))
+        case InCase():
+            return [texts.end_case(t)]
+        case Suggesting(flows=flows):
+            titles = [t.pgettext(f, run.content.flows[f].title) for f in flows]
+            return [*titles, texts.back_to_question(t)]
+    node = run.node()
+    if isinstance(node, ChoiceNode):
+        found = options(run, node)
+        if node.ask:
+            return [o.label for o in found]
+        return [run.ctx_text(run.flow(), node, o.label) for o in found]
+    return [texts.to_main_menu(t)]
+
+
+def all_labels(run: Run) -> list[str]:
+    """Labels of the open question as offered: the emergency answer last."""
+    return [*current_labels(run), texts.emergency_option(run.t)]
+
+
+def consent_text(run: Run) -> str:
+    """The consent question of the current handoff node."""
+    t = run.t
+    node = run.node()
+    topic_id, urgency = (node.topic, node.urgency) if isinstance(node, HandoffNode) else ("", "")
+    land = run.state.slot(LAND_SLOT) or "none"
+    region = next((r.label for r in run.content.knowledge.regions if r.code == land), land)
+    topic = run.content.knowledge.topic_labels.get(topic_id, topic_id)
+    return texts.consent_question(
+        t, t.pgettext("topic", topic), texts.urgency_label(t, urgency), t.pgettext("region", region)
+    )
+
+
+def question_text(run: Run) -> str:
+    """The text of the open question."""
+    t = run.t
+    match run.state.mode:
+        case ChoosingLanguage():
+            return texts.CHOOSE_LANGUAGE
+        case Suggesting():
+            return texts.did_you_mean(t)
+        case Consenting():
+            return consent_text(run)
+        case InCase(code=code):
+            return texts.case_question(t, code, run.case.claimed)
+        case AtNode():
+            pass
+    node = run.node()
+    if isinstance(node, ChoiceNode):
+        return run.ctx_text(run.flow(), node, node.text)
+    return texts.how_to_go_on(t)
+
+
+def prompt(run: Run) -> None:
+    """(Re-)issue the open question with a fresh turn."""
+    text = question_text(run)
+    labels = all_labels(run)
+    run.actions.append(
+        Ask(text, tuple(Option(i, label) for i, label in enumerate(labels)), run.new_turn())
+    )
+
+
+def emergency(run: Run) -> None:
+    """The emergency guidance, then the open question again."""
+    for text in texts.emergency_guidance(run.t):
+        run.say(text)
+    run.outcomes.append((run.state.flow, "emergency"))
+    prompt(run)

@@ -1,0 +1,73 @@
+"""One step in progress: the context every part of the engine works on, and its result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from bot.engine.actions import Action, Say
+from bot.engine.state import CaseContext, State
+from bot.flow.model import Content, Flow, Node
+from bot.i18n import Translator
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """The result of one step: the new state (None: nothing is kept) and what to send.
+
+    ``outcomes`` lists (flow id, outcome) pairs reached in this step, for anonymous counters:
+    outcome is ``services``, ``handoff``, ``end`` or ``emergency``. ``path`` lists every
+    (flow id, node id) the step passed through, for conversation-test coverage.
+    """
+
+    state: State | None
+    actions: tuple[Action, ...]
+    outcomes: tuple[tuple[str, str], ...] = ()
+    erase: bool = False
+    path: tuple[tuple[str, str], ...] = ()
+
+
+class Run:
+    """One step in progress: the state as it changes, and the actions and outcomes collected."""
+
+    def __init__(self, content: Content, state: State, now: datetime, case: CaseContext) -> None:
+        self.content = content
+        self.state = state
+        self.now = now
+        self.case = case
+        self._t: Translator | None = None
+        self.actions: list[Action] = []
+        self.outcomes: list[tuple[str, str]] = []
+        self.path: list[tuple[str, str]] = []
+
+    @property
+    def t(self) -> Translator:
+        """The translator of the conversation's current language."""
+        if self._t is None or self._t.locale != self.state.locale:
+            self._t = self.content.catalogs.translator(self.state.locale)
+        return self._t
+
+    def say(self, text: str) -> None:
+        """Send a text."""
+        self.actions.append(Say(text))
+
+    def flow(self) -> Flow:
+        """The current flow."""
+        return self.content.flows[self.state.flow]
+
+    def node(self) -> Node:
+        """The current node."""
+        return self.flow().nodes[self.state.node]
+
+    def ctx_text(self, flow: Flow, node: Node, text: str) -> str:
+        """A text of a node, translated in the node's context."""
+        return self.t.pgettext(f"{flow.id}/{node.id}", text)
+
+    def new_turn(self) -> int:
+        """Count a new question; its buttons are the only valid ones from now on."""
+        self.state = replace(self.state, turn=self.state.turn + 1)
+        return self.state.turn
+
+    def result(self) -> Step:
+        """What the step has done."""
+        return Step(self.state, tuple(self.actions), tuple(self.outcomes), path=tuple(self.path))
