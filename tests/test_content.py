@@ -232,7 +232,7 @@ def _translated(real: Content, ref: str, locale: str) -> str:
     flow_id, node_id = ref.split("/")
     node = real.flows[flow_id].nodes[node_id]
     t = real.catalogs.translator(locale)
-    return "\n".join(t.pgettext(ref, text) for text in node.texts)
+    return "\n".join(t.content_text(ref, text) for text in node.texts)
 
 
 def test_police_110(real: Content) -> None:

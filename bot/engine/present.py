@@ -22,12 +22,13 @@ def card_for(svc: Service, t: Translator, now: datetime) -> Card:
     """A service as a translated card, with "open now" computed for ``now``."""
     ctx = f"service/{svc.id}"
     contacts = tuple(
-        Contact(c.kind, c.value, t.pgettext(ctx, c.note) if c.note else "") for c in svc.contacts
+        Contact(c.kind, c.value, t.content_text(ctx, c.note) if c.note else "")
+        for c in svc.contacts
     )
     return Card(
         service_id=svc.id,
-        name=t.pgettext(ctx, svc.name),
-        summary=t.pgettext(ctx, svc.summary),
+        name=t.content_text(ctx, svc.name),
+        summary=t.content_text(ctx, svc.summary),
         contacts=contacts,
         hours=format_hours(svc, t),
         status=format_status(svc, t, now),
@@ -77,7 +78,7 @@ def format_hours(svc: Service, t: Translator) -> str:
             f"{_day_ranges(h.days, t)} {_clock(h.opens)}–{_clock(h.closes)}" for h in svc.hours
         )
     if svc.hours_note:
-        note = t.pgettext(f"service/{svc.id}", svc.hours_note)
+        note = t.content_text(f"service/{svc.id}", svc.hours_note)
         text = f"{text} ({note})" if text else note
     return text
 

@@ -32,7 +32,7 @@ def current_labels(run: Run) -> list[str]:
         case InCase():
             return [texts.end_case(t)]
         case Suggesting(flows=flows):
-            titles = [t.pgettext(f, run.content.flows[f].title) for f in flows]
+            titles = [t.content_text(f, run.content.flows[f].title) for f in flows]
             return [*titles, texts.back_to_question(t)]
     node = run.node()
     if isinstance(node, ChoiceNode):

@@ -61,7 +61,7 @@ class Run:
 
     def ctx_text(self, flow: Flow, node: Node, text: str) -> str:
         """A text of a node, translated in the node's context."""
-        return self.t.pgettext(f"{flow.id}/{node.id}", text)
+        return self.t.content_text(f"{flow.id}/{node.id}", text)
 
     def new_turn(self) -> int:
         """Count a new question; its buttons are the only valid ones from now on."""

@@ -33,7 +33,12 @@ class Translator:
         return self.messages.get((None, msgid)) or msgid
 
     def pgettext(self, context: str, msgid: str) -> str:
-        """Translate a content string with its context (``flow/node``, ``service/id``...)."""
+        """Translate a code string with a literal context (extracted by Babel from the code)."""
+        return self.messages.get((context, msgid)) or msgid
+
+    def content_text(self, context: str, msgid: str) -> str:
+        """Translate a text of the content (``flow/node``, ``service/id``...): extracted from
+        the YAML files, so under a name Babel's Python extractor does not look for."""
         return self.messages.get((context, msgid)) or msgid
 
 

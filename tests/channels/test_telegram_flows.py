@@ -211,7 +211,7 @@ def _cases() -> list[Any]:
 def _service_names(content: Content, locale: str) -> dict[str, str]:
     t = content.catalogs.translator(locale)
     return {
-        sid: t.pgettext(f"service/{sid}", svc.name)
+        sid: t.content_text(f"service/{sid}", svc.name)
         for sid, svc in content.knowledge.services.items()
     }
 
