@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 
 import pytest
 
@@ -119,18 +117,3 @@ async def test_a_cancelled_waiter_frees_its_place() -> None:
 def test_a_cap_below_one_is_refused() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         SerialQueue(cap=0)
-
-
-def test_the_transports_import_nothing_of_the_runtime_or_its_store() -> None:
-    """Telegram and Matrix need the runtime's face (bot.runtime_api) only: importing them loads
-    no runtime, no store, no aiosqlite and none of Beistand's cryptography."""
-    probe = (
-        "import sys, bot.transports.telegram, bot.transports.matrix, bot.transports.console\n"
-        "bad = {'aiosqlite', 'bot.runtime', 'bot.storage', 'bot.handoff', 'bot.crypto'}\n"
-        "print(sorted(m for m in sys.modules if m in bad or m.split('.')[0] == 'aiosqlite'"
-        " or m.startswith('bot.storage.')))\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
-    )
-    assert result.stdout.strip() == "[]"
