@@ -17,6 +17,11 @@ What :class:`FieldFormatter` prints, and why:
 * known secrets and anything shaped like a Telegram bot token replaced by ``[redacted]``, in the
   whole line.
 
+Libraries are guarded here too: :func:`protect_logs` wraps the log record factory, so every record
+of every logger is redacted as it is made (the Telegram token, which the Bot API puts into every
+URL, never reaches a handler, even one added later), and :func:`guard_loggers` holds a library's
+loggers at a level and blanks Matrix ids in their records (:class:`RedactIdsFilter`).
+
 Timestamps are UTC with the zone (``2026-12-03T12:34:56.789Z``). :class:`JsonFormatter` prints
 the same event and the same fields, filtered and redacted by the same functions, as one JSON
 object a line for log collectors (``BEISTAND_LOG_FORMAT=json``).
@@ -33,7 +38,7 @@ import logging
 import math
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -234,6 +239,97 @@ class JsonFormatter(FieldFormatter):
         }
         line.update((name, clean(value)) for name, value in fields(record))
         return self.redactor.redact(json.dumps(line, ensure_ascii=False, allow_nan=False))
+
+
+# ------------------------------------------------------------------ guarding library loggers
+
+
+class _RedactingFactory:
+    """Wraps the log record factory, so records are clean before any handler sees them."""
+
+    def __init__(self, inner: Callable[..., logging.LogRecord], redactor: RedactFilter) -> None:
+        self.inner = inner
+        self.redactor = redactor
+
+    def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = self.inner(*args, **kwargs)
+        self.redactor.filter(record)
+        return record
+
+
+def protect_logs(secrets: Iterable[str], floors: Mapping[str, int] | None = None) -> RedactFilter:
+    """Keep ``secrets`` out of every log line, at every level, from now on.
+
+    Every record is redacted (:class:`RedactFilter`) when it is made, through the record factory
+    (installed once per process, the one deliberate change to global logging state), and again by
+    a filter on every handler there is. Repeated calls add their secrets to the same filter.
+    ``floors`` pins loggers at a level or higher (never noisier than they were), e.g. libraries
+    that log request URLs holding a token.
+
+    Returns:
+        The one shared filter (its ``redact`` cleans error messages as well).
+    """
+    for name, floor in (floors or {}).items():
+        raise_level(logging.getLogger(name), floor)
+    factory = logging.getLogRecordFactory()
+    if not isinstance(factory, _RedactingFactory):
+        factory = _RedactingFactory(factory, RedactFilter())
+        logging.setLogRecordFactory(factory)
+    redactor = factory.redactor  # one filter object, shared, so repeated calls add no filters
+    known = set(redactor.secrets)
+    fresh = [s for s in secrets if s and len(s) >= 8 and s not in known]
+    redactor.secrets = (*redactor.secrets, *dict.fromkeys(fresh))
+    loggers = [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
+    for logger in loggers:
+        for handler in getattr(logger, "handlers", []):
+            handler.addFilter(redactor)
+    return redactor
+
+
+def raise_level(logger: logging.Logger, floor: int) -> None:
+    """Pin a logger at its current level or ``floor``, whichever is higher (never noisier)."""
+    logger.setLevel(max(floor, logger.getEffectiveLevel()))
+
+
+_MATRIX_ID = re.compile(
+    r"[@!#+][^\s:'\"<>/]+:[A-Za-z0-9.\-\[\]]+(?::\d+)?"  # @user:server, !room:server, #alias:server
+    r"|[$!][A-Za-z0-9+/_\-]{16,}"  # event ids and server-less room ids
+)
+
+
+def redact_ids(text: str) -> str:
+    """Replace Matrix user, room, alias and event ids in ``text`` with ``<id>``."""
+    return _MATRIX_ID.sub("<id>", text)
+
+
+class RedactIdsFilter(logging.Filter):
+    """Blanks Matrix ids in a record's message and traceback (nio logs room and user ids)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Clean the record in place; never drops it."""
+        record.msg = redact_ids(record.getMessage())
+        record.args = None
+        if record.exc_info:
+            record.exc_text = redact_ids(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True
+
+
+_REDACT_IDS = RedactIdsFilter()
+
+
+def guard_loggers(bases: Iterable[str], floor: int = logging.WARNING) -> None:
+    """Hold the loggers ``bases`` at ``floor`` or above (unless set higher), and put
+    :class:`RedactIdsFilter` on them and on every logger below them that exists now."""
+    for base_name in bases:
+        base = logging.getLogger(base_name)
+        if base.level == logging.NOTSET or base.level < floor:
+            base.setLevel(floor)
+        for name in list(logging.Logger.manager.loggerDict):
+            if name == base_name or name.startswith(base_name + "."):
+                guarded = logging.getLogger(name)
+                if _REDACT_IDS not in guarded.filters:
+                    guarded.addFilter(_REDACT_IDS)
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]

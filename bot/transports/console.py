@@ -2,6 +2,8 @@
 
 Interactive on a terminal, scriptable through a pipe (one user message per line; end of input ends
 the chat with exit status 0). Options are numbered; the user types the number or the label.
+Typed lines become events through :func:`bot.engine.typed.parse_typed`, as on Telegram and
+Matrix, so ``/start FLOW`` opens that flow here too.
 """
 
 from __future__ import annotations
@@ -10,8 +12,8 @@ import asyncio
 import sys
 from typing import TextIO
 
-from bot.engine.commands import parse_command
-from bot.engine.events import Start, Text
+from bot.engine.events import Start
+from bot.engine.typed import parse_typed
 from bot.render import Outgoing, numbered, render
 from bot.runtime_api import Handler, Incoming, Sender
 
@@ -65,6 +67,6 @@ class Console:
         while (line := await self.readline()) is not None:
             if not line.strip():
                 continue
-            event = parse_command(line) or Text(line)
+            event = parse_typed(line)
             self.show(await self.handler.handle(Incoming(self.sender, event)))
         return 0

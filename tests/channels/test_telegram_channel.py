@@ -302,9 +302,9 @@ async def test_html_refused_by_telegram_is_sent_as_plain_text(
     telegram_emulator, telegram_bot, scripted_handler, start_channel, monkeypatch
 ):
     from bot.render import Outgoing
-    from bot.transports import telegram as transport
+    from bot.transports.telegram import sending
 
-    monkeypatch.setattr(transport, "render_all", lambda actions: (Outgoing("a < b", "a < b"),))
+    monkeypatch.setattr(sending, "render_all", lambda actions: (Outgoing("a < b", "a < b"),))
     await start_channel(scripted_handler)
     user = telegram_emulator.user(telegram_bot)
 

@@ -14,15 +14,15 @@ from telegram.error import RetryAfter
 
 from bot.config import Settings
 from bot.engine.events import Command, Start, Text
+from bot.engine.typed import parse_typed
 from bot.errors import ConfigError
 from bot.transports.telegram import (
     FloodLimiter,
     PerChatProcessor,
     ScreenedUpdates,
     TelegramSettings,
-    _chunks,
-    _text_event,
     build_application,
+    chunks,
     protect_logs,
 )
 from tests.channels.conftest import fake_token
@@ -92,12 +92,12 @@ def test_unusable_settings_are_refused_without_echoing_the_token(env, message):
 
 def test_long_texts_are_cut_at_line_ends_within_the_limit():
     text = "".join(f"Zeile {i} 😀\n" for i in range(1000))
-    pieces = _chunks(text, 4096)
+    pieces = chunks(text, 4096)
     assert "".join(pieces) == text
     assert all(len(p.encode("utf-16-le")) // 2 <= 4096 for p in pieces)
     assert all(p.endswith("\n") for p in pieces)
     one_line = "😀" * 5000  # 10000 UTF-16 units, no line end
-    pieces = _chunks(one_line, 4096)
+    pieces = chunks(one_line, 4096)
     assert "".join(pieces) == one_line
     assert [len(p.encode("utf-16-le")) // 2 for p in pieces] == [4096, 4096, 1808]
 
@@ -120,7 +120,7 @@ def test_long_texts_are_cut_at_line_ends_within_the_limit():
     ],
 )
 def test_texts_become_events(text, event):
-    assert _text_event(text) == event
+    assert parse_typed(text) == event
 
 
 # ------------------------------------------------------------------------------- flood limits
@@ -214,7 +214,7 @@ async def test_updates_of_one_chat_run_in_order_and_chats_in_parallel():
     )
     assert log.index("a1-") < log.index("a2+")  # same chat: one after another
     assert log.index("b1-") < log.index("a1-")  # another chat did not wait
-    assert processor._locks._locks == {}  # nothing kept once idle
+    assert len(processor.queue) == 0  # nothing kept once idle
 
 
 async def test_updates_waiting_for_their_chat_hold_no_slot_and_a_flood_is_cut():
@@ -242,7 +242,7 @@ async def test_updates_waiting_for_their_chat_hold_no_slot_and_a_flood_is_cut():
     await asyncio.gather(*tasks)
     assert ran == ["a1", "b", "a2", "a3", "a4"]
     assert processor.activity.score(7) == pytest.approx(6, abs=0.01)
-    assert processor._in_flight == {}
+    assert len(processor.queue) == 0
 
 
 def _raw(update_id: int, chat_id: int, kind: str = "private", tap: bool = False) -> dict:
@@ -252,7 +252,7 @@ def _raw(update_id: int, chat_id: int, kind: str = "private", tap: bool = False)
     return {"update_id": update_id, "message": message}
 
 
-def test_a_flood_is_cut_before_its_updates_are_parsed():
+async def test_a_flood_is_cut_before_its_updates_are_parsed():
     processor = PerChatProcessor(per_chat=4)
     flood = [_raw(n, 7, tap=n % 2 == 0) for n in range(1, 7)]
     others = [_raw(10, 8), _raw(11, -100, "group"), {"update_id": 12}, "odd"]
@@ -261,8 +261,12 @@ def test_a_flood_is_cut_before_its_updates_are_parsed():
     assert kept == flood[:4] + others + [batch[-1]]  # the last stays: polling confirms by it
     assert processor.screen(batch[4:6], keep_last=False) == batch[4:6]  # nothing in hand yet
     assert processor.activity.score(7) == pytest.approx(2, abs=0.01)  # the dropped were counted
-    processor._in_flight[7] = 4
+    release = asyncio.Event()
+    turns = [processor.queue.submit(7, release.wait) for _ in range(4)]  # four in hand
+    held = [asyncio.create_task(turn) for turn in turns if turn is not None]
     assert processor.screen([_raw(20, 7)], keep_last=False) == []
+    release.set()
+    await asyncio.gather(*held)
 
 
 def test_polling_screens_what_it_fetched_before_parsing():

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.transports.crosssign import KEYS_FILE, verify_signature
+from bot.transports.matrix.crosssign import KEYS_FILE, verify_signature
 
 pytestmark = pytest.mark.channel
 

@@ -19,19 +19,9 @@ from bot.engine.commands import parse_command
 from bot.engine.events import Command, Start, Text, Unsupported
 from bot.errors import ConfigError, TransportError
 from bot.render import Button, Outgoing, numbered
-from bot.transports import crosssign
-from bot.transports.crosssign import (
-    CrossSigningKeys,
-    SigningKey,
-    canonical_json,
-    ensure_cross_signed,
-    load_or_create_keys,
-    unpadded_b64decode,
-    unpadded_b64encode,
-    verify_signature,
-)
 from bot.transports.matrix import (
     MatrixConfig,
+    crosssign,
     guard_nio_logging,
     message_content,
     prepare_store_dir,
@@ -40,6 +30,16 @@ from bot.transports.matrix import (
     strip_reply_fallback,
     to_engine_event,
     typed_event,
+)
+from bot.transports.matrix.crosssign import (
+    CrossSigningKeys,
+    SigningKey,
+    canonical_json,
+    ensure_cross_signed,
+    load_or_create_keys,
+    unpadded_b64decode,
+    unpadded_b64encode,
+    verify_signature,
 )
 
 
