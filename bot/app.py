@@ -4,7 +4,6 @@ health and metrics endpoint when configured, and readiness notices to systemd.""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 from typing import TYPE_CHECKING, Protocol
@@ -22,7 +21,7 @@ if TYPE_CHECKING:
     from bot.ops.http import OpsServer
 
 log = logging.getLogger(__name__)
-PURGE_EVERY_SECONDS = 3600
+PURGE_EVERY_SECONDS = 3600.0
 
 
 class Channel(Protocol):
@@ -84,12 +83,6 @@ async def _serve_http(
     return http
 
 
-async def _purge_forever(runtime: Runtime) -> None:
-    while True:
-        await runtime.purge()
-        await asyncio.sleep(PURGE_EVERY_SECONDS)
-
-
 async def serve(settings: Settings) -> int:
     """Run until SIGINT or SIGTERM; returns the exit status."""
     if not (settings.telegram_configured or settings.matrix_configured):
@@ -102,41 +95,39 @@ async def serve(settings: Settings) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with SqliteStore(settings.db) as store:
-        metrics = Metrics() if settings.http_port else None
-        runtime = runtime_for(settings, content, store, secret, observer=metrics or NO_OBSERVER)
+    metrics = Metrics() if settings.http_port else None
     async with InstanceLock(settings.data_dir, "run"), SqliteStore(settings.db) as store:
-        runtime = runtime_for(settings, content, store, secret)
+        runtime = runtime_for(
+            settings,
+            content,
+            store,
+            secret,
+            observer=metrics or NO_OBSERVER,
+            purge_every=PURGE_EVERY_SECONDS,
+        )
         install_reload(runtime, settings)
         channels = build_channels(settings, runtime)
         http = await _serve_http(settings, store, channels, metrics)
         started: list[Channel] = []
-        purger = asyncio.create_task(_purge_forever(runtime))
-        worker: asyncio.Task[None] | None = None
         failed = False
-        try:
-            for channel in channels:
-                await channel.start()
-                started.append(channel)
-            # only now can notices be delivered: one tried earlier (after a restart, what waits
-            # in the outbox) would count as a failed attempt and wait out a longer backoff
-            worker = asyncio.create_task(runtime.handoff.run(stop))
-            log.info("bot.started", extra={"count": len(started)})
-            sdnotify.notify("READY=1")
-            failed = await _until_stop_or_failure(stop, started)
-        finally:
-            sdnotify.notify("STOPPING=1")
-            stop.set()
-            for channel in reversed(started):
-                await channel.stop()
-            purger.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await purger
-            if worker is not None:
-                await worker
-            if http is not None:
-                await http.stop()
-            log.info("bot.stopped")
+        # the runtime runs the outbox worker and the purge loop; a notice waits untouched
+        # until its platform's channel has started and registered itself
+        async with runtime:
+            try:
+                for channel in channels:
+                    await channel.start()
+                    started.append(channel)
+                log.info("bot.started", extra={"count": len(started)})
+                sdnotify.notify("READY=1")
+                failed = await _until_stop_or_failure(stop, started)
+            finally:
+                sdnotify.notify("STOPPING=1")
+                stop.set()
+                for channel in reversed(started):
+                    await channel.stop()
+        if http is not None:
+            await http.stop()
+        log.info("bot.stopped")
     return 1 if failed else 0
 
 
