@@ -14,6 +14,7 @@ from bot.errors import ConfigError
 from bot.metrics import NO_OBSERVER, Metrics
 from bot.ops import sdnotify
 from bot.ops.lock import InstanceLock
+from bot.ports import Store
 from bot.runtime import Runtime, runtime_for
 from bot.storage.sqlite import SqliteStore
 
@@ -71,7 +72,7 @@ def build_channels(settings: Settings, runtime: Runtime) -> list[Channel]:
 
 
 async def _serve_http(
-    settings: Settings, store: SqliteStore, channels: list[Channel], metrics: Metrics | None
+    settings: Settings, store: Store, channels: list[Channel], metrics: Metrics | None
 ) -> OpsServer | None:
     """The started ``/healthz`` and ``/metrics`` endpoint, if a port is configured."""
     if metrics is None or not settings.http_port:
