@@ -184,14 +184,12 @@ class Runtime:
     ) -> None:
         """Stop the worker (after its current round) and the purge loop."""
         self._stop.set()
-        worker, *others = self._tasks
-        for task in others:
+        tasks, self._tasks = self._tasks, []
+        for task in tasks[1:]:  # the purge loop: cancelled; the worker ends its round
             task.cancel()
-        for task in others:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await worker
-        self._tasks = []
 
     async def _purge_forever(self, every: float) -> None:
         while True:

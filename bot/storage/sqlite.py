@@ -239,7 +239,9 @@ class SqliteStore(SqliteCaseReads):
         if cached is not None:
             self._cache.move_to_end(key)
             return cached
-        rows = await self._rows(LOAD, (key,))
+        # no write lock: a conversation's row is written only by its own steps, which wait for
+        # their commit before the conversation's lock is released
+        rows = list(await self.db.execute_fetchall(LOAD, (key,)))
         if not rows:
             return None
         state = decode(rows[0])
