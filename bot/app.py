@@ -4,7 +4,6 @@ health and metrics endpoint when configured, and readiness notices to systemd.""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 from typing import TYPE_CHECKING, Protocol
@@ -15,6 +14,7 @@ from bot.errors import ConfigError
 from bot.metrics import NO_OBSERVER, Metrics
 from bot.ops import sdnotify
 from bot.ops.lock import InstanceLock
+from bot.ports import Store
 from bot.runtime import Runtime, runtime_for
 from bot.storage.sqlite import SqliteStore
 
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from bot.ops.http import OpsServer
 
 log = logging.getLogger(__name__)
-PURGE_EVERY_SECONDS = 3600
+PURGE_EVERY_SECONDS = 3600.0
 
 
 class Channel(Protocol):
@@ -72,7 +72,7 @@ def build_channels(settings: Settings, runtime: Runtime) -> list[Channel]:
 
 
 async def _serve_http(
-    settings: Settings, store: SqliteStore, channels: list[Channel], metrics: Metrics | None
+    settings: Settings, store: Store, channels: list[Channel], metrics: Metrics | None
 ) -> OpsServer | None:
     """The started ``/healthz`` and ``/metrics`` endpoint, if a port is configured."""
     if metrics is None or not settings.http_port:
@@ -82,12 +82,6 @@ async def _serve_http(
     http = OpsServer(store, channels, metrics, settings.http_host, settings.http_port)
     await http.start()
     return http
-
-
-async def _purge_forever(runtime: Runtime) -> None:
-    while True:
-        await runtime.purge()
-        await asyncio.sleep(PURGE_EVERY_SECONDS)
 
 
 async def serve(settings: Settings) -> int:
@@ -105,37 +99,37 @@ async def serve(settings: Settings) -> int:
     metrics = Metrics() if settings.http_port else None
     # the lock first: a second instance must not open (let alone migrate) the database
     async with InstanceLock(settings.data_dir, "run"), SqliteStore(settings.db) as store:
-        runtime = runtime_for(settings, content, store, secret, observer=metrics or NO_OBSERVER)
+        runtime = runtime_for(
+            settings,
+            content,
+            store,
+            secret,
+            observer=metrics or NO_OBSERVER,
+            purge_every=PURGE_EVERY_SECONDS,
+        )
         install_reload(runtime, settings)
         channels = build_channels(settings, runtime)
         http = await _serve_http(settings, store, channels, metrics)
         started: list[Channel] = []
-        purger = asyncio.create_task(_purge_forever(runtime))
-        worker: asyncio.Task[None] | None = None
         failed = False
-        try:
-            for channel in channels:
-                await channel.start()
-                started.append(channel)
-            # only now can notices be delivered: one tried earlier (after a restart, what waits
-            # in the outbox) would count as a failed attempt and wait out a longer backoff
-            worker = asyncio.create_task(runtime.handoff.run(stop))
-            log.info("bot.started", extra={"count": len(started)})
-            sdnotify.notify("READY=1")
-            failed = await _until_stop_or_failure(stop, started)
-        finally:
-            sdnotify.notify("STOPPING=1")
-            stop.set()
-            for channel in reversed(started):
-                await channel.stop()
-            purger.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await purger
-            if worker is not None:
-                await worker
-            if http is not None:
-                await http.stop()
-            log.info("bot.stopped")
+        # the runtime runs the outbox worker and the purge loop; a notice waits untouched
+        # until its platform's channel has started and registered itself
+        async with runtime:
+            try:
+                for channel in channels:
+                    await channel.start()
+                    started.append(channel)
+                log.info("bot.started", extra={"count": len(started)})
+                sdnotify.notify("READY=1")
+                failed = await _until_stop_or_failure(stop, started)
+            finally:
+                sdnotify.notify("STOPPING=1")
+                stop.set()
+                for channel in reversed(started):
+                    await channel.stop()
+        if http is not None:
+            await http.stop()
+        log.info("bot.stopped")
     return 1 if failed else 0
 
 

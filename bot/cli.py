@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import logging
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -160,17 +161,16 @@ async def _chat(args: argparse.Namespace, settings: Settings) -> int:
     # a second writer beside a running bot: refused like a second `beistand run`
     async with InstanceLock(settings.data_dir, "chat"), SqliteStore(settings.db) as store:
         # a local user may paste many lines at once
-        runtime = runtime_for(settings, content, store, secret, rate_limit=1000)
+        runtime = runtime_for(
+            settings, content, store, secret, rate_limit=1000, purge_every=None, worker_idle=0.2
+        )
         console = Console(runtime, args.lang)
         runtime.register_channel("console", console.deliver)
-        stop = asyncio.Event()
-        worker = asyncio.create_task(runtime.handoff.run(stop, idle=0.2))
-        try:
-            return await console.run()
-        finally:
-            await runtime.handoff.deliver_due()  # what is due now is shown before exit
-            stop.set()
-            await worker
+        async with runtime:
+            try:
+                return await console.run()
+            finally:
+                await runtime.deliver_due()  # what is due now is shown before exit
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
@@ -181,15 +181,16 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _contacts(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.runtime import Runtime
+    from bot.handoff.admin import Contacts
+    from bot.handoff.rules import HandoffSettings
     from bot.storage.sqlite import SqliteStore
 
     # the service's secret and database or nothing: a new secret or an empty database here
     # would hand out invitations the running bot never sees
-    secret, db = settings.admin("contacts")
+    _secret, db = settings.admin("contacts")
     content = require_content(settings.content)
     async with SqliteStore(db) as store:
-        handoff = Runtime(content, store, secret).handoff
+        handoff = Contacts(store, time.time, HandoffSettings())
         if args.action == "invite":
             lands = [x.strip().upper() for x in args.land.split(",") if x.strip()]
             topics = [x.strip() for x in args.topics.split(",") if x.strip()]

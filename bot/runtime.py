@@ -1,42 +1,52 @@
-"""The async runtime: one lock per conversation, load, step, save, return the actions.
+"""The async runtime: one lock per conversation, load, step, carry out, return the actions.
 
 Transports call :meth:`Runtime.handle` for every incoming event. The runtime derives the
-pseudonymous key, serializes events of one conversation, limits floods before anything is
-written, runs the pure engine and stores the new state.
+pseudonymous key, limits floods before anything is written, drops redeliveries, routes contact
+persons to the handoff, serializes events of one conversation, runs the pure engine and carries
+out its decisions in one place (:meth:`Runtime._carry_out`: the state, the counters and the case
+writes in one unit of the store). Relayed text goes out after the conversation's lock is
+released, through the outbox's lanes, and is never stored.
+
+``async with Runtime(...)`` runs the outbox worker (escalation and notices) and the purge loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 from bot.config import Settings
 from bot.content import Content, ContentPaths, load_content
-from bot.engine.actions import Action, Relay, Say
+from bot.engine.actions import Action, CloseCase, OpenCase, Relay, Say
 from bot.engine.commands import CONTACT_COMMANDS
 from bot.engine.events import Command, Event
-from bot.engine.step import step
+from bot.engine.state import State
+from bot.engine.step import Step, step
 from bot.engine.texts import slow_down
 from bot.errors import Problem
 from bot.handoff import Handoff, HandoffSettings
 from bot.knowledge import BERLIN
 from bot.metrics import NO_OBSERVER, Observer
+from bot.ports import Count, CounterKey, Forget, PutState, Store, Write
 from bot.runtime_api import Deliver, Incoming, Sender
-from bot.storage.sqlite import SqliteStore
+from bot.serial import SerialQueue
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 #: How long redelivered event ids are remembered.
 SEEN_EVENT_DAYS = 7
+#: How often ``async with Runtime`` purges (the first purge runs at once).
+PURGE_EVERY_SECONDS = 3600.0
 
 
 def pseudonym(secret: bytes, platform: str, user_id: str) -> bytes:
@@ -47,31 +57,6 @@ def pseudonym(secret: bytes, platform: str, user_id: str) -> bytes:
 def short(key: bytes) -> str:
     """A short, non-reversible label of a key for log lines."""
     return key[:4].hex()
-
-
-class KeyedLocks:
-    """One asyncio lock per key, dropped when nobody holds or waits for it."""
-
-    def __init__(self) -> None:
-        self._locks: dict[bytes, tuple[asyncio.Lock, int]] = {}
-
-    def __len__(self) -> int:
-        return len(self._locks)
-
-    @asynccontextmanager
-    async def hold(self, key: bytes) -> AsyncIterator[None]:
-        """Hold the lock of ``key`` for the duration of the block."""
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users <= 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
 
 
 @dataclass(slots=True)
@@ -131,7 +116,7 @@ class Runtime:
     def __init__(
         self,
         content: Content,
-        store: SqliteStore,
+        store: Store,
         secret: bytes,
         *,
         clock: Clock = time.time,
@@ -140,6 +125,8 @@ class Runtime:
         rate_window: float = 10.0,
         handoff: HandoffSettings | None = None,
         observer: Observer = NO_OBSERVER,
+        purge_every: float | None = PURGE_EVERY_SECONDS,
+        worker_idle: float = 1.0,
     ) -> None:
         self.content = content
         self.observer = observer
@@ -147,14 +134,56 @@ class Runtime:
         self.secret = secret
         self.clock = clock
         self.retention_days = retention_days
-        self.locks = KeyedLocks()
+        # one conversation at a time: the same per-key queue the transports use
+        self.locks: SerialQueue[bytes] = SerialQueue()
         self.limiter = RateLimiter(rate_limit, rate_window, clock)
         self.handoff = Handoff(store, secret, lambda: self.content, clock, handoff, observer)
+        self.purge_every = purge_every
+        self.worker_idle = worker_idle
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def __aenter__(self) -> Self:
+        """Start the outbox worker and (unless ``purge_every`` is None) the purge loop."""
+        self._stop.clear()
+        self._tasks = [
+            asyncio.create_task(self.handoff.run(self._stop, self.worker_idle), name="outbox")
+        ]
+        if self.purge_every is not None:
+            self._tasks.append(asyncio.create_task(self._purge_forever(self.purge_every)))
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Stop the worker (after its current round) and the purge loop."""
+        self._stop.set()
+        tasks, self._tasks = self._tasks, []
+        for task in tasks[1:]:  # the purge loop: cancelled; the worker ends its round
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _purge_forever(self, every: float) -> None:
+        while True:
+            try:
+                await self.purge()
+            except Exception as error:  # keep purging; log the type only
+                log.error("store.purge_failed", extra={"error": type(error).__name__})
+                self.observer.error(type(error).__name__)
+            await asyncio.sleep(every)
 
     def register_channel(self, platform: str, deliver: Deliver) -> None:
         """Let the runtime reach people on this platform outside a reply (handoff)."""
-        self.handoff.channels[platform] = deliver
-        self.handoff.wake.set()
+        self.handoff.register_channel(platform, deliver)
+
+    async def deliver_due(self) -> int:
+        """Deliver the notices due now (the worker does this by itself; for a last round)."""
+        return await self.handoff.deliver_due()
 
     def key(self, sender: Sender) -> bytes:
         """The pseudonymous conversation key of a sender."""
@@ -199,41 +228,21 @@ class Runtime:
                 t = self.content.catalogs.translator(sender.locale)
                 return (Say(slow_down(t)),)
             return ()
+        cases = self.handoff.cases
         if isinstance(event, Command) and event.name == "register":
-            return await self.handoff.register(sender, event.argument)
-        contact = await self.handoff.contact_for(sender)
+            return await cases.register(sender, event.argument)
+        contact = await cases.contact_for(sender)
         if contact is not None:
-            return await self.handoff.contact_event(contact, event)
+            return await cases.contact_event(contact, event)
         if isinstance(event, Command) and event.name in CONTACT_COMMANDS:
-            return await self.handoff.refuse(sender)
+            return cases.refuse(sender)
         async with self.locks.hold(key):
-            return await self._step(key, sender, event)
-
-    async def _step(self, key: bytes, sender: Sender, event: Event) -> tuple[Action, ...]:
-        now = self.clock()
-        content = self.content  # one consistent bundle for the whole step
-        state = await self.store.load(key)
-        case = await self.handoff.context_for(key)
-        moment = datetime.fromtimestamp(now, UTC)
-        result = step(content, state, event, moment, sender.locale, case)
-        known = result.state or state
-        land = known.slot("land") if known is not None else None
-        week = datetime.fromtimestamp(now, BERLIN).strftime("%G-W%V") if result.outcomes else ""
-        counters = tuple((week, flow, outcome, land or "none") for flow, outcome in result.outcomes)
-        cases = self.handoff.writes_for(key, sender, result.actions, result.erase)
-        if result.erase:
-            await self.store.erase(key, cases)
-            await self.store.count(counters)
-            log.info("conversation.erased", extra={"key": short(key), "platform": sender.platform})
-        elif result.state is not None and (result.state != state or counters or cases):
-            await self.store.save(key, result.state, now, counters, cases)
+            actions = await self._step(key, sender, event)
+        # relays leave after the lock: a slow platform never holds up this conversation's lock
         replies: list[Action] = []
-        for action in result.actions:
+        for action in actions:
             if isinstance(action, Relay):
-                relayed = await self.handoff.relay_from_user(
-                    key, action.code, action.text, sender.locale
-                )
-                replies.extend(relayed)
+                replies.extend(await cases.user_relay(key, action.code, action.text, sender.locale))
             else:
                 replies.append(action)
         log.debug(
@@ -241,6 +250,54 @@ class Runtime:
             extra={"key": short(key), "kind": type(event).__name__, "count": len(replies)},
         )
         return tuple(replies)
+
+    async def _step(self, key: bytes, sender: Sender, event: Event) -> tuple[Action, ...]:
+        now = self.clock()
+        content = self.content  # one consistent bundle for the whole step
+        state = await self.store.load(key)
+        case = await self.handoff.cases.context_for(key)
+        moment = datetime.fromtimestamp(now, UTC)
+        result = step(content, state, event, moment, sender.locale, case)
+        known = result.state or state
+        land = known.slot("land") if known is not None else None
+        week = datetime.fromtimestamp(now, BERLIN).strftime("%G-W%V") if result.outcomes else ""
+        counters = tuple((week, flow, outcome, land or "none") for flow, outcome in result.outcomes)
+        await self._carry_out(key, sender, state, result, now, counters)
+        return result.actions
+
+    async def _carry_out(
+        self,
+        key: bytes,
+        sender: Sender,
+        before: State | None,
+        result: Step,
+        now: float,
+        counters: tuple[CounterKey, ...],
+    ) -> None:
+        """Carry out a step's decisions: the one place where a step's writes happen.
+
+        A step with case work (``OpenCase``, ``CloseCase``, erasure) writes the state, the
+        counters and the case writes in one unit; the outbox is woken after the commit. A plain
+        step saves its state through the store's group commit."""
+        case_work = result.erase or any(isinstance(a, OpenCase | CloseCase) for a in result.actions)
+        if case_work:
+            cases = self.handoff.cases
+            own: tuple[Write, ...] = (Count(counters),)
+            if result.erase:
+                own = (Forget(key), *own)
+            elif result.state is not None:
+                own = (PutState(key, result.state, int(now)), *own)
+            async with self.store.unit() as unit:
+                writes = (*await cases.plan(unit, key, sender, result.actions, result.erase), *own)
+                unit.apply(*writes)
+            cases.committed(writes)
+            if result.erase:
+                await self.store.checkpoint()
+                log.info(
+                    "conversation.erased", extra={"key": short(key), "platform": sender.platform}
+                )
+        elif result.state is not None and (result.state != before or counters):
+            await self.store.save(key, result.state, now, counters)
 
     def limited(self, sender: Sender) -> bool:
         """True if the flood limit would refuse this sender's next event now (uses nothing up)."""
@@ -255,7 +312,7 @@ class Runtime:
         """Delete conversations idle longer than the retention time (and closed cases past
         theirs); returns how many conversations were removed."""
         now = self.clock()
-        await self.handoff.purge(self.retention_days)
+        await self.handoff.cases.purge(self.retention_days)
         removed = await self.store.purge(
             now - self.retention_days * 86400, now - SEEN_EVENT_DAYS * 86400
         )
@@ -279,7 +336,7 @@ class Runtime:
 
 
 def runtime_for(
-    settings: Settings, content: Content, store: SqliteStore, secret: bytes, **overrides: Any
+    settings: Settings, content: Content, store: Store, secret: bytes, **overrides: Any
 ) -> Runtime:
     """A runtime with the retention and flood settings of ``settings``."""
     options: dict[str, Any] = {

@@ -88,10 +88,10 @@ async def test_a_notice_due_at_start_waits_for_the_channels(
         code = await handoff.invite("Kontakt", ["DE"], ["all"])
         await handoff.register(Sender("fake", "7"), code)
         opened = (OpenCase("AAAA-22", "threat", "high", "BY", "bedrohung"),)
-        writes = handoff.writes_for(b"k" * 32, Sender("fake", "8"), opened)
-        assert writes is not None
-        async with store.transaction() as db:
-            await writes(db)
+        async with store.unit() as unit:
+            unit.apply(
+                *await handoff.cases.plan(unit, b"k" * 32, Sender("fake", "8"), opened, False)
+            )
     assert _attempts(settings.db) == [0]
     held: list[Held] = []
     monkeypatch.setattr(

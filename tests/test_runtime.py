@@ -17,7 +17,7 @@ from bot.config import Settings
 from bot.content import Content, ContentPaths
 from bot.engine.actions import Ask, Say
 from bot.engine.events import Choose, Command, Start, Text
-from bot.runtime import KeyedLocks, Runtime, pseudonym
+from bot.runtime import Runtime, pseudonym
 from bot.runtime_api import Incoming, Sender
 from bot.storage.sqlite import SqliteStore
 from tests.conftest import BASIC
@@ -80,13 +80,6 @@ async def test_concurrent_events_of_one_user_are_serialized(runtime: Runtime) ->
     turns = sorted(next(a for a in r if isinstance(a, Ask)).turn for r in results)
     assert turns == list(range(2, 10))  # every step saw the previous one's state
     assert len(runtime.locks) == 0  # no lock left behind
-
-
-async def test_keyed_locks_drop_idle_keys() -> None:
-    locks = KeyedLocks()
-    async with locks.hold(b"a"):
-        assert len(locks) == 1
-    assert len(locks) == 0
 
 
 async def test_flood_is_limited_before_writing(runtime: Runtime) -> None:

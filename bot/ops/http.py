@@ -10,14 +10,20 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from typing import Protocol
 
 from aiohttp import web
 
 from bot.errors import ConfigError
 from bot.metrics import CONTENT_TYPE, Metrics
-from bot.storage.sqlite import SqliteStore
+from bot.ports import Health, OutboxStore
 
 log = logging.getLogger(__name__)
+
+
+class _Store(Health, OutboxStore, Protocol):
+    """What the endpoint asks of the store."""
+
 
 #: How long the health check waits for the database (and metrics for the outbox count).
 DB_TIMEOUT = 2.0
@@ -41,7 +47,7 @@ class OpsServer:
 
     def __init__(
         self,
-        store: SqliteStore,
+        store: _Store,
         channels: Sequence[object],
         metrics: Metrics,
         host: str = "127.0.0.1",

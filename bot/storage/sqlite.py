@@ -1,8 +1,9 @@
-"""The SQLite store (aiosqlite): conversation state, seen event ids, anonymous counters.
+"""The SQLite store (aiosqlite): conversation state, seen event ids, counters, cases, outbox.
 
 One connection per store; aiosqlite runs every statement on its own thread in order. Because the
 connection is shared by all conversations, every write takes the store's write lock, so one
-conversation's transaction never swallows another's statements. Pragmas:
+conversation's transaction never swallows another's statements; every read outside a unit takes
+it too, so a read never sees another task's transaction before it commits. Pragmas:
 WAL journal, foreign keys, a busy timeout and ``secure_delete`` (deleted rows are overwritten),
 checked after connecting. No user text is ever written here: the key is a pseudonym and the state
 holds only flow positions and enumerated values.
@@ -11,23 +12,22 @@ holds only flow positions and enumerated values.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import sqlite3
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import aiosqlite
 
 from bot.engine.state import State
 from bot.errors import StorageError
 from bot.ops.files import companions, private_file
+from bot.ports import Count, Counter, CounterKey, Forget, OutboxRow, PutState, Unit, Write
 from bot.storage.backup import copy_database, pre_migration_path
 from bot.storage.checks import (
     DamagedDatabase,
@@ -37,7 +37,16 @@ from bot.storage.checks import (
     refuse_newer,
 )
 from bot.storage.migrations import MIGRATIONS
-from bot.storage.modes import mode_text, parse_mode
+from bot.storage.sqlite_cases import (
+    OUTBOX_DUE,
+    SqliteCaseReads,
+    apply_write,
+    outbox_row,
+    purge_cases,
+)
+from bot.storage.sqlite_rows import COUNT, LOAD, UPSERT, decode, encode, statements
+
+__all__ = ["PRAGMAS", "Counter", "SqliteStore", "statements"]
 
 log = logging.getLogger(__name__)
 
@@ -50,64 +59,9 @@ PRAGMAS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Counter:
-    """One row of the anonymous weekly counters."""
-
-    week: str
-    flow: str
-    outcome: str
-    land: str
-    count: int
-
-
-_COUNT = (
-    "INSERT INTO counters VALUES (?, ?, ?, ?, 1) "
-    "ON CONFLICT(week, flow, outcome, land) DO UPDATE SET count = count + 1"
-)
-
-
-def statements(script: str) -> list[str]:
-    """Split an SQL script into complete statements (semicolons in comments are fine)."""
-    found: list[str] = []
-    buffer = ""
-    for line in script.splitlines(keepends=True):
-        buffer += line
-        if sqlite3.complete_statement(buffer):
-            found.append(buffer.strip())
-            buffer = ""
-    if buffer.strip():
-        found.append(buffer.strip())
-    return found
-
-
-def _encode(state: State) -> tuple[str, str, str, str, str, int, str]:
-    return (
-        state.flow,
-        state.node,
-        state.locale,
-        json.dumps(dict(state.slots), sort_keys=True),
-        json.dumps([list(h) for h in state.history]),
-        state.turn,
-        mode_text(state.mode),
-    )
-
-
-def _decode(row: aiosqlite.Row | tuple[object, ...]) -> State:
-    flow, node, locale, slots, history, turn, mode = row
-    return State(
-        flow=str(flow),
-        node=str(node),
-        locale=str(locale),
-        slots=tuple(sorted(json.loads(str(slots)).items())),
-        history=tuple((str(f), str(n)) for f, n in json.loads(str(history))),
-        turn=int(str(turn)),
-        mode=parse_mode(str(mode)),
-    )
-
-
-class SqliteStore:
-    """Conversation state and bookkeeping in one SQLite file."""
+class SqliteStore(SqliteCaseReads):
+    """Conversation state, cases, contacts and the outbox in one SQLite file (implements
+    :class:`bot.ports.Store`)."""
 
     def __init__(self, path: Path | str, cache_size: int = 10_000) -> None:
         self.path = str(path)
@@ -242,10 +196,40 @@ class SqliteStore:
                 raise
             await db.execute("COMMIT")
 
+    @asynccontextmanager
+    async def unit(self) -> AsyncIterator[Unit]:
+        """One transaction under the write lock: reads see committed rows only (every other
+        transaction holds the same lock), the writes are carried out together at the end."""
+        async with self._write:
+            unit = _Unit(self.db)
+            yield unit
+            if not unit.writes:
+                return
+            for write in unit.writes:
+                if isinstance(write, PutState | Forget):
+                    self._cache.pop(write.key, None)  # re-filled only once the write succeeded
+            db = self.db
+            await db.execute("BEGIN IMMEDIATE")
+            try:
+                for write in unit.writes:
+                    await apply_write(db, write)
+            except BaseException:
+                await db.execute("ROLLBACK")
+                raise
+            await db.execute("COMMIT")
+            for write in unit.writes:
+                if isinstance(write, PutState):
+                    self._remember(write.key, write.state)
+
+    async def _rows(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+        # under the write lock: no other task's transaction is open on the shared connection
+        async with self._write:
+            return [tuple(r) for r in await self.db.execute_fetchall(sql, args)]
+
     async def versions(self) -> list[int]:
         """The migration versions recorded in the database."""
-        async with self.db.execute("SELECT version FROM schema_migrations ORDER BY version") as cur:
-            return [int(r[0]) for r in await cur.fetchall()]
+        rows = await self._rows("SELECT version FROM schema_migrations ORDER BY version")
+        return [int(r[0]) for r in rows]
 
     # ------------------------------------------------------------ conversations
 
@@ -255,13 +239,12 @@ class SqliteStore:
         if cached is not None:
             self._cache.move_to_end(key)
             return cached
-        rows = await self.db.execute_fetchall(
-            "SELECT flow, node, locale, slots, history, turn, mode FROM conversations WHERE key=?",
-            (key,),
-        )
+        # no write lock: a conversation's row is written only by its own steps, which wait for
+        # their commit before the conversation's lock is released
+        rows = list(await self.db.execute_fetchall(LOAD, (key,)))
         if not rows:
             return None
-        state = _decode(next(iter(rows)))
+        state = decode(rows[0])
         self._remember(key, state)
         return state
 
@@ -272,47 +255,20 @@ class SqliteStore:
             self._cache.popitem(last=False)
 
     async def save(
-        self,
-        key: bytes,
-        state: State,
-        now: float,
-        counters: tuple[tuple[str, str, str, str], ...] = (),
-        also: Callable[[aiosqlite.Connection], Awaitable[None]] | None = None,
+        self, key: bytes, state: State, now: float, counters: tuple[CounterKey, ...] = ()
     ) -> None:
-        """Write a conversation's state, counter increments and ``also`` (e.g. a new case and
-        its outbox rows) in one transaction."""
-        db = self.db
-        upsert = (
-            "INSERT INTO conversations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT(key) DO UPDATE SET flow=excluded.flow, node=excluded.node, "
-            "locale=excluded.locale, slots=excluded.slots, history=excluded.history, "
-            "turn=excluded.turn, mode=excluded.mode, updated_at=excluded.updated_at"
-        )
+        """Write a conversation's state and counter increments. Saves of many conversations
+        are committed together: one transaction for all that arrive while the previous commit
+        runs."""
         self._cache.pop(key, None)  # re-filled only once the write succeeded
-        if also is None:
-            # Saves of many conversations (with their counters) are committed together: one
-            # transaction for all that arrive while the previous commit runs.
-            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._pending.append(((key, *_encode(state), int(now)), counters, done))
-            if self._committer is None:
-                self._committer = asyncio.create_task(self._commit_pending(upsert))
-            await done
-            self._remember(key, state)
-            return
-        async with self._write:
-            await db.execute("BEGIN")
-            try:
-                await db.execute(upsert, (key, *_encode(state), int(now)))
-                await self._count(counters)
-                if also is not None:
-                    await also(db)
-                await db.execute("COMMIT")
-            except Exception:
-                await db.execute("ROLLBACK")
-                raise
-            self._remember(key, state)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append(((key, *encode(state), int(now)), counters, done))
+        if self._committer is None:
+            self._committer = asyncio.create_task(self._commit_pending())
+        await done
+        self._remember(key, state)
 
-    async def _commit_pending(self, upsert: str) -> None:
+    async def _commit_pending(self) -> None:
         """Commit queued saves in batches until none are left."""
         try:
             while self._pending:
@@ -322,13 +278,13 @@ class SqliteStore:
                 try:
                     async with self._write:
                         if len(rows) == 1 and not counted:
-                            await self.db.execute(upsert, rows[0])
+                            await self.db.execute(UPSERT, rows[0])
                         else:
                             await self.db.execute("BEGIN")
                             try:
-                                await self.db.executemany(upsert, rows)
+                                await self.db.executemany(UPSERT, rows)
                                 if counted:
-                                    await self.db.executemany(_COUNT, counted)
+                                    await self.db.executemany(COUNT, counted)
                                 await self.db.execute("COMMIT")
                             except BaseException:
                                 await self.db.execute("ROLLBACK")
@@ -344,32 +300,17 @@ class SqliteStore:
         finally:
             self._committer = None
 
-    async def _count(self, counters: tuple[tuple[str, str, str, str], ...]) -> None:
-        if counters:
-            await self.db.executemany(_COUNT, counters)
-
-    async def count(self, counters: tuple[tuple[str, str, str, str], ...]) -> None:
+    async def count(self, counters: tuple[CounterKey, ...]) -> None:
         """Increment counters on their own (for steps that store no state)."""
         if counters:
-            async with self._write:
-                await self.db.execute("BEGIN")
-                try:
-                    await self._count(counters)
-                    await self.db.execute("COMMIT")
-                except Exception:
-                    await self.db.execute("ROLLBACK")
-                    raise
+            async with self.unit() as unit:
+                unit.apply(Count(counters))
 
-    async def erase(
-        self, key: bytes, also: Callable[[aiosqlite.Connection], Awaitable[None]] | None = None
-    ) -> None:
-        """Delete everything stored under a conversation key (and run ``also`` in the same
-        transaction), then checkpoint the WAL so no copy stays behind."""
-        async with self.transaction() as db:
-            self._cache.pop(key, None)
-            await db.execute("DELETE FROM conversations WHERE key=?", (key,))
-            if also is not None:
-                await also(db)
+    async def erase(self, key: bytes) -> None:
+        """Delete the conversation stored under a key, then checkpoint the WAL so no copy
+        stays behind."""
+        async with self.unit() as unit:
+            unit.apply(Forget(key))
         await self.checkpoint()
 
     async def checkpoint(self) -> None:
@@ -392,9 +333,7 @@ class SqliteStore:
 
     async def conversation_count(self) -> int:
         """How many conversations are stored."""
-        async with self.db.execute("SELECT count(*) FROM conversations") as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0
+        return int((await self._rows("SELECT count(*) FROM conversations"))[0][0])
 
     # ------------------------------------------------------------ events and counters
 
@@ -410,12 +349,35 @@ class SqliteStore:
 
     async def counters(self) -> list[Counter]:
         """All counter rows."""
-        async with self.db.execute(
+        rows = await self._rows(
             "SELECT week, flow, outcome, land, count FROM counters "
             "ORDER BY week, flow, outcome, land"
-        ) as cur:
-            rows = await cur.fetchall()
+        )
         return [Counter(str(w), str(f), str(o), str(la), int(c)) for w, f, o, la, c in rows]
+
+    # ------------------------------------------------------------ cases and outbox
+
+    async def purge_cases(self, closed_before: int, audit_before: int, now: int) -> int:
+        """Delete closed cases past their time, old audit entries, ended blocks and expired
+        invitations; returns how many cases went."""
+        async with self.transaction() as db:
+            return await purge_cases(db, closed_before, audit_before, now)
+
+    async def outbox_due(self, now: int, limit: int) -> list[OutboxRow]:
+        """Due notices, oldest first; only committed rows (read under the write lock)."""
+        return [outbox_row(r) for r in await self._rows(OUTBOX_DUE, (now, limit))]
+
+    async def outbox_done(self, row_id: int) -> None:
+        """Delete a delivered (or undeliverable) notice."""
+        async with self.transaction() as db:
+            await db.execute("DELETE FROM outbox WHERE id=?", (row_id,))
+
+    async def outbox_retry(self, row_id: int, next_at: int) -> None:
+        """Count a failed attempt; the next one is due at ``next_at``."""
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE outbox SET attempts=attempts+1, next_at=? WHERE id=?", (next_at, row_id)
+            )
 
     async def ping(self, within: float = 2.0) -> bool:
         """Whether the database answers a ``SELECT 1`` within ``within`` seconds (health check)."""
@@ -437,3 +399,17 @@ class SqliteStore:
         async with self.db.execute("PRAGMA integrity_check") as cur:
             row = await cur.fetchone()
         return row is not None and row[0] == "ok"
+
+
+class _Unit(SqliteCaseReads):
+    """The reads and collected writes of one :meth:`SqliteStore.unit` (the lock is held)."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+        self.writes: list[Write] = []
+
+    async def _rows(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in await self._db.execute_fetchall(sql, args)]
+
+    def apply(self, *writes: Write) -> None:
+        self.writes.extend(writes)

@@ -69,25 +69,29 @@ async def world(
     shipped: Content, synapse: Synapse, register, make_bot, tmp_path: Path, debug_log: DebugLog
 ) -> AsyncIterator[World]:
     async with SqliteStore(tmp_path / "data" / "beistand.db") as store:
-        runtime = Runtime(shipped, store, secrets.token_bytes(32), rate_limit=10_000)
-        stop = asyncio.Event()
-        worker = asyncio.create_task(runtime.handoff.run(stop, idle=0.1))
-        account = register("bot")
-        bot = await make_bot(account, runtime, store="bot-store")
-        world = World(synapse, runtime, bot, account.user_id, Canaries(), tmp_path, [])
-        try:
-            yield world
-        finally:
-            for user in world.users:
-                await user.stop()
-            stop.set()
-            await worker
+        runtime = Runtime(
+            shipped,
+            store,
+            secrets.token_bytes(32),
+            rate_limit=10_000,
+            purge_every=None,
+            worker_idle=0.1,
+        )
+        async with runtime:  # the outbox worker runs as in ``run``
+            account = register("bot")
+            bot = await make_bot(account, runtime, store="bot-store")
+            world = World(synapse, runtime, bot, account.user_id, Canaries(), tmp_path, [])
+            try:
+                yield world
+            finally:
+                for user in world.users:
+                    await user.stop()
 
 
 async def drained(runtime: Runtime, within: float = 10.0) -> None:
     """Until the outbox is empty (every notice handed to the homeserver)."""
     for _ in range(int(within / 0.05)):
-        if not await runtime.store.db.execute_fetchall("SELECT 1 FROM outbox"):
+        if not await runtime.store.outbox_backlog():
             return
         await asyncio.sleep(0.05)
     raise AssertionError("the outbox was not delivered")

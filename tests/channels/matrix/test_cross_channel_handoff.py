@@ -52,18 +52,22 @@ async def both(
     content, problems = load_content(basic_paths())
     assert content is not None, problems
     async with SqliteStore(tmp_path / "cross.db") as store:
-        runtime = Runtime(content, store, secrets.token_bytes(32), rate_limit=1000)
-        stop = asyncio.Event()
-        worker = asyncio.create_task(runtime.handoff.run(stop, idle=0.1))
-        await start_channel(
-            runtime,
-            translations=content.catalogs.translator,
-            limiter=FloodLimiter(chat_rate=100, chat_burst=100, overall_rate=100),
+        runtime = Runtime(
+            content,
+            store,
+            secrets.token_bytes(32),
+            rate_limit=1000,
+            purge_every=None,
+            worker_idle=0.1,
         )
-        await make_bot(register("bot"), runtime)
-        yield Both(runtime, telegram_emulator)
-        stop.set()
-        await worker
+        async with runtime:  # the outbox worker runs as in ``run``
+            await start_channel(
+                runtime,
+                translations=content.catalogs.translator,
+                limiter=FloodLimiter(chat_rate=100, chat_burst=100, overall_rate=100),
+            )
+            await make_bot(register("bot"), runtime)
+            yield Both(runtime, telegram_emulator)
 
 
 def labelled(prompt: Received, fragment: str) -> str:

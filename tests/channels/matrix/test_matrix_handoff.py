@@ -6,7 +6,6 @@ each other's account. Fixture content (``tests/fixtures/basic``), the real runti
 
 from __future__ import annotations
 
-import asyncio
 import re
 import secrets
 from collections.abc import AsyncIterator
@@ -28,12 +27,16 @@ async def handoff_runtime(tmp_path) -> AsyncIterator[Runtime]:
     content, problems = load_content(basic_paths())
     assert content is not None, problems
     async with SqliteStore(tmp_path / "handoff.db") as store:
-        runtime = Runtime(content, store, secrets.token_bytes(32), rate_limit=1000)
-        stop = asyncio.Event()
-        worker = asyncio.create_task(runtime.handoff.run(stop, idle=0.2))
-        yield runtime
-        stop.set()
-        await worker
+        runtime = Runtime(
+            content,
+            store,
+            secrets.token_bytes(32),
+            rate_limit=1000,
+            purge_every=None,
+            worker_idle=0.2,
+        )
+        async with runtime:
+            yield runtime
 
 
 def label_with(prompt: Received, fragment: str) -> str:

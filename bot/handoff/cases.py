@@ -1,0 +1,305 @@
+"""Cases against the store: read what the rules need in a unit, apply what they decide.
+
+:class:`Cases` is the glue between the pure parts (:mod:`bot.handoff.rules`,
+:mod:`bot.engine.contact`) and the store port: it reads inside a unit, lets a rule decide,
+applies the writes in the same unit, and after the commit reports the audit events and wakes
+the outbox (:meth:`Cases.committed`). It never writes SQL.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from bot.content import Content
+from bot.crypto import Sealer
+from bot.engine import contact as replies
+from bot.engine.actions import Action, CloseCase, OpenCase
+from bot.engine.contact import (
+    Answer,
+    ClaimCase,
+    FinishCase,
+    ListCases,
+    RelayToUser,
+    SetAvailability,
+    contact_step,
+)
+from bot.engine.events import Event, Text
+from bot.engine.state import CaseContext
+from bot.handoff import rules
+from bot.handoff.notices import Notices, from_contact, from_user
+from bot.handoff.outbox import Outbox
+from bot.handoff.rules import HandoffSettings
+from bot.metrics import NO_OBSERVER, Observer
+from bot.ports import (
+    AddCase,
+    Audit,
+    CaseRecord,
+    ContactRecord,
+    Notify,
+    Register,
+    SetAvailable,
+    Store,
+    Unit,
+    Write,
+)
+from bot.runtime_api import Sender
+
+log = logging.getLogger(__name__)
+
+
+class Cases:
+    """The handoff's cases and contact persons, carried out against a :class:`~bot.ports.Store`."""
+
+    def __init__(
+        self,
+        store: Store,
+        sealer: Sealer,
+        content: Callable[[], Content],
+        clock: Callable[[], float],
+        outbox: Outbox,
+        notices: Notices,
+        settings: HandoffSettings,
+        observer: Observer = NO_OBSERVER,
+    ) -> None:
+        self.store = store
+        self.sealer = sealer
+        self.content = content
+        self.clock = clock
+        self.outbox = outbox
+        self.notices = notices
+        self.settings = settings
+        self.observer = observer
+        # Supersets kept in memory so that an ordinary message needs no handoff query: the
+        # accounts that registered as contacts, and the user keys that ever had a case. Only
+        # this process registers contacts and opens cases; a contact removed by the CLI is
+        # still looked up in the store (and not found) before anything is done for them.
+        self._accounts: set[tuple[str, str]] | None = None
+        self._case_users: set[bytes] | None = None
+
+    def now(self) -> int:
+        """The time in whole seconds."""
+        return int(self.clock())
+
+    def committed(self, writes: Sequence[Write]) -> None:
+        """After a unit committed: log and count its audit events, wake the outbox if it
+        queued notices, keep the in-memory supersets up to date."""
+        for write in writes:
+            match write:
+                case Audit(event=event, role=role):
+                    log.info(event, extra={"kind": role})
+                    self.observer.case(event)
+                case AddCase(case=case) if self._case_users is not None:
+                    self._case_users.add(case.user_key)
+                case Register(platform=platform, account=account) if self._accounts is not None:
+                    self._accounts.add((platform, account))
+        if any(isinstance(w, Notify) for w in writes):
+            self.outbox.poke()
+
+    # ------------------------------------------------------------ users
+
+    async def context_for(self, user_key: bytes) -> CaseContext:
+        """The user's open case, or whether a new one may be opened (and its code)."""
+        if self._case_users is None:
+            self._case_users = await self.store.case_users()
+        if user_key not in self._case_users:  # never had a case: no open case, no block, no limit
+            return CaseContext(new_code=rules.new_code())
+        now = self.now()
+        cases = await self.store.user_cases(user_key)
+        open_ = any(c.status in ("open", "claimed") for c in cases)
+        blocked = not open_ and await self.store.blocked(user_key, now)
+        return rules.context(cases, blocked, now, self.settings, rules.new_code())
+
+    async def plan(
+        self, unit: Unit, user_key: bytes, sender: Sender, actions: tuple[Action, ...], erase: bool
+    ) -> tuple[Write, ...]:
+        """The writes for a step's case actions (read in ``unit``, the step's transaction).
+
+        With ``erase`` every trace of the user in the handoff tables goes too: notices still
+        waiting for them are dropped and all their cases are unlinked from their key.
+        """
+        writes: list[Write] = []
+        if erase:  # first, while the user's cases can still be found by their key
+            cases = await unit.user_cases(user_key)
+            writes.extend(rules.unlink(cases, [rules.new_key() for _ in cases]))
+        for action in actions:
+            if isinstance(action, OpenCase):
+                writes.extend(await self._open(unit, user_key, sender, action))
+            elif isinstance(action, CloseCase):
+                case = await unit.case(action.code)
+                if case is not None:
+                    told = await unit.notified(action.code)
+                    now = self.now()
+                    writes.extend(
+                        rules.close(case, told, action.reason, "user", now, rules.new_key())
+                    )
+        return tuple(writes)
+
+    async def _open(
+        self, unit: Unit, user_key: bytes, sender: Sender, action: OpenCase
+    ) -> tuple[Write, ...]:
+        now = self.now()
+        route = self.sealer.seal(f"{sender.platform}|{sender.reply_route}", action.code)
+        case = CaseRecord(
+            code=action.code,
+            user_key=user_key,
+            topic=action.topic,
+            urgency=action.urgency,
+            land=action.land,
+            status="open",
+            contact_id=None,
+            circle=0,
+            user_route=route,
+            locale=self.content().catalogs.normalize(sender.locale),
+            created_at=now,
+        )
+        return rules.open_case(case, await unit.contacts(), self.settings)
+
+    async def user_relay(
+        self, user_key: bytes, code: str, text: str, locale: str | None
+    ) -> tuple[Action, ...]:
+        """Pass the user's text to the contact of their claimed case (outside any lock)."""
+        case = await self.store.case(code)
+        contact = None
+        if case is not None and case.user_key == user_key and case.status == "claimed":
+            contact = None if case.contact_id is None else await self.store.contact(case.contact_id)
+        if (
+            contact is not None
+            and contact.platform is not None
+            and contact.route is not None
+            and await self.outbox.relay(contact.platform, contact.route, from_user(code, text))
+        ):
+            return ()
+        return replies.user_relay_failed(self.notices.t(locale))
+
+    async def escalate_due(self) -> int:
+        """Escalate every open case whose timer ran out; returns how many."""
+        due = await self.store.cases_due(self.now())
+        for found in due:
+            async with self.store.unit() as unit:
+                case = await unit.case(found.code)
+                if case is None or case.status != "open":
+                    continue
+                told = await unit.notified(case.code)
+                writes = rules.escalate(
+                    case, told, await unit.contacts(), self.now(), self.settings
+                )
+                unit.apply(*writes)
+            self.committed(writes)
+        return len(due)
+
+    async def purge(self, idle_days: int) -> int:
+        """Close cases open longer than ``idle_days`` (shredding the route), then delete closed
+        cases and audit entries past their time, ended blocks and unused invitations."""
+        now = self.now()
+        async with self.store.unit() as unit:
+            writes: list[Write] = []
+            for case in await unit.cases_opened_before(now - idle_days * 86400):
+                told = await unit.notified(case.code)
+                writes.extend(rules.close(case, told, "expired", "system", now, rules.new_key()))
+            unit.apply(*writes)
+        self.committed(writes)
+        return await self.store.purge_cases(
+            now - self.settings.case_retention_days * 86400,
+            now - self.settings.audit_retention_days * 86400,
+            now,
+        )
+
+    # ------------------------------------------------------------ contact persons
+
+    async def contact_for(self, sender: Sender) -> ContactRecord | None:
+        """The registered contact person behind a sender, if any."""
+        if self._accounts is None:
+            self._accounts = await self.store.contact_accounts()
+        if (sender.platform, sender.user_id) not in self._accounts:
+            return None
+        return await self.store.contact_by_account(sender.platform, sender.user_id)
+
+    async def register(self, sender: Sender, code: str | None) -> tuple[Action, ...]:
+        """``/register CODE``: make this account a contact person's channel."""
+        now = self.now()
+        writes: tuple[Write, ...] = ()
+        async with self.store.unit() as unit:
+            invited = await unit.invitation(rules.invite_hash(code or ""), now)
+            taken = await unit.contact_by_account(sender.platform, sender.user_id)
+            if invited is not None and taken is None:
+                locale = self.content().catalogs.normalize(sender.locale)
+                writes = (
+                    Register(invited, sender.platform, sender.user_id, sender.reply_route, locale),
+                    Audit(now, "contact.registered", None, "contact"),
+                )
+                unit.apply(*writes)
+        self.committed(writes)
+        if not writes:
+            log.info("contact.register_refused")
+        return replies.register_reply(self.notices.t(sender.locale), bool(writes))
+
+    def refuse(self, sender: Sender) -> tuple[Action, ...]:
+        """The answer to a contact command from someone who is not a contact person."""
+        log.info("contact.refused")
+        return replies.refusal(self.notices.t(sender.locale))
+
+    async def contact_event(self, contact: ContactRecord, event: Event) -> tuple[Action, ...]:
+        """Everything a registered contact person sends: the engine decides, this carries out."""
+        t = self.notices.t(contact.locale)
+        claimed: tuple[str, ...] = ()
+        if isinstance(event, Text):
+            cases = await self.store.contact_cases(contact.id)
+            claimed = tuple(c.code for c in cases if c.status == "claimed")
+        request = contact_step(event, t, claimed)
+        match request:
+            case Answer(actions):
+                return actions
+            case ClaimCase(code):
+                return replies.claim_reply(t, await self._claim(contact, code), code)
+            case FinishCase(code, how):
+                return replies.finish_reply(t, await self._finish(contact, code, how), code, how)
+            case ListCases():
+                listed = await self.store.contact_cases(contact.id)
+                return replies.cases_reply(t, [self.notices.listing(t, c) for c in listed])
+            case SetAvailability(available):
+                event_name = "contact.available" if available else "contact.away"
+                await self._apply(
+                    SetAvailable(contact.id, available),
+                    Audit(self.now(), event_name, None, "contact"),
+                )
+                return replies.availability_reply(t, available)
+            case RelayToUser(code, text):
+                return await self._contact_relay(contact, code, text)
+
+    async def _apply(self, *writes: Write) -> None:
+        async with self.store.unit() as unit:
+            unit.apply(*writes)
+        self.committed(writes)
+
+    async def _claim(self, contact: ContactRecord, code: str) -> str:
+        async with self.store.unit() as unit:
+            case = await unit.case(code)
+            told = await unit.notified(code) if case is not None else set()
+            outcome, writes = rules.claim(case, told, contact.id, self.now())
+            unit.apply(*writes)
+        self.committed(writes)
+        return outcome
+
+    async def _finish(self, contact: ContactRecord, code: str, how: str) -> bool:
+        async with self.store.unit() as unit:
+            case = await unit.case(code)
+            closed, writes = rules.finish(
+                case, contact.id, how, self.now(), self.settings, rules.new_key()
+            )
+            unit.apply(*writes)
+        self.committed(writes)
+        return closed
+
+    async def _contact_relay(
+        self, contact: ContactRecord, code: str, text: str
+    ) -> tuple[Action, ...]:
+        case = await self.store.case(code)
+        mine = case is not None and case.status == "claimed" and case.contact_id == contact.id
+        if case is not None and mine and case.user_route is not None and text:
+            address = self.outbox.open_route(case.user_route, code)
+            if address is not None:
+                label = self.notices.t(case.locale).gettext("Ansprechperson")
+                if await self.outbox.relay(*address, from_contact(label, text)):
+                    return ()
+        return replies.relay_failed(self.notices.t(contact.locale), code)

@@ -1,0 +1,277 @@
+"""The SQL of the handoff: case and contact reads, the writes of a unit, the outbox.
+
+Used by :class:`bot.storage.sqlite.SqliteStore`; nothing outside ``bot/storage/`` writes SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterable
+from typing import Any
+
+import aiosqlite
+
+from bot.ports import (
+    AddCase,
+    Audit,
+    Block,
+    CaseRecord,
+    ChangeCase,
+    ContactRecord,
+    Count,
+    DropUserNotices,
+    Forget,
+    Invite,
+    Notify,
+    OutboxRow,
+    PutState,
+    Register,
+    RemoveContact,
+    SetAvailable,
+    Told,
+    Write,
+)
+from bot.storage.sqlite_rows import COUNT, UPSERT, encode
+
+_CONTACT = "id, name, lands, topics, platform, account, route, locale, available"
+_CASE = (
+    "code, user_key, topic, urgency, land, status, contact_id, circle, user_route, locale, "
+    "created_at, claimed_at, closed_at, escalate_at, close_reason"
+)
+
+
+def _contact(row: Iterable[Any]) -> ContactRecord:
+    cid, name, lands, topics, platform, account, route, locale, available = tuple(row)
+    return ContactRecord(
+        id=int(cid),
+        name=str(name),
+        lands=tuple(json.loads(str(lands))),
+        topics=tuple(json.loads(str(topics))),
+        platform=None if platform is None else str(platform),
+        account=None if account is None else str(account),
+        route=None if route is None else str(route),
+        locale=str(locale),
+        available=bool(available),
+    )
+
+
+def _case(row: Iterable[Any]) -> CaseRecord:
+    values = tuple(row)
+    return CaseRecord(
+        code=str(values[0]),
+        user_key=bytes(values[1]),
+        topic=str(values[2]),
+        urgency=str(values[3]),
+        land=str(values[4]),
+        status=str(values[5]),
+        contact_id=None if values[6] is None else int(values[6]),
+        circle=int(values[7]),
+        user_route=None if values[8] is None else bytes(values[8]),
+        locale=str(values[9]),
+        created_at=int(values[10]),
+        claimed_at=None if values[11] is None else int(values[11]),
+        closed_at=None if values[12] is None else int(values[12]),
+        escalate_at=None if values[13] is None else int(values[13]),
+        close_reason=None if values[14] is None else str(values[14]),
+    )
+
+
+class SqliteCaseReads:
+    """The case and contact queries over a connection; :meth:`_rows` decides the locking."""
+
+    async def _rows(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    async def case(self, code: str) -> CaseRecord | None:
+        rows = await self._rows(f"SELECT {_CASE} FROM cases WHERE code=?", (code,))  # noqa: S608
+        return _case(rows[0]) if rows else None
+
+    async def user_cases(self, user_key: bytes) -> list[CaseRecord]:
+        sql = f"SELECT {_CASE} FROM cases WHERE user_key=? ORDER BY created_at, code"  # noqa: S608
+        return [_case(r) for r in await self._rows(sql, (user_key,))]
+
+    async def case_users(self) -> set[bytes]:
+        return {bytes(r[0]) for r in await self._rows("SELECT DISTINCT user_key FROM cases")}
+
+    async def blocked(self, user_key: bytes, now: int) -> bool:
+        sql = "SELECT 1 FROM blocks WHERE user_key=? AND until > ?"
+        return bool(await self._rows(sql, (user_key, now)))
+
+    async def notified(self, code: str) -> set[int]:
+        rows = await self._rows("SELECT contact_id FROM case_notices WHERE code=?", (code,))
+        return {int(r[0]) for r in rows}
+
+    async def contact(self, contact_id: int) -> ContactRecord | None:
+        sql = f"SELECT {_CONTACT} FROM contacts WHERE id=?"  # noqa: S608
+        rows = await self._rows(sql, (contact_id,))
+        return _contact(rows[0]) if rows else None
+
+    async def contact_by_account(self, platform: str, account: str) -> ContactRecord | None:
+        sql = f"SELECT {_CONTACT} FROM contacts WHERE platform=? AND account=?"  # noqa: S608
+        rows = await self._rows(sql, (platform, account))
+        return _contact(rows[0]) if rows else None
+
+    async def contact_accounts(self) -> set[tuple[str, str]]:
+        rows = await self._rows("SELECT platform, account FROM contacts WHERE account IS NOT NULL")
+        return {(str(p), str(a)) for p, a in rows}
+
+    async def contacts(self) -> list[ContactRecord]:
+        sql = f"SELECT {_CONTACT} FROM contacts ORDER BY id"  # noqa: S608
+        return [_contact(r) for r in await self._rows(sql)]
+
+    async def invitation(self, invite_hash: bytes, now: int) -> int | None:
+        sql = "SELECT id FROM contacts WHERE invite_hash=? AND invite_expires > ?"
+        rows = await self._rows(sql, (invite_hash, now))
+        return int(rows[0][0]) if rows else None
+
+    async def contact_cases(self, contact_id: int) -> list[CaseRecord]:
+        sql = (
+            f"SELECT {', '.join('k.' + c.strip() for c in _CASE.split(','))} FROM cases k "  # noqa: S608
+            "JOIN case_notices n ON n.code = k.code AND n.contact_id = ? "
+            "WHERE (k.status='claimed' AND k.contact_id=?) OR k.status='open' "
+            "ORDER BY k.created_at, k.code"
+        )
+        return [_case(r) for r in await self._rows(sql, (contact_id, contact_id))]
+
+    async def cases_due(self, now: int) -> list[CaseRecord]:
+        sql = (
+            f"SELECT {_CASE} FROM cases WHERE status='open' "  # noqa: S608
+            "AND escalate_at IS NOT NULL AND escalate_at <= ? ORDER BY escalate_at, code"
+        )
+        return [_case(r) for r in await self._rows(sql, (now,))]
+
+    async def cases_opened_before(self, before: int) -> list[CaseRecord]:
+        sql = (
+            f"SELECT {_CASE} FROM cases WHERE status IN ('open', 'claimed') "  # noqa: S608
+            "AND created_at < ? ORDER BY created_at, code"
+        )
+        return [_case(r) for r in await self._rows(sql, (before,))]
+
+
+async def apply_write(db: aiosqlite.Connection, write: Write) -> None:  # noqa: C901 - a table
+    """Carry out one write inside the caller's transaction."""
+    match write:
+        case PutState(key, state, at):
+            await db.execute(UPSERT, (key, *encode(state), at))
+        case Forget(key):
+            await db.execute("DELETE FROM conversations WHERE key=?", (key,))
+        case Count(rows):
+            if rows:
+                await db.executemany(COUNT, rows)
+        case AddCase(c):
+            await db.execute(
+                f"INSERT INTO cases ({_CASE}) VALUES ({', '.join('?' * 15)})",  # noqa: S608
+                (
+                    c.code,
+                    c.user_key,
+                    c.topic,
+                    c.urgency,
+                    c.land,
+                    c.status,
+                    c.contact_id,
+                    c.circle,
+                    c.user_route,
+                    c.locale,
+                    c.created_at,
+                    c.claimed_at,
+                    c.closed_at,
+                    c.escalate_at,
+                    c.close_reason,
+                ),
+            )
+        case ChangeCase(code, changes):
+            if changes:  # column names are checked against CASE_CHANGES by ChangeCase
+                columns = ", ".join(f"{name}=?" for name, _ in changes)
+                values = tuple(value for _, value in changes)
+                await db.execute(f"UPDATE cases SET {columns} WHERE code=?", (*values, code))  # noqa: S608
+        case Told(code, contact_id):
+            await db.execute("INSERT OR IGNORE INTO case_notices VALUES (?, ?)", (code, contact_id))
+        case Notify(kind, code, at, contact_id, route):
+            await db.execute(
+                "INSERT INTO outbox (target, contact_id, code, route, kind, next_at, created_at, "
+                "nonce) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    "contact" if contact_id is not None else "user",
+                    contact_id,
+                    code,
+                    route,
+                    kind,
+                    at,
+                    at,
+                    secrets.token_hex(12),
+                ),
+            )
+        case DropUserNotices(codes):
+            await db.executemany(
+                "DELETE FROM outbox WHERE target='user' AND code=?", [(c,) for c in codes]
+            )
+        case Audit(at, event, code, role):
+            await db.execute(
+                "INSERT INTO audit (at, event, code, role) VALUES (?, ?, ?, ?)",
+                (at, event, code, role),
+            )
+        case Block(user_key, until):
+            await db.execute(
+                "INSERT INTO blocks VALUES (?, ?) ON CONFLICT(user_key) "
+                "DO UPDATE SET until=excluded.until",
+                (user_key, until),
+            )
+        case Invite(name, lands, topics, invite_hash, expires, at):
+            await db.execute(
+                "INSERT INTO contacts (name, lands, topics, invite_hash, invite_expires, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (name, json.dumps(list(lands)), json.dumps(list(topics)), invite_hash, expires, at),
+            )
+        case Register(contact_id, platform, account, route, locale):
+            await db.execute(
+                "UPDATE contacts SET platform=?, account=?, route=?, locale=?, invite_hash=NULL, "
+                "invite_expires=NULL WHERE id=?",
+                (platform, account, route, locale, contact_id),
+            )
+        case SetAvailable(contact_id, available):
+            await db.execute(
+                "UPDATE contacts SET available=? WHERE id=?", (int(available), contact_id)
+            )
+        case RemoveContact(contact_id, at):
+            await db.execute(
+                "UPDATE cases SET status='open', contact_id=NULL, escalate_at=? "
+                "WHERE contact_id=? AND status='claimed'",
+                (at, contact_id),
+            )
+            await db.execute("DELETE FROM contacts WHERE id=?", (contact_id,))
+
+
+async def purge_cases(
+    db: aiosqlite.Connection, closed_before: int, audit_before: int, now: int
+) -> int:
+    """Delete closed cases past their time, old audit, ended blocks, expired invitations."""
+    cur = await db.execute(
+        "DELETE FROM cases WHERE status='closed' AND closed_at < ?", (closed_before,)
+    )
+    removed = cur.rowcount
+    await cur.close()
+    await db.execute("DELETE FROM audit WHERE at < ?", (audit_before,))
+    await db.execute("DELETE FROM blocks WHERE until < ?", (now,))
+    await db.execute("DELETE FROM contacts WHERE account IS NULL AND invite_expires < ?", (now,))
+    return removed
+
+
+def outbox_row(row: Iterable[Any]) -> OutboxRow:
+    oid, target, contact_id, code, route, kind, attempts, nonce = tuple(row)
+    return OutboxRow(
+        id=int(oid),
+        target=str(target),
+        contact_id=None if contact_id is None else int(contact_id),
+        code=str(code),
+        route=None if route is None else bytes(route),
+        kind=str(kind),
+        attempts=int(attempts),
+        nonce=str(nonce) if nonce else "",
+    )
+
+
+OUTBOX_DUE = (
+    "SELECT id, target, contact_id, code, route, kind, attempts, nonce FROM outbox "
+    "WHERE next_at <= ? ORDER BY id LIMIT ?"
+)

@@ -1,0 +1,125 @@
+"""The case rules without a store: who is told in which circle, escalation, claim, close, limits."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot.engine.state import CaseContext
+from bot.handoff import rules
+from bot.handoff.rules import HandoffSettings
+from bot.ports import (
+    AddCase,
+    Audit,
+    Block,
+    CaseRecord,
+    ChangeCase,
+    ContactRecord,
+    DropUserNotices,
+    Notify,
+    Told,
+)
+
+SETTINGS = HandoffSettings()
+KEY, NEW = b"u" * 32, b"n" * 32
+CASE = CaseRecord("AB12-CD", KEY, "threat", "high", "BY", "open", None, 0, b"route", "de", 1000)
+
+
+def person(
+    cid: int, lands: tuple[str, ...], topics: tuple[str, ...] = ("threat",)
+) -> ContactRecord:
+    return ContactRecord(
+        cid, f"P{cid}", lands, topics, "matrix", f"@{cid}:x", f"r{cid}", "de", True
+    )
+
+
+BY, NW, DE, HATE = (
+    person(1, ("BY",)),
+    person(2, ("NW",)),
+    person(3, ("DE",)),
+    person(4, ("BY",), ("hate",)),
+)
+
+
+def notified(writes: tuple[object, ...]) -> list[int | None]:
+    return [w.contact_id for w in writes if isinstance(w, Notify) and w.kind == "new"]
+
+
+def test_opening_tells_the_lands_contacts_for_the_topic() -> None:
+    writes = rules.open_case(CASE, [BY, NW, DE, HATE], SETTINGS)
+    assert isinstance(writes[0], AddCase) and writes[0].case.circle == 1
+    assert notified(writes) == [1]
+    assert Told("AB12-CD", 1) in writes
+    change = next(w for w in writes if isinstance(w, ChangeCase))
+    assert change.changes == (("circle", 1), ("escalate_at", 1000 + 10 * 60))
+    assert [w.event for w in writes if isinstance(w, Audit)] == ["case.opened"]
+
+
+def test_without_a_land_the_nationwide_contacts_come_first() -> None:
+    assert notified(rules.open_case(replace(CASE, land="none"), [BY, DE], SETTINGS)) == [3]
+
+
+def test_circle_two_is_everyone_for_the_topic_then_nobody_free() -> None:
+    first = replace(CASE, circle=1)
+    second = rules.escalate(first, {1}, [BY, NW, DE, HATE], 2000, SETTINGS)
+    assert notified(second) == [2, 3]
+    assert [w.event for w in second if isinstance(w, Audit)] == ["case.escalated"]
+    last = rules.escalate(replace(CASE, circle=2), {1, 2, 3}, [BY, NW, DE], 3000, SETTINGS)
+    assert [w.kind for w in last if isinstance(w, Notify)] == ["nobody"]
+    assert ChangeCase("AB12-CD", (("circle", 3), ("escalate_at", None))) in last
+
+
+def test_away_and_unregistered_contacts_are_not_told() -> None:
+    away = replace(BY, available=False)
+    invited = replace(person(5, ("BY",)), account=None)
+    assert notified(rules.escalate(CASE, set(), [away, invited], 1000, SETTINGS)) == []
+
+
+def test_first_claim_wins_only_for_those_told() -> None:
+    outcome, writes = rules.claim(replace(CASE, circle=1), {1, 3}, 1, 1500)
+    assert outcome == "won"
+    kinds = [(w.kind, w.contact_id) for w in writes if isinstance(w, Notify)]
+    assert kinds == [("claimed", None), ("taken", 3)]
+    claimed = replace(CASE, status="claimed", contact_id=1)
+    assert rules.claim(claimed, {1, 3}, 3, 1600) == ("taken", ())
+    assert rules.claim(claimed, {1, 3}, 1, 1600) == ("yours", ())
+    assert rules.claim(claimed, {1, 3}, 9, 1600) == ("unknown", ())
+    assert rules.claim(None, set(), 1, 1600) == ("unknown", ())
+    assert rules.claim(replace(CASE, status="closed"), {1}, 1, 1600) == ("closed", ())
+
+
+def test_closing_tells_the_other_side_and_erasure_unlinks() -> None:
+    by_user = rules.close(
+        replace(CASE, status="claimed", contact_id=1), {1, 3}, "user", "user", 9, NEW
+    )
+    assert [(w.kind, w.contact_id) for w in by_user if isinstance(w, Notify)] == [
+        ("ended_by_user", 1)
+    ]
+    erased = rules.close(CASE, {1, 3}, "erased", "user", 9, NEW)
+    assert [(w.kind, w.contact_id) for w in erased if isinstance(w, Notify)] == [
+        ("withdrawn", 1),
+        ("withdrawn", 3),
+    ]
+    change = next(w for w in erased if isinstance(w, ChangeCase))
+    assert ("user_key", NEW) in change.changes and ("user_route", None) in change.changes
+    by_contact = rules.close(replace(CASE, status="claimed"), set(), "contact", "contact", 9, NEW)
+    assert [w.kind for w in by_contact if isinstance(w, Notify)] == ["ended_by_contact"]
+    assert rules.close(replace(CASE, status="closed"), {1}, "user", "user", 9, NEW) == ()
+    unlinked = rules.unlink([CASE], [NEW])
+    assert unlinked[0] == DropUserNotices(("AB12-CD",))
+
+
+def test_abuse_blocks_and_only_the_holder_may_finish() -> None:
+    claimed = replace(CASE, status="claimed", contact_id=1)
+    assert rules.finish(claimed, 2, "close", 9, SETTINGS, NEW) == (False, ())
+    closed, writes = rules.finish(claimed, 1, "abuse", 9, SETTINGS, NEW)
+    assert closed and Block(KEY, 9 + 30 * 86400) in writes
+
+
+def test_limits_and_context() -> None:
+    assert rules.context([replace(CASE, status="claimed")], False, 2000, SETTINGS, "X") == (
+        CaseContext(code="AB12-CD", claimed=True)
+    )
+    assert rules.context([], True, 2000, SETTINGS, "X") == CaseContext(refusal="blocked")
+    done = [replace(CASE, code=f"C{i}", status="closed") for i in range(3)]
+    assert rules.context(done, False, 2000, SETTINGS, "X") == CaseContext(refusal="limit")
+    assert rules.context(done, False, 1000 + 86400, SETTINGS, "X") == CaseContext(new_code="X")
