@@ -21,7 +21,8 @@ from bot.render import parse_callback
 from bot.runtime import Runtime
 from bot.runtime_api import Incoming, Sender
 from bot.storage.sqlite import SqliteStore
-from tests.privacy.conftest import DebugLog, FakeClock
+from tests.helpers import FakeClock
+from tests.privacy.conftest import DebugLog
 from tests.privacy.scripts import Canaries, Explorer, find_consent
 
 DAY = 86400

@@ -1,0 +1,53 @@
+"""The test doubles every test shares: one clock the test moves, one channel that records.
+
+Use these instead of writing a local copy (tests/test_tiers.py checks that none comes back).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.render import Outgoing
+
+#: Monday, 23 November 2026, 10:00 in Berlin (``MONDAY_10`` in tests/conftest.py), as a timestamp.
+MONDAY_10_TS = 1_795_424_400.0
+
+
+@dataclass
+class FakeClock:
+    """A clock the test moves: ``clock()`` is the time; ``advance`` (or ``clock.now += s``)
+    moves it on. Pass it wherever the code takes ``clock=`` (the runtime, pacing, activity)."""
+
+    now: float = MONDAY_10_TS
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@dataclass
+class RecordingChannel:
+    """A platform's delivery function (``runtime.register_channel(platform, channel)``) that
+    records ``(route, message, key)`` in memory. ``failing`` makes every delivery raise
+    ``ConnectionError(error)``, ``failing_routes`` only those to the given routes."""
+
+    platform: str = ""
+    sent: list[tuple[str, Outgoing, str]] = field(default_factory=list)
+    failing: bool = False
+    failing_routes: set[str] = field(default_factory=set)
+    error: str = "down"
+
+    async def __call__(self, route: str, message: Outgoing, key: str) -> None:
+        if self.failing or route in self.failing_routes:
+            raise ConnectionError(self.error)
+        self.sent.append((route, message, key))
+
+    def texts(self, route: str | None = None) -> list[str]:
+        """The plain text of each message delivered (to ``route``, or to anyone)."""
+        return [m.plain for r, m, _ in self.sent if route is None or r == route]
+
+    def text(self, route: str | None = None) -> str:
+        """All of it as one string, one message a line (for substring checks)."""
+        return "\n".join(self.texts(route))
