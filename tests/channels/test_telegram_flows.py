@@ -84,7 +84,9 @@ async def make_bot(
         store = SqliteStore(tmp_path / "beistand.db")
         await store.open()
         stores.append(store)
-        runtime = Runtime(shipped, store, SECRET, clock=FakeClock(now.timestamp()), rate_limit=10_000)
+        runtime = Runtime(
+            shipped, store, SECRET, clock=FakeClock(now.timestamp()), rate_limit=10_000
+        )
         channel = await start_channel(
             runtime,
             translations=shipped.catalogs.translator,
