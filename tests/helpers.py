@@ -1,13 +1,21 @@
-"""The test doubles every test shares: one clock the test moves, one channel that records.
+"""What every test shares: one clock the test moves, one channel that records, and the rule
+for a missing tool or server (skip on a developer's machine, fail in CI).
 
 Use these instead of writing a local copy (tests/test_tiers.py checks that none comes back).
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from typing import NoReturn
+
+import pytest
 
 from bot.render import Outgoing
+
+#: ``.ci/run`` sets ``CI``: there nothing a test needs may be missing.
+IN_CI = bool(os.environ.get("CI"))
 
 #: Monday, 23 November 2026, 10:00 in Berlin (``MONDAY_10`` in tests/conftest.py), as a timestamp.
 MONDAY_10_TS = 1_795_424_400.0
@@ -51,3 +59,11 @@ class RecordingChannel:
     def text(self, route: str | None = None) -> str:
         """All of it as one string, one message a line (for substring checks)."""
         return "\n".join(self.texts(route))
+
+
+def unavailable(reason: str) -> NoReturn:
+    """A tool, server or dependency the test needs is missing: skip on a developer's machine,
+    fail in CI, where a silent skip would hide that the test never ran."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI must run every test: a missing dependency fails there)")
+    pytest.skip(reason)
