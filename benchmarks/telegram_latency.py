@@ -51,8 +51,12 @@ from bot.content import ContentPaths, require_content  # noqa: E402
 from bot.runtime import Runtime  # noqa: E402
 from bot.storage.sqlite import SqliteStore  # noqa: E402
 from bot.transports.telegram import TelegramChannel, TelegramSettings  # noqa: E402
-from tests.channels.conftest import fake_token  # noqa: E402
-from tests.servers.telegram_emulator import EmulatedBot, SimUser, TelegramEmulator  # noqa: E402
+from testbed.telegram_emulator import (  # noqa: E402
+    EmulatedBot,
+    SimUser,
+    TelegramEmulator,
+    fake_token,
+)
 
 USERS = 40
 GOAL = 1.2

@@ -38,9 +38,9 @@ from bot.ops.http import OpsServer
 from bot.runtime import Runtime
 from bot.runtime_api import Incoming, Sender
 from bot.storage.sqlite import SqliteStore
+from testbed.canary import Scanner, new_marker, report
 from tests.conftest import basic_paths
 from tests.helpers import FakeClock, RecordingChannel
-from tests.privacy.canary import Scanner, new_marker, report
 from tests.test_handoff import open_case
 
 SECRET = b"o" * 32

@@ -28,8 +28,7 @@ from bot.knowledge import BERLIN
 from bot.runtime import Runtime
 from bot.storage.sqlite import SqliteStore
 from bot.transports.telegram import FloodLimiter, TelegramChannel, stale_button
-from tests.helpers import FakeClock
-from tests.servers.telegram_emulator import (
+from testbed.telegram_emulator import (
     CallbackAnswer,
     EmulatedBot,
     Message,
@@ -37,6 +36,7 @@ from tests.servers.telegram_emulator import (
     SimUser,
     TelegramEmulator,
 )
+from tests.helpers import FakeClock
 
 pytestmark = pytest.mark.channel
 

@@ -40,8 +40,10 @@ from bot.render import Outgoing
 from bot.runtime import Runtime
 from bot.runtime_api import Incoming, Sender
 from bot.storage.sqlite import SqliteStore
+from testbed.scripts import Canaries, Explorer, find_consent
 from tests.helpers import FakeClock, RecordingChannel
-from tests.privacy.scripts import Canaries, Explorer, find_consent
+
+pytestmark = pytest.mark.fuzz
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 CONTENT: Content = require_content(ContentPaths())

@@ -33,10 +33,12 @@ from bot.render import Outgoing, numbered, render
 from bot.runtime import Runtime
 from bot.runtime_api import Incoming, Sender
 from bot.storage.sqlite import SqliteStore
+from testbed.canary import new_marker
+from testbed.scripts import Canaries, Explorer, find_consent
+from testbed.telegram_emulator import ApiError, parse_html
 from tests.helpers import RecordingChannel
-from tests.privacy.canary import new_marker
-from tests.privacy.scripts import Canaries, Explorer, find_consent
-from tests.servers.telegram_emulator import ApiError, parse_html
+
+pytestmark = pytest.mark.fuzz
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 TAGS = {"b", "i"}

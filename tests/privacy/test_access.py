@@ -21,9 +21,9 @@ from bot.render import parse_callback
 from bot.runtime import Runtime
 from bot.runtime_api import Incoming, Sender
 from bot.storage.sqlite import SqliteStore
+from testbed.scripts import Canaries, Explorer, find_consent
 from tests.helpers import FakeClock
 from tests.privacy.conftest import DebugLog
-from tests.privacy.scripts import Canaries, Explorer, find_consent
 
 DAY = 86400
 STRANGER = Sender("telegram", "4400000001", "de")

@@ -23,10 +23,10 @@ from bot.engine.events import Choose, Command, Event, Text
 from bot.runtime import Runtime
 from bot.runtime_api import Incoming, Sender
 from bot.storage.sqlite import SqliteStore
+from testbed.canary import Scanner, new_marker, report, sqlite_family
+from testbed.scripts import PLATFORMS, Canaries, Explorer, resting_nodes
 from tests.helpers import FakeClock, RecordingChannel
-from tests.privacy.canary import Scanner, new_marker, report, sqlite_family
 from tests.privacy.conftest import DebugLog
-from tests.privacy.scripts import PLATFORMS, Canaries, Explorer, resting_nodes
 
 SEED = 20261123
 CONVERSATIONS = 260

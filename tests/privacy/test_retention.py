@@ -26,9 +26,9 @@ from bot.engine.events import Choose, Command, Start, Text
 from bot.runtime import Runtime
 from bot.runtime_api import Incoming, Sender
 from bot.storage.sqlite import SqliteStore
+from testbed.canary import Scanner, new_marker, report, sqlite_family
+from testbed.scripts import Canaries, Explorer, find_consent
 from tests.helpers import FakeClock, RecordingChannel
-from tests.privacy.canary import Scanner, new_marker, report, sqlite_family
-from tests.privacy.scripts import Canaries, Explorer, find_consent
 
 DAY = 86400
 CONTACT = Sender("telegram", "880000000007", "de")

@@ -22,7 +22,7 @@ from bot.engine.events import Choose, Command, Event, Start, Text, Unsupported
 from bot.runtime import Runtime
 from bot.runtime_api import Incoming, Sender
 from bot.storage.sqlite import SqliteStore
-from tests.privacy.canary import Scanner, new_marker
+from testbed.canary import Scanner, new_marker
 
 PLATFORMS = ("telegram", "matrix", "console")
 #: Right-to-left and zero-width characters around markers.
