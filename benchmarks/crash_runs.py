@@ -7,7 +7,7 @@ Two channels, one accounting:
   what was "sent". The scripted user walks to a handoff, consents, types, ends the case, and does
   it again; after the last kill a clean process delivers what is still due.
 - ``--channel telegram``: ``beistand run`` against the Bot API emulator
-  (``tests/servers/telegram_emulator.py``), served by this process on 127.0.0.1. A contact person
+  (``testbed/telegram_emulator.py``), served by this process on 127.0.0.1. A contact person
   registers with ``/registrieren CODE`` (the code from ``beistand contacts invite``) from a second
   Telegram account; notices are what the emulator saw as ``sendMessage`` in her chat (and, for
   claims and closes, in the user's). Three users walk to a handoff at the same time, tapping as

@@ -1,6 +1,6 @@
 """Reply latency of the Beistand Telegram channel against a bare python-telegram-bot echo bot.
 
-A Bot API emulator (``tests/servers/telegram_emulator.py``) serves on 127.0.0.1 in this process,
+A Bot API emulator (``testbed/telegram_emulator.py``) serves on 127.0.0.1 in this process,
 which also plays the users and measures. The two bots run each in its own child process, as in
 production, and long-poll the emulator at the same time; their rounds alternate, so that noise on
 the machine hits both alike. A round is one simulated user acting once; its latency runs from the
