@@ -7,7 +7,7 @@ Two channels, one accounting:
   what was "sent". The scripted user walks to a handoff, consents, types, ends the case, and does
   it again; after the last kill a clean process delivers what is still due.
 - ``--channel telegram``: ``beistand run`` against the Bot API emulator
-  (``tests/servers/telegram_emulator.py``), served by this process on 127.0.0.1. A contact person
+  (``testbed/telegram_emulator.py``), served by this process on 127.0.0.1. A contact person
   registers with ``/registrieren CODE`` (the code from ``beistand contacts invite``) from a second
   Telegram account; notices are what the emulator saw as ``sendMessage`` in her chat (and, for
   claims and closes, in the user's). Three users walk to a handoff at the same time, tapping as
@@ -38,7 +38,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import functools
+import json
 import os
 import random
 import re
@@ -52,7 +54,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,21 +64,16 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bot.content import ContentPaths, require_content  # noqa: E402
-from tests.servers.telegram_emulator import Message, SimUser, TelegramEmulator  # noqa: E402
+from testbed.notices import CLAIMED, CLOSED, ENDED, NEW, account  # noqa: E402
+from testbed.telegram_emulator import Message, SimUser, TelegramEmulator  # noqa: E402
 
 BEISTAND = Path(sys.executable).with_name("beistand")
-# notices to the contact person
-NEW = re.compile(r"Neuer Fall (\S+) ·")
-ENDED = re.compile(r"Fall (\S+) wurde von der Person zurückgezogen|Fall (\S+): Die Person hat")
-# notices to the user
-CLAIMED = re.compile(r"Eine Ansprechperson hat Ihren Fall (\S+) übernommen")
-CLOSED = re.compile(r"Ihr Fall (\S+) ist abgeschlossen\.")
 INVITATION = re.compile(r"Invitation for [^:]*: (\S+)")
 
 
 async def _consent_answers() -> list[str]:
     """The numbers a terminal user types from the main menu to a handoff consent."""
-    from tests.privacy.scripts import find_consent
+    from testbed.scripts import find_consent
 
     _root, path = await find_consent(require_content(ContentPaths()), None)
     return [str(index + 1) for index in path]
@@ -274,49 +271,6 @@ def _conversation(db: Path) -> tuple[bytes, int] | None:
     return (bytes(rows[0][0]), int(rows[0][1])) if len(rows) == 1 else None
 
 
-def _codes(pattern: re.Pattern[str], text: str) -> Counter[str]:
-    return Counter(next(g for g in m.groups() if g) for m in pattern.finditer(text))
-
-
-def account(
-    text: str,
-    cases: dict[str, str],
-    to_user: str | None = None,
-    claimed: Collection[str] = (),
-) -> tuple[list[str], int, list[str]]:
-    """Notices lost, notices repeated, and notices for unknown cases.
-
-    ``text`` is everything the contact person was sent and ``to_user`` everything the user was
-    sent (on the terminal channel both are the chat's output, the default). ``cases`` maps each
-    case code in the database to its close reason ("" while open); ``claimed`` names the cases a
-    contact took. Every case must have been announced to the contact, every case the user ended
-    or withdrew reported to the contact, and every claim and every close by the contact reported
-    to the user (a claim only unless the user erased everything, which drops what still waited
-    for them), each exactly once.
-    """
-    user_text = text if to_user is None else to_user
-    seen = {
-        "new": _codes(NEW, text),
-        "ended": _codes(ENDED, text),
-        "claimed": _codes(CLAIMED, user_text),
-        "closed": _codes(CLOSED, user_text),
-    }
-    lost: list[str] = []
-    repeated = 0
-    for code, reason in cases.items():
-        due = ["new"]
-        if reason in ("user", "erased"):
-            due.append("ended")
-        if code in claimed and reason != "erased":
-            due.append("claimed")
-        if reason in ("contact", "abuse"):
-            due.append("closed")
-        lost += [f"{kind} {code}" for kind in due if seen[kind][code] == 0]
-        repeated += sum(max(0, counts[code] - 1) for counts in seen.values())
-    unknown = sorted(set().union(*seen.values()) - set(cases))
-    return lost, repeated, unknown
-
-
 def one_run(
     number: int, template_dir: Path, base: Path, answers: list[str], kills: int
 ) -> RunResult:
@@ -418,7 +372,7 @@ async def _questions() -> dict[str, int]:
     from bot.runtime import Runtime
     from bot.runtime_api import Incoming, Sender
     from bot.storage.sqlite import SqliteStore
-    from tests.privacy.scripts import find_consent
+    from testbed.scripts import find_consent
 
     content = require_content(ContentPaths())
     root, path = await find_consent(content, None)
@@ -1006,6 +960,7 @@ def main() -> int:
         help="runs at a time (default: 2; 4 over Telegram, whose runs mostly wait: the bot sends "
         "at most one message a second into a chat)",
     )
+    parser.add_argument("--json", type=Path, help="also write every run's result there")
     args = parser.parse_args()
     workers = args.workers or (4 if args.channel == "telegram" else 2)
     started = time.monotonic()
@@ -1018,6 +973,9 @@ def main() -> int:
     for line in summary(results, time.monotonic() - started):
         print(line)
     ok = all(r.ok for r in results)
+    if args.json:
+        runs = [{**dataclasses.asdict(r), "ok": r.ok} for r in results]
+        args.json.write_text(json.dumps({"plans": len(PLANS), "runs": runs}), encoding="utf-8")
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 

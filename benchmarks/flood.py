@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import json
 import os
 import random
 import secrets
@@ -344,8 +346,7 @@ async def run_telegram_flood(
     seed: int = 1,
 ) -> FloodReport:
     """Run one flood through the Telegram channel and return what was measured."""
-    from tests.channels.conftest import fake_token
-    from tests.servers.telegram_emulator import RateLimits, TelegramEmulator
+    from testbed.telegram_emulator import RateLimits, TelegramEmulator, fake_token
 
     report = FloodReport(seconds, attackers, rate, users, attacker_window_max=None)
     defaults = Settings.from_env({})
@@ -390,6 +391,7 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=10)
     parser.add_argument("--tracemalloc", action="store_true", help="also trace allocations")
     parser.add_argument("--telegram", action="store_true", help="through the Telegram channel")
+    parser.add_argument("--json", type=Path, help="also write the figures there")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         if args.telegram:
@@ -423,6 +425,14 @@ def main() -> int:
         and max(report.attacker_allowed.values(), default=0) <= report.allowed_bound()
         and report.growth_mb < 50
     )
+    if args.json:
+        figures = {
+            **dataclasses.asdict(report),
+            "p95": report.p95,
+            "growth_mb": report.growth_mb,
+            "allowed_bound": report.allowed_bound(),
+        }
+        args.json.write_text(json.dumps(figures), encoding="utf-8")
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 

@@ -55,7 +55,7 @@ with atheris.instrument_imports(include=["bot", "yaml"]):
     from bot.flow.loader import flow_from_parsed
     from bot.flow.validate import check_flows
     from bot.flow.yamlsafe import parse_bytes, parse_file
-    from tests.fuzz.walk import converse
+    from testbed.walk import converse
 
 #: The longest one input may take, in CPU seconds of this thread (security.md, test 4).
 LIMIT_SECONDS = 1.0

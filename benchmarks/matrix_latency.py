@@ -43,8 +43,8 @@ from bot.content import ContentPaths, require_content  # noqa: E402
 from bot.runtime import Runtime  # noqa: E402
 from bot.storage.sqlite import SqliteStore  # noqa: E402
 from bot.transports.matrix import MatrixConfig, MatrixTransport  # noqa: E402
-from tests.channels.matrix.userclient import UserClient  # noqa: E402
-from tests.servers.synapse import Synapse  # noqa: E402
+from testbed.synapse import Synapse  # noqa: E402
+from testbed.userclient import UserClient  # noqa: E402
 
 #: Commands the bot answers with a single prompt (the language menu, then back to the question):
 #: a real step of the runtime each time (state loaded and saved), one message like the echo.

@@ -1,6 +1,6 @@
 """Reply latency of the Beistand Telegram channel against a bare python-telegram-bot echo bot.
 
-A Bot API emulator (``tests/servers/telegram_emulator.py``) serves on 127.0.0.1 in this process,
+A Bot API emulator (``testbed/telegram_emulator.py``) serves on 127.0.0.1 in this process,
 which also plays the users and measures. The two bots run each in its own child process, as in
 production, and long-poll the emulator at the same time; their rounds alternate, so that noise on
 the machine hits both alike. A round is one simulated user acting once; its latency runs from the
@@ -51,8 +51,12 @@ from bot.content import ContentPaths, require_content  # noqa: E402
 from bot.runtime import Runtime  # noqa: E402
 from bot.storage.sqlite import SqliteStore  # noqa: E402
 from bot.transports.telegram import TelegramChannel, TelegramSettings  # noqa: E402
-from tests.channels.conftest import fake_token  # noqa: E402
-from tests.servers.telegram_emulator import EmulatedBot, SimUser, TelegramEmulator  # noqa: E402
+from testbed.telegram_emulator import (  # noqa: E402
+    EmulatedBot,
+    SimUser,
+    TelegramEmulator,
+    fake_token,
+)
 
 USERS = 40
 GOAL = 1.2

@@ -18,18 +18,17 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import unavailable
+
 ROOT = Path(__file__).resolve().parent.parent
 UNIT = ROOT / "deploy" / "beistand.service"
 NGINX_CONF = ROOT / "deploy" / "nginx-telegram-webhook.conf"
-IN_CI = bool(os.environ.get("CI"))
 
 
 def _tool(name: str, *extra: Path) -> str:
     found = shutil.which(name) or next((str(p) for p in extra if os.access(p, os.X_OK)), None)
     if found is None:
-        if IN_CI:
-            pytest.fail(f"{name} is missing in CI: tests/install-servers.sh should install it")
-        pytest.skip(f"{name} not installed (tests/install-servers.sh installs it)")
+        unavailable(f"{name} not installed (tests/install-servers.sh installs it)")
     return found
 
 

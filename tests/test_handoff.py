@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -14,37 +14,14 @@ from bot.content import Content
 from bot.engine.actions import Action, Ask, Say
 from bot.engine.events import Choose, Command, Start, Text
 from bot.engine.state import InCase
-from bot.render import Outgoing
 from bot.runtime import Runtime
 from bot.runtime_api import Incoming, Sender
 from bot.storage.sqlite import SqliteStore
+from tests.helpers import FakeClock as Clock
+from tests.helpers import RecordingChannel as Channel
 
 SECRET = b"h" * 32
 USER = Sender("telegram", "1001", "de")
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_795_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@dataclass
-class Channel:
-    """Records what the runtime delivers; can be told to fail."""
-
-    sent: list[tuple[str, Outgoing, str]] = field(default_factory=list)
-    failing: bool = False
-
-    async def __call__(self, route: str, message: Outgoing, key: str) -> None:
-        if self.failing:
-            raise ConnectionError("down")
-        self.sent.append((route, message, key))
-
-    def texts(self, route: str | None = None) -> list[str]:
-        return [m.plain for r, m, _ in self.sent if route is None or r == route]
 
 
 @dataclass

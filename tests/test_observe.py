@@ -38,9 +38,10 @@ from bot.ops.http import OpsServer
 from bot.runtime import Runtime
 from bot.runtime_api import Incoming, Sender
 from bot.storage.sqlite import SqliteStore
+from testbed.canary import Scanner, new_marker, report
 from tests.conftest import basic_paths
-from tests.privacy.canary import Scanner, new_marker, report
-from tests.test_handoff import Channel, Clock, open_case
+from tests.helpers import FakeClock, RecordingChannel
+from tests.test_handoff import open_case
 
 SECRET = b"o" * 32
 
@@ -63,7 +64,7 @@ class Ops:
     metrics: Metrics
     server: OpsServer
     channels: list[FakeChannel]
-    clock: Clock
+    clock: FakeClock
 
     @property
     def url(self) -> str:
@@ -72,7 +73,7 @@ class Ops:
 
 @pytest.fixture
 async def ops(content: Content, tmp_path: Path) -> AsyncIterator[Ops]:
-    clock = Clock()
+    clock = FakeClock()
     metrics = Metrics()
     async with SqliteStore(tmp_path / "o.db") as store:
         runtime = Runtime(content, store, SECRET, clock=clock, rate_limit=1000, observer=metrics)
@@ -162,8 +163,8 @@ def test_a_matrix_transport_that_never_started_is_not_healthy() -> None:
 
 async def test_metrics_count_what_the_runtime_did(ops: Ops, content: Content) -> None:
     runtime = ops.runtime
-    matrix = Channel()
-    runtime.register_channel("telegram", Channel())
+    matrix = RecordingChannel()
+    runtime.register_channel("telegram", RecordingChannel())
     runtime.register_channel("matrix", matrix)
     status, kind, text = await get(f"{ops.url}/metrics")
     assert status == 200
@@ -263,7 +264,7 @@ async def test_health_and_metrics_carry_no_canary(ops: Ops) -> None:
         return scanner.add_marker(new_marker())
 
     runtime = ops.runtime
-    channels = {"telegram": Channel(), "matrix": Channel()}
+    channels = {"telegram": RecordingChannel(), "matrix": RecordingChannel()}
     for platform, channel in channels.items():
         runtime.register_channel(platform, channel)
     user = Sender("telegram", canary(), "de", route=canary())

@@ -8,14 +8,7 @@ import time
 import pytest
 
 from bot.transports.pacing import ChatActivity, FairGate, Pace
-
-
-class FakeClock:
-    def __init__(self, now: float = 1000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+from tests.helpers import FakeClock
 
 
 def test_pace_allows_a_burst_then_one_per_interval():

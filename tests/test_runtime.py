@@ -21,23 +21,16 @@ from bot.runtime import Runtime, pseudonym
 from bot.runtime_api import Incoming, Sender
 from bot.storage.sqlite import SqliteStore
 from tests.conftest import BASIC
+from tests.helpers import FakeClock
 
 SECRET = b"s" * 32
 ALICE = Sender("telegram", "4242", "de")
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_795_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 async def runtime(content: Content, tmp_path: Path) -> Runtime:
     async with SqliteStore(tmp_path / "r.db") as store:
-        yield Runtime(content, store, SECRET, clock=Clock())  # type: ignore[misc]
+        yield Runtime(content, store, SECRET, clock=FakeClock())  # type: ignore[misc]
 
 
 def test_pseudonym_is_hmac_of_platform_and_id() -> None:

@@ -13,29 +13,16 @@ from bot.content import Content
 from bot.engine.actions import Ask
 from bot.engine.events import Command, Start, Text
 from bot.ports import Store
-from bot.render import Outgoing
 from bot.runtime import Runtime
 from bot.runtime_api import Incoming, Sender
 from bot.storage.memory import MemoryStore
 from bot.storage.sqlite import SqliteStore
-from tests.test_handoff import SECRET, USER, Channel, Clock, open_case
+from tests.helpers import FakeClock as Clock
+from tests.helpers import RecordingChannel as Channel
+from tests.test_handoff import SECRET, USER, open_case
 
 OTHER = Sender("telegram", "3003", "de")
 PERSON = Sender("matrix", "@a:x", "de", route="room-a")
-
-
-class Slow:
-    """A platform that takes as long as the test wants."""
-
-    def __init__(self) -> None:
-        self.release = asyncio.Event()
-        self.started = asyncio.Event()
-        self.sent: list[str] = []
-
-    async def __call__(self, route: str, message: Outgoing, key: str) -> None:
-        self.started.set()
-        await self.release.wait()
-        self.sent.append(message.plain)
 
 
 @pytest.fixture(params=["sqlite", "memory"])
@@ -77,7 +64,7 @@ async def test_the_worker_runs_inside_async_with(store: Store, content: Content)
 
 
 async def test_a_slow_platform_delays_no_other_conversation(store: Store, content: Content) -> None:
-    slow = Slow()
+    slow = Channel(slow=True)
     runtime = Runtime(content, store, SECRET, clock=Clock(), rate_limit=1000)
     runtime.register_channel("matrix", slow)
     runtime.register_channel("telegram", Channel())
@@ -94,11 +81,11 @@ async def test_a_slow_platform_delays_no_other_conversation(store: Store, conten
     assert not relaying.done()
     slow.release.set()
     assert await relaying == ()
-    assert slow.sent == [f"[{code}] Hallo"]
+    assert slow.texts() == [f"[{code}] Hallo"]
 
 
 async def test_a_slow_platform_delays_no_notice_to_another(store: Store, content: Content) -> None:
-    slow, telegram = Slow(), Channel()
+    slow, telegram = Channel(slow=True), Channel()
     runtime = Runtime(content, store, SECRET, clock=Clock(), rate_limit=1000)
     runtime.register_channel("matrix", slow)
     runtime.register_channel("telegram", telegram)

@@ -35,6 +35,7 @@ from bot.storage.checks import KNOWN_VERSION, prepare_file
 from bot.storage.migrations import MIGRATIONS
 from bot.storage.sqlite import SqliteStore, statements
 from tests.conftest import BASIC
+from tests.helpers import FakeClock
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "s" * 32
@@ -45,14 +46,6 @@ FIXTURE_ENV = {
     "BEISTAND_LOCALES": str(BASIC / "locales"),
 }
 HINT = "restore a backup with `beistand restore FILE`"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_795_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def mode(path: Path) -> int:
@@ -434,7 +427,7 @@ async def test_backup_during_a_conversation_and_restore_goes_on_from_there(
     db = service / "beistand.db"
     copy = service.parent / "backup.db"
     async with SqliteStore(db) as store:
-        runtime = Runtime(content, store, SECRET.encode(), clock=Clock())
+        runtime = Runtime(content, store, SECRET.encode(), clock=FakeClock())
         menu = _ask(await runtime.handle(Incoming(ALICE, Start())))
         question = _ask(await runtime.handle(Incoming(ALICE, Choose(menu.turn, 0))))
         assert question.text == "Wie kam die Drohung?"
@@ -457,7 +450,7 @@ async def test_backup_during_a_conversation_and_restore_goes_on_from_there(
     assert kept.parent == service and kept.name.startswith("beistand.db.before-restore-")
     assert kept.name.endswith("Z") and mode(kept) == 0o600 and mode(db) == 0o600
     async with SqliteStore(db) as store:
-        runtime = Runtime(content, store, SECRET.encode(), clock=Clock())
+        runtime = Runtime(content, store, SECRET.encode(), clock=FakeClock())
         assert await store.load(runtime.key(ALICE)) == at_backup
         # the conversation goes on from the backed-up question: its button is still valid
         reply = await runtime.handle(Incoming(ALICE, Choose(land.turn, 0)))

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import secrets
-import string
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,18 +13,11 @@ from bot.engine.actions import Action, Ask, Option, Say, Stale
 from bot.engine.events import Choose, Command, Event, Start, Text, Unsupported
 from bot.runtime_api import Incoming, Sender
 from bot.transports.telegram import FloodLimiter, TelegramChannel, TelegramSettings, Translations
-from tests.servers.telegram_emulator import EmulatedBot, RateLimits, TelegramEmulator
+from testbed.telegram_emulator import EmulatedBot, RateLimits, TelegramEmulator, fake_token
 
 STALE = "Diese Schaltfläche ist nicht mehr gültig."
 QUESTION = "Worum geht es?"
 LABELS = ("Bedrohung", "Etwas anderes")
-
-
-def fake_token() -> str:
-    """A token of the real shape that no Telegram server knows."""
-    alphabet = string.ascii_letters + string.digits + "_-"
-    secret = "".join(secrets.choice(alphabet) for _ in range(35))
-    return f"{secrets.randbelow(9 * 10**8) + 10**8}:{secret}"
 
 
 @dataclass

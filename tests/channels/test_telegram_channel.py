@@ -19,8 +19,8 @@ from bot.errors import TransportError
 from bot.i18n import Translator
 from bot.render import Button, Outgoing, claim_data
 from bot.transports.telegram import SECRET_HEADER, FloodLimiter
+from testbed.telegram_emulator import RateLimits
 from tests.channels.conftest import LABELS, QUESTION, STALE
-from tests.servers.telegram_emulator import RateLimits
 
 pytestmark = pytest.mark.channel
 

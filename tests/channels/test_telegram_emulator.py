@@ -13,12 +13,12 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import ClientSession, web
 
-from tests.channels.conftest import fake_token
-from tests.servers.telegram_emulator import (
+from testbed.telegram_emulator import (
     EmulatedBot,
     RateLimits,
     SimUser,
     TelegramEmulator,
+    fake_token,
     parse_html,
 )
 

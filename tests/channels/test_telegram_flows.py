@@ -28,7 +28,7 @@ from bot.knowledge import BERLIN
 from bot.runtime import Runtime
 from bot.storage.sqlite import SqliteStore
 from bot.transports.telegram import FloodLimiter, TelegramChannel, stale_button
-from tests.servers.telegram_emulator import (
+from testbed.telegram_emulator import (
     CallbackAnswer,
     EmulatedBot,
     Message,
@@ -36,6 +36,7 @@ from tests.servers.telegram_emulator import (
     SimUser,
     TelegramEmulator,
 )
+from tests.helpers import FakeClock
 
 pytestmark = pytest.mark.channel
 
@@ -73,10 +74,6 @@ class Bot:
         await asyncio.wait_for(self.channel.application.update_queue.join(), within)
 
 
-def _clock(now: datetime) -> Any:
-    return lambda: now.timestamp()
-
-
 @pytest.fixture
 async def make_bot(
     telegram_emulator, telegram_bot, start_channel, shipped, tmp_path
@@ -87,7 +84,9 @@ async def make_bot(
         store = SqliteStore(tmp_path / "beistand.db")
         await store.open()
         stores.append(store)
-        runtime = Runtime(shipped, store, SECRET, clock=_clock(now), rate_limit=10_000)
+        runtime = Runtime(
+            shipped, store, SECRET, clock=FakeClock(now.timestamp()), rate_limit=10_000
+        )
         channel = await start_channel(
             runtime,
             translations=shipped.catalogs.translator,

@@ -15,14 +15,14 @@ from bot.content import load_content
 from bot.runtime import Runtime
 from bot.storage.sqlite import SqliteStore
 from bot.transports.telegram import FloodLimiter, TelegramChannel
-from tests.conftest import basic_paths
-from tests.servers.telegram_emulator import (
+from testbed.telegram_emulator import (
     EmulatedBot,
     Message,
     RateLimits,
     SimUser,
     TelegramEmulator,
 )
+from tests.conftest import basic_paths
 
 pytestmark = pytest.mark.channel
 

@@ -25,7 +25,7 @@ from bot.transports.telegram import (
     chunks,
     protect_logs,
 )
-from tests.channels.conftest import fake_token
+from testbed.telegram_emulator import fake_token
 
 TOKEN = fake_token()
 SECRET = "A" * 32

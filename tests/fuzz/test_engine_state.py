@@ -40,7 +40,10 @@ from bot.render import Outgoing
 from bot.runtime import Runtime
 from bot.runtime_api import Incoming, Sender
 from bot.storage.sqlite import SqliteStore
-from tests.privacy.scripts import Canaries, Explorer, find_consent
+from testbed.scripts import Canaries, Explorer, find_consent
+from tests.helpers import FakeClock, RecordingChannel
+
+pytestmark = pytest.mark.fuzz
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 CONTENT: Content = require_content(ContentPaths())
@@ -239,15 +242,15 @@ class HandoffMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.loop = asyncio.new_event_loop()
-        self.now = 1_795_424_400.0
-        self.sent: list[tuple[str, str, Outgoing]] = []
+        self.clock = FakeClock()
+        self.channels = {p: RecordingChannel(p) for p in ("telegram", "matrix")}
         self.store = SqliteStore(":memory:")
         self.run(self.store.open())
         self.runtime = Runtime(
-            CONTENT, self.store, secrets.token_bytes(32), clock=lambda: self.now, rate_limit=10**6
+            CONTENT, self.store, secrets.token_bytes(32), clock=self.clock, rate_limit=10**6
         )
-        for platform in ("telegram", "matrix"):
-            self.runtime.register_channel(platform, self._channel(platform))
+        for platform, channel in self.channels.items():
+            self.runtime.register_channel(platform, channel)
         self.users = [Sender("telegram", f"77000000000{i}", "de") for i in range(3)]
         self.contacts = [
             Sender("telegram", "880000000001", "de"),
@@ -261,14 +264,11 @@ class HandoffMachine(RuleBasedStateMachine):
         self.winners: dict[str, set[str]] = {}
         self.explorer = Explorer(self.runtime, CONTENT, Canaries(), random.Random(0))
 
-    def _channel(self, platform: str):  # type: ignore[no-untyped-def]
-        async def deliver(route: str, message: Outgoing, key: str) -> None:
-            self.sent.append((platform, route, message))
-
-        return deliver
-
     def run(self, coroutine):  # type: ignore[no-untyped-def]
         return self.loop.run_until_complete(coroutine)
+
+    def sent(self) -> list[tuple[str, Outgoing, str]]:
+        return [item for channel in self.channels.values() for item in channel.sent]
 
     def teardown(self) -> None:
         HandoffMachine.cases_seen += len(self.consented)
@@ -396,7 +396,7 @@ class HandoffMachine(RuleBasedStateMachine):
 
     @rule(minutes=st.sampled_from((1, 11, 61, 241, 60 * 24 * 8)))
     def time_passes(self, minutes: int) -> None:
-        self.now += minutes * 60
+        self.clock.advance(minutes * 60)
         self.run(self.runtime.handoff.escalate_due())
         self.run(self.runtime.handoff.deliver_due())
 
@@ -415,7 +415,7 @@ class HandoffMachine(RuleBasedStateMachine):
         HandoffMachine.rules_run += 1
         assert set(self.query_codes()) <= self.consented
         assert {str(r[0]) for r in self.query("SELECT code FROM outbox")} <= self.consented
-        for _platform, _route, message in self.sent:
+        for _route, message, _key in self.sent():
             for button in message.buttons:
                 if button.data.startswith("claim:"):
                     assert button.data.removeprefix("claim:") in self.consented
@@ -437,7 +437,7 @@ class HandoffMachine(RuleBasedStateMachine):
                 "SELECT k.code, c.account FROM cases k JOIN contacts c ON c.id = k.contact_id"
             )
         }
-        for _platform, route, message in self.sent:
+        for route, message, _key in self.sent():
             if message.plain.startswith("[") and "] " in message.plain:
                 code = message.plain[1:].split("]", 1)[0]
                 if code in owners:

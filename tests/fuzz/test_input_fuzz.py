@@ -40,9 +40,12 @@ from bot.render import Outgoing, numbered, render
 from bot.runtime import Runtime
 from bot.runtime_api import Incoming, Sender
 from bot.storage.sqlite import SqliteStore
-from tests.privacy.canary import new_marker
-from tests.privacy.scripts import Canaries, Explorer, find_consent
-from tests.servers.telegram_emulator import ApiError, parse_html
+from testbed.canary import new_marker
+from testbed.scripts import Canaries, Explorer, find_consent
+from testbed.telegram_emulator import ApiError, parse_html
+from tests.helpers import RecordingChannel
+
+pytestmark = pytest.mark.fuzz
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 TAGS = {"b", "i"}
@@ -280,21 +283,17 @@ class RelayWorld:
     user: Sender
     contact: Sender
     code: str
-    sent: list[tuple[str, Outgoing]] = field(default_factory=list)
+    channel: RecordingChannel = field(default_factory=RecordingChannel)
 
     def run(self, coroutine):  # type: ignore[no-untyped-def]
         return self.loop.run_until_complete(coroutine)
 
 
-async def _relay_world(content: Content, sent: list[tuple[str, Outgoing]]) -> tuple[Runtime, ...]:
+async def _relay_world(content: Content, channel: RecordingChannel) -> tuple[Runtime, ...]:
     store = SqliteStore(":memory:")
     await store.open()
     runtime = Runtime(content, store, secrets.token_bytes(32), rate_limit=1_000_000)
-
-    async def deliver(route: str, message: Outgoing, key: str) -> None:
-        sent.append((route, message))
-
-    runtime.register_channel("telegram", deliver)
+    runtime.register_channel("telegram", channel)
     contact = Sender("telegram", "990000000001", "de")
     invite = await runtime.handoff.invite("Ansprechperson", ["DE"], ["all"])
     await runtime.handle(Incoming(contact, Command("register", invite)))
@@ -316,9 +315,9 @@ async def _relay_world(content: Content, sent: list[tuple[str, Outgoing]]) -> tu
 @pytest.fixture(scope="module")
 def relay_world(shipped: Content) -> Iterator[RelayWorld]:
     loop = asyncio.new_event_loop()
-    sent: list[tuple[str, Outgoing]] = []
-    runtime, user, contact, code = loop.run_until_complete(_relay_world(shipped, sent))
-    world = RelayWorld(loop, runtime, user, contact, code, sent)  # type: ignore[arg-type]
+    channel = RecordingChannel("telegram")
+    runtime, user, contact, code = loop.run_until_complete(_relay_world(shipped, channel))
+    world = RelayWorld(loop, runtime, user, contact, code, channel)  # type: ignore[arg-type]
     yield world
     loop.run_until_complete(runtime.store.close())
     loop.close()
@@ -332,19 +331,19 @@ def test_relayed_text_arrives_literally_on_both_sides(relay_world, text):
     labels = {intent.normalize(label) for label in ("Fall beenden", "🆘 Akute Gefahr: Notruf 110")}
     assume(typed not in labels and not (typed.isdecimal() and 1 <= int(typed) <= len(labels)))
     world = relay_world
-    before = len(world.sent)
+    before = len(world.channel.sent)
     replies = world.run(world.runtime.handle(Incoming(world.user, Text(text))))
     replies += world.run(
         world.runtime.handle(Incoming(world.contact, Text(f"{world.code}: {text}")))
     )
-    sent = world.sent[before:]
-    for _route, message in sent:
+    sent = world.channel.sent[before:]
+    for _route, message, _key in sent:
         check_html(message.html, message.plain, TAGS)
         check_telegram(message)
     for action in replies:
         assert not isinstance(action, Relay)
         check_all_paths(action)
-    to_contact = [m.plain for r, m in sent if r == world.contact.user_id]
-    to_user = [m.plain for r, m in sent if r == world.user.user_id]
+    to_contact = [m.plain for r, m, _ in sent if r == world.contact.user_id]
+    to_user = [m.plain for r, m, _ in sent if r == world.user.user_id]
     assert to_contact == [f"[{world.code}] {text}"]
     assert to_user == ([f"💬 Ansprechperson: {text.strip()}"] if text.strip() else [])

@@ -29,7 +29,9 @@ from bot.flow.yamlsafe import (
     parse_file,
     parse_text,
 )
-from tests.fuzz.walk import converse
+from testbed.walk import converse
+
+pytestmark = pytest.mark.fuzz
 
 ROOT = Path(__file__).resolve().parents[2]
 FLOWS = sorted((ROOT / "flows").glob("*.yaml"))

@@ -24,6 +24,7 @@ from tests.channels.matrix.conftest import (  # noqa: F401 - Synapse and the Mat
     register,
     synapse,
 )
+from tests.helpers import FakeClock
 
 #: Loggers forced to DEBUG during a canary run (``bot.logs.configure`` quiets some of them).
 LIBRARY_LOGGERS = (
@@ -44,19 +45,6 @@ LIBRARY_LOGGERS = (
 def shipped() -> Content:
     """The flows, knowledge and catalogs in the repository."""
     return require_content(ContentPaths())
-
-
-@dataclass
-class FakeClock:
-    """A clock the test moves: ``clock()`` is the time, ``advance`` moves it on."""
-
-    now: float = 1_795_424_400.0  # Monday, 23 November 2026, 10:00 in Berlin
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture

@@ -22,8 +22,9 @@ from bot.runtime import Runtime
 from bot.runtime_api import Incoming, Sender
 from bot.storage.modes import mode_text
 from bot.storage.sqlite import SqliteStore
-from tests.privacy.conftest import DebugLog, FakeClock
-from tests.privacy.scripts import Canaries, Explorer, find_consent
+from testbed.scripts import Canaries, Explorer, find_consent
+from tests.helpers import FakeClock
+from tests.privacy.conftest import DebugLog
 
 DAY = 86400
 STRANGER = Sender("telegram", "4400000001", "de")

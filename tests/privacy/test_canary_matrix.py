@@ -23,11 +23,11 @@ from bot.content import Content
 from bot.runtime import Runtime
 from bot.storage.sqlite import SqliteStore
 from bot.transports.matrix import MatrixTransport
-from tests.channels.matrix.userclient import UserClient, until
-from tests.privacy.canary import report
+from testbed.canary import report
+from testbed.scripts import Canaries, find_consent, neutral_text
+from testbed.synapse import Synapse
+from testbed.userclient import UserClient, until
 from tests.privacy.conftest import DebugLog
-from tests.privacy.scripts import Canaries, find_consent, neutral_text
-from tests.servers.synapse import Synapse
 
 pytestmark = pytest.mark.channel
 CODE = re.compile(r"[A-Z0-9]{4}-[A-Z0-9]{2}")

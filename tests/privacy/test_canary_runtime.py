@@ -15,43 +15,25 @@ import secrets
 import sqlite3
 from collections.abc import Awaitable, Callable
 from contextlib import closing
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.content import Content
 from bot.engine.actions import Action, Ask, Say
 from bot.engine.events import Choose, Command, Event, Text
-from bot.render import Outgoing
 from bot.runtime import Runtime
 from bot.runtime_api import Incoming, Sender
 from bot.storage.modes import mode_text
 from bot.storage.sqlite import SqliteStore
-from tests.privacy.canary import Scanner, new_marker, report, sqlite_family
-from tests.privacy.conftest import DebugLog, FakeClock
-from tests.privacy.scripts import PLATFORMS, Canaries, Explorer, resting_nodes
+from testbed.canary import Scanner, new_marker, report, sqlite_family
+from testbed.scripts import PLATFORMS, Canaries, Explorer, resting_nodes
+from tests.helpers import FakeClock, RecordingChannel
+from tests.privacy.conftest import DebugLog
 
 SEED = 20261123
 CONVERSATIONS = 260
 HANDOFFS = 16
 #: Contact persons are staff: their account ids are stored by design, so they are no markers.
 CONTACTS = (Sender("telegram", "880000000001", "de"), Sender("matrix", "@kontakt:example.org"))
-
-
-@dataclass
-class Channel:
-    """What the runtime delivers outside replies (notices, relayed text), kept in memory only."""
-
-    platform: str
-    sent: list[tuple[str, Outgoing]] = field(default_factory=list)
-    fail_with: str | None = None  # an error message (with a marker) to raise instead
-
-    async def __call__(self, route: str, message: Outgoing, key: str) -> None:
-        if self.fail_with is not None:
-            raise ConnectionError(self.fail_with)
-        self.sent.append((route, message))
-
-    def texts(self) -> str:
-        return "\n".join(m.plain for _, m in self.sent)
 
 
 def last_ask(actions: tuple[Action, ...]) -> Ask | None:
@@ -70,7 +52,7 @@ async def handoff_with_relay(
     explorer: Explorer,
     runtime: Runtime,
     canary: Canaries,
-    channels: dict[str, Channel],
+    channels: dict[str, RecordingChannel],
     send: Callable[[Sender, Event], Awaitable[tuple[Action, ...]]],
     rng: random.Random,
 ) -> dict[str, int]:
@@ -108,7 +90,7 @@ async def handoff_with_relay(
         user_text = f"Er steht vor meiner Tür, {canary()}, Telefon {canary()}"
         await send(user, Text(user_text))
         assert channels[owner.platform].sent[before:], "the user's text is relayed at once"
-        assert user_text in channels[owner.platform].texts()
+        assert user_text in channels[owner.platform].text()
         await send(owner, Text(f"{code}: Ich rufe Sie an, {canary()}"))
         await send(owner, Text(f"Bleiben Sie drinnen {canary()}"))
         match ending:
@@ -134,7 +116,7 @@ async def test_canary_conversations_leave_no_trace(
     canary = Canaries()
     rng = random.Random(SEED)
     db = tmp_path / "data" / "beistand.db"
-    channels = {p: Channel(p) for p in PLATFORMS}
+    channels = {p: RecordingChannel(p) for p in PLATFORMS}
     async with SqliteStore(db) as store:
         runtime = Runtime(shipped, store, secrets.token_bytes(32), clock=clock, rate_limit=10_000)
         for platform, channel in channels.items():
@@ -153,7 +135,8 @@ async def test_canary_conversations_leave_no_trace(
         # forced errors: a channel that fails with a message holding a marker; a relay then
         # cannot be delivered and the outbox keeps retrying
         for channel in channels.values():
-            channel.fail_with = f"invalid literal for int() with base 10: '{canary()}'"
+            channel.error = f"invalid literal for int() with base 10: '{canary()}'"
+            channel.failing = True
         await handoff_with_relay_failure(explorer, runtime, canary, send, rng)
         clock.advance(3600)
         await runtime.handoff.escalate_due()
@@ -164,7 +147,7 @@ async def test_canary_conversations_leave_no_trace(
         assert resting_nodes(shipped) <= explorer.visited, resting_nodes(shipped) - explorer.visited
         assert {"", "consent", "case"} <= explorer.modes
         assert all(count > 0 for count in endings.values()), endings
-        relayed = "\n".join(c.texts() for c in channels.values())
+        relayed = "\n".join(c.text() for c in channels.values())
         assert sum(marker in relayed for marker in canary.scanner.markers) >= 3 * HANDOFFS // 2
         assert await store.conversation_count() > 100
         assert "event.handled" in debug_log.text()

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.privacy.canary import (
+from testbed.canary import (
     Scanner,
     files_under,
     needle_variants,

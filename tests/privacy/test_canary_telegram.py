@@ -26,10 +26,10 @@ from bot.runtime import Runtime
 from bot.runtime_api import Incoming
 from bot.storage.sqlite import SqliteStore
 from bot.transports.telegram import FloodLimiter, TelegramChannel
-from tests.privacy.canary import report
+from testbed.canary import report
+from testbed.scripts import Canaries, find_consent, neutral_text
+from testbed.telegram_emulator import EmulatedBot, Message, RateLimits, SimUser
 from tests.privacy.conftest import DebugLog
-from tests.privacy.scripts import Canaries, find_consent, neutral_text
-from tests.servers.telegram_emulator import EmulatedBot, Message, RateLimits, SimUser
 
 pytestmark = pytest.mark.channel
 

@@ -1,45 +1,69 @@
 """Crash consistency (security.md, test 7), CI-sized: the bot with handoffs killed with SIGKILL at
 random moments and restarted each time, as ``beistand chat`` (the terminal channel) and as
-``beistand run`` on Telegram (against the Bot API emulator). ``benchmarks/crash_runs.py`` runs 200
-runs of either."""
+``beistand run`` on Telegram (against the Bot API emulator): ``benchmarks/crash_runs.py`` run as a
+script with fewer runs (by hand it runs 200 of either)."""
 
 from __future__ import annotations
 
-import time
+import json
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from benchmarks.crash_runs import PLANS, account, run_all, run_telegram, summary
+from testbed.notices import account
 
+#: Run as a script, not imported: tests import nothing from benchmarks/ (tests/test_tiers.py).
+CRASH_RUNS = Path(__file__).resolve().parents[2] / "benchmarks" / "crash_runs.py"
 RUNS = 10
 TELEGRAM_RUNS = 4
 
 
+def crash_runs(tmp_path: Path, *args: str) -> tuple[int, list[dict[str, Any]]]:
+    """Run benchmarks/crash_runs.py; its runs' results (and how many plans a Telegram run has)."""
+    out = tmp_path / "runs.json"
+    proc = subprocess.run(
+        [sys.executable, str(CRASH_RUNS), *args, "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        cwd=tmp_path,
+        check=False,
+    )
+    print(proc.stdout)
+    assert out.exists(), proc.stdout[-2000:] + proc.stderr[-4000:]
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    return figures["plans"], figures["runs"]
+
+
+@pytest.mark.slow
 def test_sigkill_at_random_moments_loses_nothing(tmp_path: Path):
-    results = run_all(runs=RUNS, kills=2, workers=2, base=tmp_path)
-    print("\n".join(summary(results, 0)))
-    assert sum(r.kills for r in results) == 2 * RUNS
-    assert all(r.integrity and set(r.integrity) == {"ok"} for r in results)
-    assert sum(r.cases for r in results) >= RUNS, "the runs must reach the handoff"
-    assert sum(r.ended for r in results) > 0
-    failed = [r for r in results if not r.ok]
+    _plans, results = crash_runs(tmp_path, "--runs", str(RUNS), "--kills", "2", "--workers", "2")
+    assert sum(r["kills"] for r in results) == 2 * RUNS
+    assert all(r["integrity"] and set(r["integrity"]) == {"ok"} for r in results)
+    assert sum(r["cases"] for r in results) >= RUNS, "the runs must reach the handoff"
+    assert sum(r["ended"] for r in results) > 0
+    failed = [r for r in results if not r["ok"]]
     assert failed == [], failed
 
 
+@pytest.mark.slow
 @pytest.mark.channel
-async def test_telegram_sigkill_at_random_moments_loses_no_notice(tmp_path: Path):
+def test_telegram_sigkill_at_random_moments_loses_no_notice(tmp_path: Path):
     """``beistand run`` killed twice per run while three users and a contact person talk to it
     over Telegram: every case announced, every end and claim reported, a repeat at most once per
     kill, ``integrity_check`` ok after every kill, the conversations picked up again."""
-    started = time.monotonic()
-    results = await run_telegram(TELEGRAM_RUNS, kills=2, workers=TELEGRAM_RUNS, base=tmp_path)
-    print("\n".join(summary(results, time.monotonic() - started)))
-    assert sum(r.kills for r in results) == 2 * TELEGRAM_RUNS
-    assert all(len(r.integrity) == 3 and set(r.integrity) == {"ok"} for r in results)
-    assert sum(r.cases for r in results) == len(PLANS) * TELEGRAM_RUNS
-    assert sum(r.claimed for r in results) == 2 * TELEGRAM_RUNS
-    failed = [r for r in results if not r.ok]
+    plans, results = crash_runs(
+        tmp_path, "--channel", "telegram", "--runs", str(TELEGRAM_RUNS), "--kills", "2",
+        "--workers", str(TELEGRAM_RUNS),
+    )  # fmt: skip
+    assert sum(r["kills"] for r in results) == 2 * TELEGRAM_RUNS
+    assert all(len(r["integrity"]) == 3 and set(r["integrity"]) == {"ok"} for r in results)
+    assert sum(r["cases"] for r in results) == plans * TELEGRAM_RUNS
+    assert sum(r["claimed"] for r in results) == 2 * TELEGRAM_RUNS
+    failed = [r for r in results if not r["ok"]]
     assert failed == [], failed
 
 

@@ -10,7 +10,7 @@ import string
 import pytest
 
 from bot import logs
-from tests.privacy.canary import Scanner, new_marker
+from testbed.canary import Scanner, new_marker
 from tests.privacy.conftest import DebugLog
 
 LEVELS = (logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR, logging.CRITICAL)

@@ -23,31 +23,16 @@ import pytest
 from bot.content import Content
 from bot.engine.actions import Action, Ask, Say
 from bot.engine.events import Choose, Command, Start, Text
-from bot.render import Outgoing
 from bot.runtime import Runtime
 from bot.runtime_api import Incoming, Sender
 from bot.storage.modes import mode_text
 from bot.storage.sqlite import SqliteStore
-from tests.privacy.canary import Scanner, new_marker, report, sqlite_family
-from tests.privacy.conftest import FakeClock
-from tests.privacy.scripts import Canaries, Explorer, find_consent
+from testbed.canary import Scanner, new_marker, report, sqlite_family
+from testbed.scripts import Canaries, Explorer, find_consent
+from tests.helpers import FakeClock, RecordingChannel
 
 DAY = 86400
 CONTACT = Sender("telegram", "880000000007", "de")
-
-
-@dataclass
-class Channel:
-    sent: list[tuple[str, Outgoing]] = field(default_factory=list)
-    failing_routes: set[str] = field(default_factory=set)
-
-    async def __call__(self, route: str, message: Outgoing, key: str) -> None:
-        if route in self.failing_routes:
-            raise ConnectionError("unreachable")
-        self.sent.append((route, message))
-
-    def texts(self, route: str) -> str:
-        return "\n".join(m.plain for r, m in self.sent if r == route)
 
 
 @dataclass
@@ -55,7 +40,7 @@ class World:
     runtime: Runtime
     store: SqliteStore
     clock: FakeClock
-    channel: Channel
+    channel: RecordingChannel
     db: Path
     consent: tuple[str | None, tuple[int, ...]]
     scanner: Scanner = field(default_factory=Scanner)
@@ -89,7 +74,7 @@ async def world(
     consent_path: tuple[str | None, tuple[int, ...]],
 ) -> AsyncIterator[World]:
     db = tmp_path / "data" / "beistand.db"
-    channel = Channel()
+    channel = RecordingChannel()
     async with SqliteStore(db) as store:
         runtime = Runtime(shipped, store, secrets.token_bytes(32), clock=clock, rate_limit=1000)
         for platform in ("telegram", "matrix"):
@@ -258,7 +243,7 @@ async def test_delete_erases_everything_at_once_including_an_open_case(world: Wo
     assert hits == [], "\n".join(hits)
     # the contact person is told the case was withdrawn
     await world.runtime.handoff.deliver_due()
-    told = world.channel.texts(CONTACT.user_id)
+    told = world.channel.text(CONTACT.user_id)
     assert f"{code} wurde von der Person zurückgezogen" in told
 
 
@@ -269,7 +254,7 @@ async def test_delete_before_anyone_claimed_withdraws_the_notice(world: World):
     world.scanner.add_blob("route", sealed_route(world, code))
     await world.runtime.handle(Incoming(user, Command("delete")))
     await world.runtime.handoff.deliver_due()
-    assert f"{code} wurde von der Person zurückgezogen" in world.channel.texts(CONTACT.user_id)
+    assert f"{code} wurde von der Person zurückgezogen" in world.channel.text(CONTACT.user_id)
     claim = await world.runtime.handle(Incoming(CONTACT, Command("claim", code)))
     assert "bereits beendet" in " ".join(a.text for a in claim if isinstance(a, Say))
     hits = [h for h in world.hits() if "key of" in h or "route" in h]

@@ -12,20 +12,14 @@ from bot.crypto import Sealer
 from bot.handoff.notices import Notices
 from bot.handoff.outbox import Outbox
 from bot.ports import AddCase, CaseRecord, Invite, Notify, Register, Store, Told
-from bot.render import Outgoing
+from tests.helpers import RecordingChannel
 
 CASE = CaseRecord("AB12-CD", b"u" * 32, "threat", "high", "BY", "open", None, 1, None, "de", 1000)
 
 
-class Recorder:
-    def __init__(self) -> None:
-        self.sent: list[str] = []
-
-    async def __call__(self, route: str, message: Outgoing, key: str) -> None:
-        self.sent.append(message.plain)
-
-
-async def outbox_with_contact(store: Store, content: Content) -> tuple[Outbox, Recorder, int]:
+async def outbox_with_contact(
+    store: Store, content: Content
+) -> tuple[Outbox, RecordingChannel, int]:
     async with store.unit() as unit:
         unit.apply(Invite("A", ("BY",), ("threat",), b"h" * 32, 10**10, 1000))
     (invited,) = await store.contacts()
@@ -33,7 +27,7 @@ async def outbox_with_contact(store: Store, content: Content) -> tuple[Outbox, R
         unit.apply(Register(invited.id, "matrix", "@a:x", "room-a", "de"))
     clock = lambda: 2000.0  # noqa: E731
     outbox = Outbox(store, Sealer(b"s" * 32), Notices(lambda: content, clock), clock)
-    channel = Recorder()
+    channel = RecordingChannel()
     outbox.register("matrix", channel)
     return outbox, channel, invited.id
 
@@ -70,4 +64,4 @@ async def test_a_committed_notice_is_sent_once(store: Store, content: Content) -
         unit.apply(AddCase(CASE), Told(CASE.code, cid), Notify("new", CASE.code, 1000, cid))
     assert await outbox.deliver_due() == 1
     assert await outbox.deliver_due() == 0
-    assert len(channel.sent) == 1 and channel.sent[0].startswith("Neuer Fall AB12-CD")
+    assert len(channel.sent) == 1 and channel.texts()[0].startswith("Neuer Fall AB12-CD")

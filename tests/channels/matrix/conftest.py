@@ -6,7 +6,6 @@ from __future__ import annotations
 import itertools
 import os
 import secrets
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -14,20 +13,16 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
-if str(ROOT) not in sys.path:  # the helpers below live in the tests tree, not in a package
-    sys.path.insert(0, str(ROOT))
-
-from bot.content import ContentPaths, require_content  # noqa: E402
-from bot.engine.actions import Action  # noqa: E402
-from bot.engine.events import Event, Start  # noqa: E402
-from bot.render import numbered, render_all  # noqa: E402
-from bot.runtime import Runtime  # noqa: E402
-from bot.runtime_api import Deliver, Incoming, Sender  # noqa: E402
-from bot.storage.sqlite import SqliteStore  # noqa: E402
-from bot.transports.matrix import MatrixConfig, MatrixTransport, typed_event  # noqa: E402
-from tests.channels.matrix.userclient import UserClient  # noqa: E402
-from tests.servers.synapse import RegisteredUser, Synapse  # noqa: E402
+from bot.content import ContentPaths, require_content
+from bot.engine.actions import Action
+from bot.engine.events import Event, Start
+from bot.render import numbered, render_all
+from bot.runtime import Runtime
+from bot.runtime_api import Deliver, Incoming, Sender
+from bot.storage.sqlite import SqliteStore
+from bot.transports.matrix import MatrixConfig, MatrixTransport, typed_event
+from testbed.synapse import RegisteredUser, Synapse
+from testbed.userclient import UserClient
 
 _names = itertools.count(1)
 

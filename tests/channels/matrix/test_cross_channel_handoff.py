@@ -18,9 +18,9 @@ from bot.content import load_content
 from bot.runtime import Runtime
 from bot.storage.sqlite import SqliteStore
 from bot.transports.telegram import FloodLimiter
-from tests.channels.matrix.userclient import Received, until
+from testbed.telegram_emulator import Message, RateLimits, SimUser, TelegramEmulator
+from testbed.userclient import Received, until
 from tests.conftest import basic_paths
-from tests.servers.telegram_emulator import Message, RateLimits, SimUser, TelegramEmulator
 
 pytestmark = pytest.mark.channel
 CODE = re.compile(r"[A-Z0-9]{4}-[A-Z0-9]{2}")

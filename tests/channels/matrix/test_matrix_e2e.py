@@ -11,7 +11,7 @@ import pytest
 from bot.engine.events import Start
 from bot.errors import TransportError
 from bot.render import Outgoing
-from tests.channels.matrix.userclient import Received, UserClient
+from testbed.userclient import Received, UserClient
 
 pytestmark = pytest.mark.channel
 

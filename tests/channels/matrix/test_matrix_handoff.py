@@ -15,7 +15,7 @@ import pytest
 from bot.content import load_content
 from bot.runtime import Runtime
 from bot.storage.sqlite import SqliteStore
-from tests.channels.matrix.userclient import Received, until
+from testbed.userclient import Received, until
 from tests.conftest import basic_paths
 
 pytestmark = pytest.mark.channel

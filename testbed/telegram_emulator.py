@@ -28,6 +28,7 @@ import json
 import math
 import re
 import secrets
+import string
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -117,6 +118,13 @@ _BOOL_PARAMS = frozenset(
         "disable_web_page_preview",
     }
 )
+
+
+def fake_token() -> str:
+    """A token of the real shape that no Telegram server knows."""
+    alphabet = string.ascii_letters + string.digits + "_-"
+    secret = "".join(secrets.choice(alphabet) for _ in range(35))
+    return f"{secrets.randbelow(9 * 10**8) + 10**8}:{secret}"
 
 
 def now_seconds() -> int:

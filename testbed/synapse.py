@@ -6,7 +6,7 @@ SQLite, contacts nothing outside the machine and has every rate limit relaxed, s
 can send many messages quickly. Users are registered through the shared-secret admin API with
 the standard library only.
 
-Runs standalone as well: ``python -m tests.servers.synapse DIR`` starts a server and prints its
+Runs standalone as well: ``python -m testbed.synapse DIR`` starts a server and prints its
 URL until Ctrl-C.
 """
 

@@ -23,7 +23,7 @@ from bot.runtime import Runtime
 from bot.runtime_api import Incoming, Sender
 from bot.storage.modes import mode_text
 from bot.storage.sqlite import SqliteStore
-from tests.privacy.canary import Scanner, new_marker
+from testbed.canary import Scanner, new_marker
 
 PLATFORMS = ("telegram", "matrix", "console")
 #: Right-to-left and zero-width characters around markers.

@@ -1,0 +1,78 @@
+"""What every test shares: one clock the test moves, one channel that records, and the rule
+for a missing tool or server (skip on a developer's machine, fail in CI).
+
+Use these instead of writing a local copy (tests/test_tiers.py checks that none comes back).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass, field
+from typing import NoReturn
+
+import pytest
+
+from bot.render import Outgoing
+
+#: ``.ci/run`` sets ``CI``: there nothing a test needs may be missing.
+IN_CI = bool(os.environ.get("CI"))
+
+#: Monday, 23 November 2026, 10:00 in Berlin (``MONDAY_10`` in tests/conftest.py), as a timestamp.
+MONDAY_10_TS = 1_795_424_400.0
+
+
+@dataclass
+class FakeClock:
+    """A clock the test moves: ``clock()`` is the time; ``advance`` (or ``clock.now += s``)
+    moves it on. Pass it wherever the code takes ``clock=`` (the runtime, pacing, activity)."""
+
+    now: float = MONDAY_10_TS
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@dataclass
+class RecordingChannel:
+    """A platform's delivery function (``runtime.register_channel(platform, channel)``) that
+    records ``(route, message, key)`` in memory. ``failing`` makes every delivery raise
+    ``ConnectionError(error)``, ``failing_routes`` only those to the given routes. A ``slow``
+    channel is a platform that takes as long as the test wants: each delivery sets
+    ``started`` and then waits until the test sets ``release``."""
+
+    platform: str = ""
+    sent: list[tuple[str, Outgoing, str]] = field(default_factory=list)
+    failing: bool = False
+    failing_routes: set[str] = field(default_factory=set)
+    error: str = "down"
+    slow: bool = False
+    started: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def __call__(self, route: str, message: Outgoing, key: str) -> None:
+        if self.slow:
+            self.started.set()
+            await self.release.wait()
+        if self.failing or route in self.failing_routes:
+            raise ConnectionError(self.error)
+        self.sent.append((route, message, key))
+
+    def texts(self, route: str | None = None) -> list[str]:
+        """The plain text of each message delivered (to ``route``, or to anyone)."""
+        return [m.plain for r, m, _ in self.sent if route is None or r == route]
+
+    def text(self, route: str | None = None) -> str:
+        """All of it as one string, one message a line (for substring checks)."""
+        return "\n".join(self.texts(route))
+
+
+def unavailable(reason: str) -> NoReturn:
+    """A tool, server or dependency the test needs is missing: skip on a developer's machine,
+    fail in CI, where a silent skip would hide that the test never ran."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI must run every test: a missing dependency fails there)")
+    pytest.skip(reason)

@@ -1,1 +1,0 @@
-"""Loopback servers that the channel tests run against."""
