@@ -379,3 +379,8 @@ def closed_through(t: Translator, reason: str, until: str) -> str:
 def open_again(t: Translator, when: str) -> str:
     """When a closed service opens next."""
     return t.gettext("Wieder erreichbar: {when}").format(when=when)
+
+
+def not_sure(t: Translator) -> str:
+    """Typed text with no topic word, but some nearly: the likeliest topics follow."""
+    return t.gettext("Das habe ich nicht sicher verstanden.")
