@@ -23,7 +23,7 @@ STALE_AFTER_DAYS = 365
 #: Public holidays are computed for this many years before and after the load date (a reload,
 #: at the latest a restart, in a new year moves the range on).
 HOLIDAY_YEARS_BEFORE = 1
-HOLIDAY_YEARS_AFTER = 2
+HOLIDAY_YEARS_AFTER = 5
 
 
 def holiday_dates(calendar: str, today: date) -> frozenset[date]:
