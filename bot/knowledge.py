@@ -7,10 +7,10 @@ that take the time as an argument. Loading ``knowledge/*.yaml`` is
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.flow.model import Knowledge, Service
+from bot.flow.model import Closure, Knowledge, Service
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NATIONAL = "DE"
@@ -31,29 +31,46 @@ def select(
 
 # ---------------------------------------------------------------- opening hours
 
+#: How far ahead the next opening is looked for (a break plus holidays fit easily).
+LOOKAHEAD_DAYS = 120
+
+
+def closure_on(service: Service, day: date) -> Closure | None:
+    """Why the service is closed all of ``day`` (a Berlin calendar date), or None.
+
+    A dated closure comes first (a break says longer how long), then a public holiday of its
+    calendar. Only lookups:
+    the holiday dates were computed when the content was loaded.
+    """
+    for closure in service.closures:
+        if closure.first <= day <= closure.last:
+            return closure
+    if day in service.holiday_dates:
+        return Closure(day, day, holiday=True)
+    return None
+
 
 def is_open(service: Service, now: datetime) -> bool:
     """Whether the service is open at ``now`` (any timezone-aware time)."""
-    if service.always_open:
-        return True
-    local = now.astimezone(BERLIN)
-    clock = local.time()
-    return any(local.weekday() in h.days and h.opens <= clock < h.closes for h in service.hours)
+    return service.always_open or closing_time(service, now) is not None
 
 
 def next_opening(service: Service, now: datetime) -> datetime | None:
-    """The next time the service opens after ``now`` (Berlin time), or None without hours."""
+    """The next time the service opens after ``now`` (Berlin time), skipping holidays and
+    closures; None without hours (or if it stays closed for :data:`LOOKAHEAD_DAYS`)."""
     if service.always_open or not service.hours:
         return None
     local = now.astimezone(BERLIN)
-    for offset in range(8):
-        day = (local + timedelta(days=offset)).date()
+    for offset in range(LOOKAHEAD_DAYS + 1):
+        day = local.date() + timedelta(days=offset)
+        if closure_on(service, day) is not None:
+            continue
         starts = sorted(h.opens for h in service.hours if day.weekday() in h.days)
         for start in starts:
             at = datetime.combine(day, start, BERLIN)
             if at > local:
                 return at
-    return None  # pragma: no cover - unreachable with at least one window
+    return None
 
 
 def closing_time(service: Service, now: datetime) -> time | None:
@@ -61,6 +78,8 @@ def closing_time(service: Service, now: datetime) -> time | None:
     if service.always_open:
         return None
     local = now.astimezone(BERLIN)
+    if closure_on(service, local.date()) is not None:
+        return None
     clock = local.time()
     for h in service.hours:
         if local.weekday() in h.days and h.opens <= clock < h.closes:

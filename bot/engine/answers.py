@@ -4,6 +4,7 @@ topic words); and the topic suggestions made from typed words."""
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 
 from bot.engine import intent, texts
 from bot.engine.case import end_case, on_case_text, on_consent
@@ -14,7 +15,7 @@ from bot.engine.orders import on_command, set_language
 from bot.engine.questions import all_labels, current_labels, emergency, options, prompt
 from bot.engine.run import Run
 from bot.engine.state import AT_NODE, ChoosingLanguage, Consenting, InCase, Suggesting
-from bot.flow.model import ChoiceNode
+from bot.flow.model import ChoiceNode, Content
 
 #: How many flows typed topic words offer at most.
 MAX_SUGGESTIONS = 3
@@ -80,24 +81,36 @@ def on_text(run: Run, text: str) -> None:
         return
     if suggest(run, text):
         return
+    guesses = intent.rank_topics(text, topics_of(run.content), near=True)
+    if guesses:  # no topic word, but some nearly: offer the likeliest rather than a dead end
+        run.say(texts.not_sure(run.t))
+        _offer(run, guesses)
+        return
     run.say(texts.not_understood(run.t))
     prompt(run)
 
 
+@lru_cache(maxsize=4)
+def topics_of(content: Content) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Every flow but the entry with its keywords of all languages (people write in either)."""
+    return tuple(
+        (flow.id, tuple(word for _, words in flow.keywords for word in words))
+        for flow in content.flows.values()
+        if flow.keywords and flow.id != content.entry
+    )
+
+
 def suggest(run: Run, text: str) -> bool:
-    """Offer the flows whose keywords the text contains; False if none fits."""
-    spaced = intent.words(intent.normalize(text))
-    scored: list[tuple[int, str]] = []
-    for flow in run.content.flows.values():
-        keywords = dict(flow.keywords)
-        hits = intent.keyword_hits(
-            spaced, keywords.get(run.state.locale, ()) + keywords.get("de", ())
-        )
-        if hits and flow.id != run.content.entry:
-            scored.append((hits, flow.id))
-    if not scored:
+    """Offer the flows whose keywords the text contains (in any language, with a typo or two);
+    False if none fits."""
+    ranked = intent.rank_topics(text, topics_of(run.content))
+    if not ranked:
         return False
-    best = tuple(flow_id for _, flow_id in sorted(scored, key=lambda s: -s[0])[:MAX_SUGGESTIONS])
+    _offer(run, ranked)
+    return True
+
+
+def _offer(run: Run, ranked: list[tuple[float, str]]) -> None:
+    best = tuple(flow_id for _, flow_id in ranked[:MAX_SUGGESTIONS])
     run.state = replace(run.state, mode=Suggesting(best))
     prompt(run)
-    return True

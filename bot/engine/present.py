@@ -7,7 +7,7 @@ transports (Telegram's command menu).
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 from bot.engine import texts
 from bot.engine.actions import Card, Contact
@@ -15,7 +15,7 @@ from bot.engine.commands import names_for
 from bot.engine.texts import command_descriptions
 from bot.flow.model import Service
 from bot.i18n import Translator
-from bot.knowledge import closing_time, is_open, next_opening
+from bot.knowledge import BERLIN, closing_time, closure_on, next_opening
 
 
 def card_for(svc: Service, t: Translator, now: datetime) -> Card:
@@ -83,22 +83,47 @@ def format_hours(svc: Service, t: Translator) -> str:
     return text
 
 
+#: A next opening this many days ahead or more is named with its date, not only its weekday.
+DATED_AFTER_DAYS = 6
+
+
+def _when(opens: datetime, today: date, t: Translator) -> str:
+    clock = _clock(opens.time())
+    if opens.date() == today:
+        return texts.today_at(t, clock)
+    day = texts.day_name(t, opens.weekday())
+    if (opens.date() - today).days < DATED_AFTER_DAYS:
+        return texts.day_at(t, day, clock)
+    on = texts.date_text(t, opens.day, texts.month_name(t, opens.month))
+    return texts.date_at(t, day, on, clock)
+
+
 def format_status(svc: Service, t: Translator, now: datetime) -> str:
-    """ "open now" or when it opens next; empty for services without hours or always open."""
+    """ "open now" or when it opens next, with the reason on a public holiday or in a service
+    break; empty for services without hours or always open."""
     if svc.always_open or not svc.hours:
         return ""
-    if is_open(svc, now):
-        closes = closing_time(svc, now)
-        return texts.open_until(t, _clock(closes) if closes is not None else "")
+    closes = closing_time(svc, now)
+    if closes is not None:
+        return texts.open_until(t, _clock(closes))
     opens = next_opening(svc, now)
-    if opens is None:  # pragma: no cover - a service with hours always opens again
-        return ""
-    local = now.astimezone(opens.tzinfo)
-    if opens.date() == local.date():
-        when = texts.today_at(t, _clock(opens.time()))
+    today = now.astimezone(BERLIN).date()
+    closure = closure_on(svc, today)
+    again = texts.open_again(t, _when(opens, today, t)) if opens is not None else ""
+    if closure is None:
+        return texts.closed_until(t, _when(opens, today, t)) if opens is not None else ""
+    if closure.holiday:
+        reason = texts.holiday_reason(t)
+    elif closure.note:
+        reason = t.content_text(f"service/{svc.id}", closure.note)
     else:
-        when = texts.day_at(t, texts.day_name(t, opens.weekday()), _clock(opens.time()))
-    return texts.closed_until(t, when)
+        reason = texts.break_reason(t)
+    if closure.last == today:
+        said = texts.closed_today(t, reason)
+    else:
+        until = texts.date_text(t, closure.last.day, texts.month_name(t, closure.last.month))
+        said = texts.closed_through(t, reason, until)
+    return f"{said} {again}".strip()
 
 
 __all__ = ["card_for", "command_descriptions", "format_hours", "format_status", "help_text"]

@@ -323,3 +323,64 @@ def apology(t: Translator) -> str:
         "Entschuldigung, das hat nicht geklappt. Bitte versuchen Sie es noch einmal. "
         "Bei akuter Gefahr rufen Sie 110."
     )
+
+
+# ---------------------------------------------------------------- holidays and closures
+
+
+def month_name(t: Translator, month: int) -> str:
+    """A month (1 = January)."""
+    return (
+        t.gettext("Januar"),
+        t.gettext("Februar"),
+        t.gettext("März"),
+        t.gettext("April"),
+        t.gettext("Mai"),
+        t.gettext("Juni"),
+        t.gettext("Juli"),
+        t.gettext("August"),
+        t.gettext("September"),
+        t.gettext("Oktober"),
+        t.gettext("November"),
+        t.gettext("Dezember"),
+    )[month - 1]
+
+
+def date_text(t: Translator, day: int, month: str) -> str:
+    """A calendar date without the year, e.g. "5. Januar"."""
+    return t.gettext("{day}. {month}").format(day=day, month=month)
+
+
+def date_at(t: Translator, day: str, date: str, time: str) -> str:
+    """When a service opens again more than a few days ahead."""
+    return t.gettext("{day}, {date}, um {time} Uhr").format(day=day, date=date, time=time)
+
+
+def holiday_reason(t: Translator) -> str:
+    """Why a service is closed on a public holiday."""
+    return t.gettext("Feiertag")
+
+
+def break_reason(t: Translator) -> str:
+    """Why a service is closed during a dated closure without its own note."""
+    return t.gettext("Betriebsferien")
+
+
+def closed_today(t: Translator, reason: str) -> str:
+    """A service closed all of today (a public holiday, a one-day closure)."""
+    return t.gettext("Geschlossen, heute {reason}.").format(reason=reason)
+
+
+def closed_through(t: Translator, reason: str, until: str) -> str:
+    """A service closed for a break until a later date."""
+    return t.gettext("Geschlossen, {reason} bis {until}.").format(reason=reason, until=until)
+
+
+def open_again(t: Translator, when: str) -> str:
+    """When a closed service opens next."""
+    return t.gettext("Wieder erreichbar: {when}").format(when=when)
+
+
+def not_sure(t: Translator) -> str:
+    """Typed text with no topic word, but some nearly: the likeliest topics follow."""
+    return t.gettext("Das habe ich nicht sicher verstanden.")

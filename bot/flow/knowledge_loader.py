@@ -4,19 +4,55 @@ objects and the region and topic vocabulary, collecting every problem."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, time
 from pathlib import Path
 
 from bot.errors import Problem, SourceLocation
 from bot.flow import schema
 from bot.flow.loader import display_name
-from bot.flow.model import ContactWay, Hours, Knowledge, Region, Service, Source
+from bot.flow.model import Closure, ContactWay, Hours, Knowledge, Region, Service, Source
 from bot.flow.yamlsafe import YMap, YNode, YScalar, YSeq, parse_file, text_of
 from bot.knowledge import NATIONAL
 
 TAXONOMY_FILE = "taxonomy.yaml"
 #: A check older than this many days is reported as a warning.
 STALE_AFTER_DAYS = 365
+
+
+#: Public holidays are computed for this many years before and after the load date (a reload,
+#: at the latest a restart, in a new year moves the range on).
+HOLIDAY_YEARS_BEFORE = 1
+HOLIDAY_YEARS_AFTER = 5
+
+
+def holiday_dates(calendar: str, today: date) -> frozenset[date]:
+    """The public holidays of a calendar ("national" or a Land code) around ``today``.
+
+    The ``holidays`` package is imported here, at load time, so the engine never needs it.
+    """
+    if not calendar:
+        return frozenset()
+    import holidays  # loaded with the content only, never at engine import
+
+    years = range(today.year - HOLIDAY_YEARS_BEFORE, today.year + HOLIDAY_YEARS_AFTER + 1)
+    subdiv = None if calendar == "national" else calendar
+    return frozenset(holidays.country_holidays("DE", subdiv=subdiv, years=years))
+
+
+def _closures(node: YNode | None) -> tuple[Closure, ...]:
+    found: list[Closure] = []
+    if isinstance(node, YSeq):
+        for item in node.items:
+            assert isinstance(item, YMap)
+            first = date.fromisoformat(text_of(item.get("from")))
+            last_node = item.get("to")
+            last = date.fromisoformat(text_of(last_node)) if last_node is not None else first
+            note = item.get("note")
+            found.append(
+                Closure(first, last, text_of(note) if note is not None else "", loc=item.loc)
+            )
+    return tuple(found)
 
 
 def _clock(text: str) -> time:
@@ -47,6 +83,7 @@ def _service(node: YMap) -> Service:
     assert isinstance(sources, YSeq)
     note = node.get("hours_note")
     verified = node.get("verified")
+    calendar = node.get("holidays")
     return Service(
         id=text_of(node.get("id")),
         name=text_of(node.get("name")),
@@ -64,11 +101,25 @@ def _service(node: YMap) -> Service:
         always_open=isinstance(hours_node, YScalar) and hours_node.value == "24/7",
         hours=tuple(hours),
         hours_note=text_of(note) if note is not None else "",
+        holidays=text_of(calendar) if calendar is not None else "",
+        closures=_closures(node.get("closures")),
     )
 
 
 def _check_service(svc: Service, today: date) -> list[Problem]:
     problems: list[Problem] = []
+    for c in svc.closures:
+        if c.last < c.first:
+            problems.append(
+                Problem(c.loc, f"service {svc.id!r}: closure ends ({c.last}) before it starts")
+            )
+    if (svc.holidays or svc.closures) and not svc.hours:
+        problems.append(
+            Problem(
+                svc.loc,
+                f"service {svc.id!r}: holidays and closures need opening windows under 'hours'",
+            )
+        )
     for h in svc.hours:
         if h.closes <= h.opens:
             problems.append(
@@ -155,6 +206,8 @@ def build_knowledge(
         for item in tree.seq("services"):
             assert isinstance(item, YMap)
             svc = _service(item)
+            if svc.holidays:
+                svc = replace(svc, holiday_dates=holiday_dates(svc.holidays, today))
             if svc.id in services:
                 first = services[svc.id].loc
                 problems.append(

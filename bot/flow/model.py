@@ -170,6 +170,19 @@ class Hours:
 
 
 @dataclass(frozen=True, slots=True)
+class Closure:
+    """Days a service is closed although its hours say open: a service break from ``first`` to
+    ``last`` (both included; one day if equal) with an optional ``note`` such as "Winterpause",
+    or (``holiday``) a public holiday of the service's calendar."""
+
+    first: date
+    last: date
+    note: str = ""
+    holiday: bool = False
+    loc: SourceLocation = field(default=SourceLocation("", 0, 0), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Source:
     """Where a fact was checked, and when."""
 
@@ -193,6 +206,13 @@ class Service:
     always_open: bool = False
     hours: tuple[Hours, ...] = ()
     hours_note: str = ""
+    #: The public-holiday calendar the service keeps ("national" or a Land code; "" for none).
+    holidays: str = ""
+    #: Dated exceptions from the file (service breaks, single closed days).
+    closures: tuple[Closure, ...] = ()
+    #: The public holidays of ``holidays``, computed when the content is loaded, so that the
+    #: engine only looks dates up.
+    holiday_dates: frozenset[date] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

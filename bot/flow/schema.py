@@ -156,6 +156,19 @@ HOURS = Obj(
     title="opening window",
 )
 
+#: The public-holiday calendars a service can keep: the nationwide holidays, or a Land's (which
+#: include the nationwide ones); the dates come from the ``holidays`` package at load time.
+LANDER = (
+    "BB", "BE", "BW", "BY", "HB", "HE", "HH", "MV", "NI", "NW", "RP", "SH", "SL", "SN", "ST", "TH",
+)  # fmt: skip
+HOLIDAY_CALENDARS = ("national", *LANDER)
+
+CLOSURE = Obj(
+    {"from": Date(), "to": Date(), "note": _TEXT},
+    ("from",),
+    title="closure",
+)
+
 SOURCE = Obj(
     {"url": Str(pattern=r"^https?://[^\s]+$", what="a web address"), "checked": Date()},
     ("url", "checked"),
@@ -175,6 +188,8 @@ SERVICE = Obj(
             what="24/7 or a list of opening windows",
         ),
         "hours_note": _TEXT,
+        "holidays": Str(enum=HOLIDAY_CALENDARS, what="a holiday calendar"),
+        "closures": ListOf(CLOSURE, min_items=1, name="closure"),
         "sources": ListOf(SOURCE, min_items=1),
         "verified": Bool(),
     },
@@ -203,11 +218,14 @@ TAXONOMY_FILE = Obj(
 
 
 __all__ = [
+    "CLOSURE",
     "CONTACT",
     "DAYS",
     "FLOW",
+    "HOLIDAY_CALENDARS",
     "HOURS",
     "ID_PATTERN",
+    "LANDER",
     "NODE",
     "OPTION",
     "SERVICE",

@@ -69,6 +69,11 @@ def extract_knowledge(  # noqa: C901 - walks a tolerant tree
             note = contact.get("note") if isinstance(contact, YMap) else None
             if isinstance(note, YScalar) and isinstance(note.value, str):
                 yield note.loc.line, "pgettext", (context, note.value), []
+        closures = item.get("closures")
+        for closure in closures.items if isinstance(closures, YSeq) else ():
+            note = closure.get("note") if isinstance(closure, YMap) else None
+            if isinstance(note, YScalar) and isinstance(note.value, str):
+                yield note.loc.line, "pgettext", (context, note.value), []
 
 
 __all__ = ["extract_flow", "extract_knowledge"]
