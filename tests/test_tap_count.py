@@ -1,9 +1,10 @@
 """How many taps it takes from the main menu to the first help with a phone number (issue 13).
 
 For each of the six topics: the fewest taps from the menu (the topic's button counts as the first)
-until the bot shows a service card with a phone number (other than 110 and 112). For acute danger: the taps until the bot
-says 110. The limits are the issue's: at most 3 for threat, online hate, a stalled complaint,
-aggression at the office and strain (and prevention, which meets it too), 1 for acute danger.
+until the bot shows a service card with a phone number (other than 110 and 112). For acute
+danger: the taps until the bot says 110. The limits are the issue's: at most 3 for threat,
+online hate, a stalled complaint, aggression at the office and strain (and prevention, which
+meets it too), 1 for acute danger.
 """
 
 from __future__ import annotations
