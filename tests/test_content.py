@@ -336,6 +336,7 @@ def test_other_helplines(real: Content) -> None:
         ("sn_zastex", "SN", "0351 855-2223", False),
         ("by_hatespeech", "BY", "089 5597-4524", False),
         ("he_hessengegenhetze", "HE", "0611 353-9977", False),
+        ("bb_ansprechstelle", "BB", "0331 283-4040", False),
     ],
 )
 def test_state_contacts(real: Content, sid: str, land: str, phone: str, always: bool) -> None:
@@ -344,6 +345,11 @@ def test_state_contacts(real: Content, sid: str, land: str, phone: str, always: 
     assert _phones(real, sid) == [phone]
     assert svc.always_open is always
     assert svc.verified
+
+
+#: The one place that speaks about recording calls: the answer to "Soll ich Anrufe aufnehmen?",
+#: which advises against it (§ 201 StGB). Everywhere else the words are forbidden.
+RECORDING_ANSWER = ("bedrohung/aufnehmen", "Soll ich Anrufe aufnehmen?")
 
 
 def test_no_unverified_advice(real: Content) -> None:
@@ -357,13 +363,142 @@ def test_no_unverified_advice(real: Content) -> None:
     )
     texts: list[str] = []
     for flow in real.flows.values():
-        texts.extend(t for _, t in _all_texts(flow))
+        texts.extend(
+            t
+            for node, t in _all_texts(flow)
+            if f"{flow.id}/{node.id}" != RECORDING_ANSWER[0] and t != RECORDING_ANSWER[1]
+        )
     for svc in real.knowledge.services.values():
         texts.extend((svc.name, svc.summary, svc.hours_note))
-    texts.extend(m.string for m in _catalog("en") if m.id and isinstance(m.string, str))
+    texts.extend(
+        m.string
+        for m in _catalog("en")
+        if m.id
+        and isinstance(m.string, str)
+        and m.context != RECORDING_ANSWER[0]
+        and m.id != RECORDING_ANSWER[1]
+    )
     assert [t for t in texts if forbidden.search(t)] == []
-    councillors = [t for t in texts if "ehrenamtliche Ratsmitglieder" in t]
-    assert councillors and all("nicht sicher geklärt" in t for t in councillors)
+    councillors = [
+        t for t in texts if "ehrenamtliche Ratsmitglieder" in t.replace("Ehren", "ehren")
+    ]
+    assert councillors and all("Bundesgerichtshof" in t for t in councillors)
+    assert not [t for t in texts if "nicht sicher geklärt" in t]
+
+
+def test_recording_calls_is_advised_against(real: Content) -> None:
+    """The answer to "should I record it" does not advise recording (§ 201 StGB)."""
+    de = _node_text(real, RECORDING_ANSWER[0])
+    assert de.startswith("Davon raten wir ab") and "§ 201 StGB" in de and "mithören" in de
+    en = _translated(real, RECORDING_ANSWER[0], "en")
+    assert en.startswith("We advise against it") and "201" in en
+
+
+def _every_text(real: Content, locale: str) -> list[str]:
+    found: list[str] = []
+    t = real.catalogs.translator(locale)
+    for flow in real.flows.values():
+        for node in flow.nodes.values():
+            found.extend(t.content_text(f"{flow.id}/{node.id}", x) for x in node.texts)
+    for svc in real.knowledge.services.values():
+        found.extend((svc.name, svc.summary, svc.hours_note))
+    if locale == "en":
+        found.extend(m.string for m in _catalog("en") if m.id and isinstance(m.string, str))
+    return found
+
+
+def test_no_public_or_online_shortcut(real: Content) -> None:
+    """§ 241 Abs. 4, § 185 and § 188 need publicity, an assembly or disseminated content; a
+    private mail or letter is not covered, so no text may say "öffentlich oder im Netz"."""
+    assert [t for t in _every_text(real, "de") if "öffentlich oder im netz" in t.lower()] == []
+    assert [t for t in _every_text(real, "en") if "publicly or online" in t.lower()] == []
+
+
+def test_section_241_and_188_as_corrected(real: Content) -> None:
+    law = _node_text(real, "bedrohung/strafbar")
+    assert "nahestehenden Person" in law and "Abs. 3" in law and "Abs. 4" in law
+    assert "öffentlich, in einer Versammlung oder durch Verbreiten eines Inhalts" in law
+    assert "private E-Mail, ein Brief oder eine Direktnachricht" in law
+    assert "nahestehen" in _node_text(real, "bedrohung/familie")
+    hate = _node_text(real, "hass/strafbar")
+    assert "politischen Leben" in hate and "Beschäftigte ohne politisches Amt" in hate
+    assert "öffentlich, in einer Versammlung oder durch Verbreiten eines Inhalts" in hate
+    assert "nicht für eine private Nachricht" in _node_text(real, "hass/privat")
+    assert "nahestehende Personen" in _node_text(real, "hass/daten")  # § 126a
+    en = _translated(real, "bedrohung/strafbar", "en")
+    assert "close to you" in en and "in an assembly or by disseminating content" in en
+
+
+def test_councillors_mayor_and_procedure(real: Content) -> None:
+    for ref in ("bedrohung/dienststelle", "uebergriff/anzeige"):
+        assert "in der Regel keine Amtsträger" in _node_text(real, ref), ref
+    assert "Kommunalaufsicht (§ 77a Abs. 3 StGB)" in _node_text(real, "bedrohung/dienststelle")
+    closed = _node_text(real, "anzeige/eingestellt")
+    for norm in ("§ 153 Abs. 1", "§ 153a Abs. 1", "§ 153b Abs. 1", "§§ 153c bis 154 Abs. 1"):
+        assert norm in closed
+    assert "§ 154b" in closed and "§ 154c" in closed
+    private = _node_text(real, "anzeige/privatklage")
+    assert "§ 380 StPO" in private and "Schiedsstelle" in private and "§ 379a" in private
+    assert "berechtigtes Interesse" in _node_text(real, "anzeige/nachfragen")
+    course = _node_text(real, "anzeige/verlauf")
+    for norm in ("§ 406d", "§ 68 Abs. 2", "§ 406f", "§ 406g", "§ 406j", "Nebenkl"):
+        assert norm in course, norm
+
+
+def test_new_situations_pinned(real: Content) -> None:
+    assert "§ 238 StGB" in _node_text(real, "nachstellung/was")
+    assert "Gewaltschutzgesetz" in _node_text(real, "nachstellung/schritte")
+    damage = _node_text(real, "sachbeschaedigung/recht")
+    assert "§ 303 StGB" in damage and "§ 303c" in damage and "drei Monate" in damage
+    work = _node_text(real, "uebergriff/unfall")
+    assert "§ 2 Abs. 1 SGB VII" in work and "§ 193 SGB VII" in work and "seelisch" in work
+    assert "Ehrenamtliche" in work and "Dienstunfall" in work
+    assert "Durchgangsarzt" in _node_text(real, "uebergriff/koerper")
+    assert "Personalrat" in _node_text(real, "uebergriff/intern")
+    agg = _node_text(real, "diskriminierung/agg")
+    assert "§ 13" in agg and "§ 24 AGG" in agg and "§ 12 Abs. 5" in agg and "§ 16 AGG" in agg
+    assert "§ 12 Abs. 4 AGG" in _node_text(real, "diskriminierung/buerger")
+    assert "gilt das AGG nicht" in _node_text(real, "diskriminierung/ehrenamt")
+    assert "116 016" in _node_text(real, "bedrohung/sexualisiert")
+    assert "Telefonanbieter" in _node_text(real, "bedrohung/anrufe")
+    assert "eigene Einträge" in _node_text(real, "vorbeugen/sperre")
+    assert "10a SGB VII" in _node_text(real, "vorbeugen/wahl")
+    assert "Dienstanschrift" in _node_text(real, "bedrohung/anzeige")
+    ads = _service(real, "ads")
+    assert _phones(real, "ads") == ["0800 546 546 5"]
+    assert "beratung@ads.bund.de" in [c.value for c in ads.contacts]
+    assert [(h.days, h.opens, h.closes) for h in ads.hours] == [((0, 1, 2, 3), time(9), time(15))]
+
+
+def test_hilfetelefon_many_languages(real: Content) -> None:
+    texts = _every_text(real, "de") + _every_text(real, "en")
+    assert not [t for t in texts if re.search(r"18 (Sprachen|languages)", t)]
+    assert "vielen Sprachen" in _service(real, "hilfetelefon_frauen").summary
+
+
+@pytest.mark.parametrize("land", ["BE", "TH", "MV"])
+def test_unpublished_hotlines_say_how_to_get_the_number(real: Content, land: str) -> None:
+    (svc,) = [s for s in real.knowledge.services.values() if s.regions == (land,)]
+    assert "nicht öffentlich" in svc.summary and "Partei" in svc.summary
+    assert _phones(real, svc.id) == ["110"]
+    assert svc in select(real.knowledge, "risk", (), land)
+
+
+def test_laender_without_contacts_keep_national_services(real: Content) -> None:
+    for land in ("HB", "HH", "SH"):
+        assert not [s for s in real.knowledge.services.values() if land in s.regions]
+        assert _service(real, "starke_stelle") in select(real.knowledge, "risk", (), land)
+
+
+def test_no_bare_site_roots_where_the_audit_gives_pages(real: Content) -> None:
+    urls = {
+        sid: [s.url for s in _service(real, sid).sources] for sid in ("starke_stelle", "hateaid")
+    }
+    assert "https://kriminalpraevention.de" not in urls["starke_stelle"]
+    assert any("die-starke-stelle-ist-gestartet" in u for u in urls["starke_stelle"])
+    assert "https://hateaid.org/betroffenenberatung" in urls["hateaid"]
+    assert "Tatort im Internet" not in _service(real, "onlinewache").summary  # path UNVERIFIED
+    assert "(rechts-)extremistischer" in _service(real, "sn_zastex").summary
 
 
 # ------------------------------------------------------------------ (c) sources, check dates

@@ -30,7 +30,7 @@ from tests.helpers import FakeClock, RecordingChannel
 from tests.privacy.conftest import DebugLog
 
 SEED = 20261123
-CONVERSATIONS = 260
+CONVERSATIONS = 420  # enough to rest at every node of the shipped flows (10 flows since wave 3)
 HANDOFFS = 16
 #: Contact persons are staff: their account ids are stored by design, so they are no markers.
 CONTACTS = (Sender("telegram", "880000000001", "de"), Sender("matrix", "@kontakt:example.org"))
