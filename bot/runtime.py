@@ -31,13 +31,13 @@ from bot.engine.commands import CONTACT_COMMANDS
 from bot.engine.events import Command, Event
 from bot.engine.state import State
 from bot.engine.step import Step, step
-from bot.engine.texts import slow_down
+from bot.engine.texts import UNVERIFIED_DEVICE, room_erased, slow_down
 from bot.errors import Problem
 from bot.handoff import Handoff, HandoffSettings
 from bot.knowledge import BERLIN
 from bot.metrics import NO_OBSERVER, Observer
 from bot.ports import Count, CounterKey, Forget, PutState, Store, Write
-from bot.runtime_api import Deliver, Incoming, Sender
+from bot.runtime_api import Deliver, Erase, Incoming, Partners, Sender
 from bot.serial import SerialQueue
 
 log = logging.getLogger(__name__)
@@ -142,6 +142,8 @@ class Runtime:
         self.worker_idle = worker_idle
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        #: per platform: who the channel talks to, and how it erases one of them
+        self._erasers: dict[str, tuple[Partners, Erase]] = {}
 
     async def __aenter__(self) -> Self:
         """Start the outbox worker and (unless ``purge_every`` is None) the purge loop."""
@@ -180,6 +182,38 @@ class Runtime:
     def register_channel(self, platform: str, deliver: Deliver) -> None:
         """Let the runtime reach people on this platform outside a reply (handoff)."""
         self.handoff.register_channel(platform, deliver)
+
+    def register_erasure(self, platform: str, partners: Partners, erase: Erase) -> None:
+        """Let the runtime tell a platform whose conversation was erased or purged (Matrix
+        leaves the room and drops the partner's keys)."""
+        self._erasers[platform] = (partners, erase)
+
+    async def _erase_on_channel(self, sender: Sender) -> None:
+        """Tell the sender's platform that their conversation is gone (never raises)."""
+        eraser = self._erasers.get(sender.platform)
+        if eraser is None:
+            return
+        try:
+            await eraser[1](sender, room_erased(self.content.catalogs.translator(sender.locale)))
+        except Exception as error:  # the store is erased already; log the type only
+            log.error(
+                "channel.erase_failed",
+                extra={"platform": sender.platform, "error": type(error).__name__},
+            )
+            self.observer.error(type(error).__name__)
+
+    async def _partners_with_state(self) -> list[tuple[Sender, bytes]]:
+        """Before a purge: the channels' partners that have a stored conversation (contact
+        persons excepted: their rooms carry the handoff)."""
+        found: list[tuple[Sender, bytes]] = []
+        for partners, _ in list(self._erasers.values()):
+            for sender in partners():
+                key = self.key(sender)
+                if await self.store.load(key) is None:
+                    continue
+                if await self.handoff.cases.contact_for(sender) is None:
+                    found.append((sender, key))
+        return found
 
     async def deliver_due(self) -> int:
         """Deliver the notices due now (the worker does this by itself; for a last round)."""
@@ -230,9 +264,14 @@ class Runtime:
             return ()
         cases = self.handoff.cases
         if isinstance(event, Command) and event.name == "register":
+            if sender.verified is False:  # T12: contacts only from a cross-signed device
+                return (Say(UNVERIFIED_DEVICE),)
             return await cases.register(sender, event.argument)
         contact = await cases.contact_for(sender)
         if contact is not None:
+            if sender.verified is False:
+                log.info("contact.unverified_device", extra={"platform": sender.platform})
+                return (Say(UNVERIFIED_DEVICE),)
             return await cases.contact_event(contact, event)
         if isinstance(event, Command) and event.name in CONTACT_COMMANDS:
             return cases.refuse(sender)
@@ -296,6 +335,7 @@ class Runtime:
                 log.info(
                     "conversation.erased", extra={"key": short(key), "platform": sender.platform}
                 )
+                await self._erase_on_channel(sender)
         elif result.state is not None and (result.state != before or counters):
             await self.store.save(key, result.state, now, counters)
 
@@ -313,9 +353,13 @@ class Runtime:
         theirs); returns how many conversations were removed."""
         now = self.clock()
         await self.handoff.cases.purge(self.retention_days)
+        watched = await self._partners_with_state() if self._erasers else []
         removed = await self.store.purge(
             now - self.retention_days * 86400, now - SEEN_EVENT_DAYS * 86400
         )
+        for sender, key in watched:  # their conversation went now: the channel forgets them
+            if await self.store.load(key) is None:
+                await self._erase_on_channel(sender)
         log.info("store.purged", extra={"count": removed})
         return removed
 

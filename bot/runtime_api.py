@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -23,6 +23,9 @@ class Sender:
     user_id: str
     locale: str | None = None  # the platform's language hint, e.g. "de" or "en-US"
     route: str | None = None  # where replies go if not to user_id: a chat id or Matrix room id
+    #: the sending device is cross-signed by its account (Matrix); None where a platform has
+    #: no such notion. Contact actions are refused when it is False (security plan T12).
+    verified: bool | None = None
 
     @property
     def reply_route(self) -> str:
@@ -43,6 +46,14 @@ class Incoming:
     event_id: str | None = None
 
 
+#: The people a channel is in a conversation with right now, as senders with their route (for
+#: the purge: the runtime derives their keys itself, so the channel keeps no key map).
+Partners = Callable[[], Iterable[Sender]]
+#: Erases one partner on the channel after their conversation was erased or purged: sends the
+#: (translated) notice, then removes what the channel itself keeps about them.
+Erase = Callable[[Sender, str], Awaitable[None]]
+
+
 class Handler(Protocol):
     """What a transport calls for every incoming event: the one way in."""
 
@@ -54,4 +65,8 @@ class Handler(Protocol):
 
     def register_channel(self, platform: str, deliver: Deliver) -> None:
         """Let the runtime reach people on this platform outside a reply (handoff)."""
+        ...
+
+    def register_erasure(self, platform: str, partners: Partners, erase: Erase) -> None:
+        """Let the runtime tell this platform which partners' conversations went."""
         ...
