@@ -37,7 +37,7 @@ from bot.handoff import Handoff, HandoffSettings
 from bot.knowledge import BERLIN
 from bot.metrics import NO_OBSERVER, Observer
 from bot.ports import Count, CounterKey, Forget, PutState, Store, Write
-from bot.runtime_api import Deliver, Erase, Incoming, Partners, Sender
+from bot.runtime_api import Deliver, Erase, Incoming, Partners, Sender, VerifyDevice
 from bot.serial import SerialQueue
 
 log = logging.getLogger(__name__)
@@ -232,7 +232,7 @@ class Runtime:
         began = time.perf_counter()
         self.observer.message(sender.platform)
         try:
-            actions = await self._handle(sender, event, incoming.event_id)
+            actions = await self._handle(sender, event, incoming.event_id, incoming.verify_device)
         except Exception as error:
             self.observer.error(type(error).__name__)
             raise
@@ -241,7 +241,11 @@ class Runtime:
         return actions
 
     async def _handle(
-        self, sender: Sender, event: Event, event_id: str | None
+        self,
+        sender: Sender,
+        event: Event,
+        event_id: str | None,
+        verify_device: VerifyDevice | None = None,
     ) -> tuple[Action, ...]:
         key = self.key(sender)
         # an event the flood limit refuses changes nothing, so it is not worth a write to
@@ -264,12 +268,12 @@ class Runtime:
             return ()
         cases = self.handoff.cases
         if isinstance(event, Command) and event.name == "register":
-            if sender.verified is False:  # T12: contacts only from a cross-signed device
+            if verify_device is not None and not await verify_device():  # T12
                 return (Say(UNVERIFIED_DEVICE),)
             return await cases.register(sender, event.argument)
         contact = await cases.contact_for(sender)
         if contact is not None:
-            if sender.verified is False:
+            if verify_device is not None and not await verify_device():
                 log.info("contact.unverified_device", extra={"platform": sender.platform})
                 return (Say(UNVERIFIED_DEVICE),)
             return await cases.contact_event(contact, event)

@@ -23,9 +23,6 @@ class Sender:
     user_id: str
     locale: str | None = None  # the platform's language hint, e.g. "de" or "en-US"
     route: str | None = None  # where replies go if not to user_id: a chat id or Matrix room id
-    #: the sending device is cross-signed by its account (Matrix); None where a platform has
-    #: no such notion. Contact actions are refused when it is False (security plan T12).
-    verified: bool | None = None
 
     @property
     def reply_route(self) -> str:
@@ -36,6 +33,10 @@ class Sender:
         return f"Sender({self.platform}, <id>)"
 
 
+#: Whether the device an event came from is verified; asked only on the contact person's path.
+VerifyDevice = Callable[[], Awaitable[bool]]
+
+
 @dataclass(frozen=True, slots=True)
 class Incoming:
     """One event as a transport received it: who sent it, what it means for the engine, and
@@ -44,6 +45,10 @@ class Incoming:
     sender: Sender
     event: Event
     event_id: str | None = None
+    #: asks whether the sending device is cross-signed by its account (Matrix), only when it
+    #: matters: the runtime refuses registration and contact actions when it answers False
+    #: (security plan T12). None where a platform has no such notion (Telegram, the console).
+    verify_device: VerifyDevice | None = None
 
 
 #: The people a channel is in a conversation with right now, as senders with their route (for

@@ -3,9 +3,9 @@
 A channel registers who it talks to (``partners``) and how it erases one (``erase``); the runtime
 calls ``erase`` after ``/loeschen`` and, for partners whose conversation the retention purge
 removed, after the purge (it derives their keys itself, so the channel keeps no key map). A
-sender whose platform says its device is not verified (``Sender.verified is False``) cannot
-register as or act as a contact person. The signature check behind that flag on Matrix
-(:func:`bot.transports.matrix.trust.device_cross_signed`) is tested here on built key sets.
+sender whose platform says its device is not verified (``Incoming.verify_device`` answers False)
+cannot register as or act as a contact person; users are never asked. The signature check behind
+it on Matrix (:func:`bot.transports.matrix.trust.device_cross_signed`) is tested on built keys.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from bot.engine.actions import Say
 from bot.engine.events import Command, Start, Text
 from bot.engine.texts import UNVERIFIED_DEVICE
 from bot.runtime import Runtime
-from bot.runtime_api import Incoming, Sender
+from bot.runtime_api import Incoming, Sender, VerifyDevice
 from bot.storage.sqlite import SqliteStore
 from bot.transports.matrix.crosssign import CrossSigningKeys, SigningKey
 from bot.transports.matrix.trust import device_cross_signed
@@ -96,7 +96,7 @@ async def test_the_purge_erases_exactly_the_idle_partners(runtime: Runtime) -> N
 
 
 async def test_the_purge_never_erases_a_contact_persons_room(runtime: Runtime) -> None:
-    contact = Sender("matrix", "@kontakt:example.org", route="!k:example.org", verified=True)
+    contact = Sender("matrix", "@kontakt:example.org", route="!k:example.org")
     channel = Channel([contact])
     runtime.register_erasure("matrix", channel.current, channel.erase)
     invitation = await runtime.handoff.invite("Erika", ["BY"], ["threat"])
@@ -107,33 +107,58 @@ async def test_the_purge_never_erases_a_contact_persons_room(runtime: Runtime) -
     assert channel.erased == []
 
 
+class Device:
+    """A platform's device check that answers ``verified`` and counts how often it was asked."""
+
+    def __init__(self, verified: bool) -> None:
+        self.verified = verified
+        self.asked = 0
+
+    async def __call__(self) -> bool:
+        self.asked += 1
+        return self.verified
+
+
+ERIKA = Sender("matrix", "@erika:example.org", route="!e:example.org")
+
+
+def sent(event: Any, device: VerifyDevice) -> Incoming:
+    return Incoming(ERIKA, event, None, device)
+
+
 async def test_an_unverified_device_cannot_register(runtime: Runtime) -> None:
     invitation = await runtime.handoff.invite("Erika", ["BY"], ["threat"])
-    unverified = Sender("matrix", "@erika:example.org", route="!e:example.org", verified=False)
-    replies = await runtime.handle(Incoming(unverified, Command("register", invitation)))
+    replies = await runtime.handle(sent(Command("register", invitation), Device(False)))
     assert said(replies) == UNVERIFIED_DEVICE
     assert "Dieses Gerät ist nicht verifiziert" in UNVERIFIED_DEVICE
     assert "This device is not verified" in UNVERIFIED_DEVICE
-    assert await runtime.handoff.cases.contact_for(unverified) is None
-    verified = Sender("matrix", "@erika:example.org", route="!e:example.org", verified=True)
-    replies = await runtime.handle(Incoming(verified, Command("register", invitation)))
+    assert await runtime.handoff.cases.contact_for(ERIKA) is None
+    replies = await runtime.handle(sent(Command("register", invitation), Device(True)))
     assert "registriert" in said(replies)
 
 
 async def test_a_contact_on_an_unverified_device_is_refused(runtime: Runtime) -> None:
     invitation = await runtime.handoff.invite("Erika", ["BY"], ["threat"])
-    verified = Sender("matrix", "@erika:example.org", route="!e:example.org", verified=True)
-    await runtime.handle(Incoming(verified, Command("register", invitation)))
-    other_device = Sender("matrix", "@erika:example.org", route="!e:example.org", verified=False)
-    for event in (Command("cases"), Command("claim", "ABCD-EF"), Text("Hallo")):
-        assert said(await runtime.handle(Incoming(other_device, event))) == UNVERIFIED_DEVICE
-    assert said(await runtime.handle(Incoming(verified, Command("cases")))) != UNVERIFIED_DEVICE
+    await runtime.handle(sent(Command("register", invitation), Device(True)))
+    other_device = Device(False)
+    for event in (Command("cases"), Command("claim", "ABCD-EF"), Text("Hallo"), Start()):
+        assert said(await runtime.handle(sent(event, other_device))) == UNVERIFIED_DEVICE
+    assert other_device.asked == 4
+    answer = await runtime.handle(sent(Command("cases"), Device(True)))
+    assert said(answer) != UNVERIFIED_DEVICE
+
+
+async def test_users_are_never_asked_for_their_device(runtime: Runtime) -> None:
+    device = Device(False)  # most users' devices are not cross-signed: it must not matter
+    for event in (Start(), Text("Hallo"), Command("help"), Command("delete")):
+        assert said(await runtime.handle(sent(event, device))) != UNVERIFIED_DEVICE
+    assert device.asked == 0  # no homeserver query on the users' path
 
 
 async def test_platforms_without_device_trust_are_not_affected(runtime: Runtime) -> None:
     invitation = await runtime.handoff.invite("Erika", ["BY"], ["threat"])
     replies = await runtime.handle(Incoming(TELEGRAM, Command("register", invitation)))
-    assert "registriert" in said(replies)  # verified is None: Telegram has no such notion
+    assert "registriert" in said(replies)  # no device check: Telegram has no such notion
 
 
 # ---------------------------------------------------------------- the Matrix signature check
