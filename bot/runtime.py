@@ -202,18 +202,19 @@ class Runtime:
             )
             self.observer.error(type(error).__name__)
 
-    async def _partners_with_state(self) -> list[tuple[Sender, bytes]]:
-        """Before a purge: the channels' partners that have a stored conversation (contact
-        persons excepted: their rooms carry the handoff)."""
-        found: list[tuple[Sender, bytes]] = []
+    async def _erase_gone(self) -> int:
+        """After a purge: every partner a channel still talks to whose conversation is gone
+        (purged now, or earlier while the channel was not running), contact persons excepted
+        (their rooms carry the handoff). The channel leaves out rooms with work in hand."""
+        erased = 0
         for partners, _ in list(self._erasers.values()):
-            for sender in partners():
-                key = self.key(sender)
-                if await self.store.load(key) is None:
+            for sender in list(partners()):
+                if await self.store.load(self.key(sender)) is not None:
                     continue
                 if await self.handoff.cases.contact_for(sender) is None:
-                    found.append((sender, key))
-        return found
+                    await self._erase_on_channel(sender)
+                    erased += 1
+        return erased
 
     async def deliver_due(self) -> int:
         """Deliver the notices due now (the worker does this by itself; for a last round)."""
@@ -357,13 +358,11 @@ class Runtime:
         theirs); returns how many conversations were removed."""
         now = self.clock()
         await self.handoff.cases.purge(self.retention_days)
-        watched = await self._partners_with_state() if self._erasers else []
         removed = await self.store.purge(
             now - self.retention_days * 86400, now - SEEN_EVENT_DAYS * 86400
         )
-        for sender, key in watched:  # their conversation went now: the channel forgets them
-            if await self.store.load(key) is None:
-                await self._erase_on_channel(sender)
+        if self._erasers:
+            await self._erase_gone()
         log.info("store.purged", extra={"count": removed})
         return removed
 

@@ -52,7 +52,8 @@ class Incoming:
 
 
 #: The people a channel is in a conversation with right now, as senders with their route (for
-#: the purge: the runtime derives their keys itself, so the channel keeps no key map).
+#: the purge: the runtime derives their keys itself, so the channel keeps no key map; whoever
+#: has no stored conversation any more, and is no contact person, is erased on the channel).
 Partners = Callable[[], Iterable[Sender]]
 #: Erases one partner on the channel after their conversation was erased or purged: sends the
 #: (translated) notice, then removes what the channel itself keeps about them.

@@ -83,16 +83,28 @@ async def test_a_failing_channel_erasure_still_erases_the_store(runtime: Runtime
 
 
 async def test_the_purge_erases_exactly_the_idle_partners(runtime: Runtime) -> None:
-    channel = Channel([IDLE, ACTIVE, NEW])
+    channel = Channel([IDLE, ACTIVE])
     runtime.register_erasure("matrix", channel.current, channel.erase)
     await runtime.handle(Incoming(IDLE, Start()))
     runtime.clock.advance(31 * 86400)  # type: ignore[attr-defined]
     await runtime.handle(Incoming(ACTIVE, Start()))
-    # NEW has no stored conversation (e.g. just invited the bot): the purge leaves it alone
     assert await runtime.purge() == 1
     assert [s for s, _ in channel.erased] == [IDLE]
+    channel.partners.remove(IDLE)  # the channel has left the room
     assert await runtime.purge() == 0
     assert len(channel.erased) == 1
+
+
+async def test_a_conversation_purged_while_the_channel_was_away_is_erased_later(
+    runtime: Runtime,
+) -> None:
+    await runtime.handle(Incoming(IDLE, Start()))
+    runtime.clock.advance(31 * 86400)  # type: ignore[attr-defined]
+    assert await runtime.purge() == 1  # `beistand run` purges before the channels start
+    channel = Channel([IDLE])
+    runtime.register_erasure("matrix", channel.current, channel.erase)
+    await runtime.purge()
+    assert [s for s, _ in channel.erased] == [IDLE]
 
 
 async def test_the_purge_never_erases_a_contact_persons_room(runtime: Runtime) -> None:

@@ -141,11 +141,14 @@ class MatrixTransport:
 
     def partners(self) -> Iterator[Sender]:
         """The one other member of every room the bot serves, with the room as route (the
-        runtime derives their keys at purge time; the transport keeps no key map)."""
+        runtime derives their keys at purge time; the transport keeps no key map). Rooms with a
+        job in hand (a greeting under way) are left out until the next purge."""
         if self._client is None or self._rooms is None:
             return
-        rooms = self._client.nio.rooms
+        rooms, line = self._client.nio.rooms, self._rooms.queue
         for room_id in sorted(self._rooms.active):
+            if line.in_hand(room_id):
+                continue
             room = rooms.get(room_id)
             others = [] if room is None else [u for u in room.users if u != self.user_id]
             if len(others) == 1:
