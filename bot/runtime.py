@@ -31,7 +31,8 @@ from bot.engine.commands import CONTACT_COMMANDS
 from bot.engine.events import Command, Event
 from bot.engine.state import State
 from bot.engine.step import Step, step
-from bot.engine.texts import UNVERIFIED_DEVICE, room_erased, slow_down
+from bot.engine.texts import UNVERIFIED_DEVICE, slow_down
+from bot.erasure import ChannelErasure
 from bot.errors import Problem
 from bot.handoff import Handoff, HandoffSettings
 from bot.knowledge import BERLIN
@@ -142,8 +143,7 @@ class Runtime:
         self.worker_idle = worker_idle
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        #: per platform: who the channel talks to, and how it erases one of them
-        self._erasers: dict[str, tuple[Partners, Erase]] = {}
+        self.erasure = ChannelErasure(lambda loc: self.content.catalogs.translator(loc), observer)
 
     async def __aenter__(self) -> Self:
         """Start the outbox worker and (unless ``purge_every`` is None) the purge loop."""
@@ -186,35 +186,13 @@ class Runtime:
     def register_erasure(self, platform: str, partners: Partners, erase: Erase) -> None:
         """Let the runtime tell a platform whose conversation was erased or purged (Matrix
         leaves the room and drops the partner's keys)."""
-        self._erasers[platform] = (partners, erase)
+        self.erasure.register(platform, partners, erase)
 
-    async def _erase_on_channel(self, sender: Sender) -> None:
-        """Tell the sender's platform that their conversation is gone (never raises)."""
-        eraser = self._erasers.get(sender.platform)
-        if eraser is None:
-            return
-        try:
-            await eraser[1](sender, room_erased(self.content.catalogs.translator(sender.locale)))
-        except Exception as error:  # the store is erased already; log the type only
-            log.error(
-                "channel.erase_failed",
-                extra={"platform": sender.platform, "error": type(error).__name__},
-            )
-            self.observer.error(type(error).__name__)
-
-    async def _erase_gone(self) -> int:
-        """After a purge: every partner a channel still talks to whose conversation is gone
-        (purged now, or earlier while the channel was not running), contact persons excepted
-        (their rooms carry the handoff). The channel leaves out rooms with work in hand."""
-        erased = 0
-        for partners, _ in list(self._erasers.values()):
-            for sender in list(partners()):
-                if await self.store.load(self.key(sender)) is not None:
-                    continue
-                if await self.handoff.cases.contact_for(sender) is None:
-                    await self._erase_on_channel(sender)
-                    erased += 1
-        return erased
+    async def _keep_on_channel(self, sender: Sender) -> bool:
+        """A channel's partner still has a conversation, or is a contact person."""
+        if await self.store.load(self.key(sender)) is not None:
+            return True
+        return await self.handoff.cases.contact_for(sender) is not None
 
     async def deliver_due(self) -> int:
         """Deliver the notices due now (the worker does this by itself; for a last round)."""
@@ -340,7 +318,7 @@ class Runtime:
                 log.info(
                     "conversation.erased", extra={"key": short(key), "platform": sender.platform}
                 )
-                await self._erase_on_channel(sender)
+                await self.erasure.erase(sender)  # e.g. Matrix leaves the room
         elif result.state is not None and (result.state != before or counters):
             await self.store.save(key, result.state, now, counters)
 
@@ -361,8 +339,7 @@ class Runtime:
         removed = await self.store.purge(
             now - self.retention_days * 86400, now - SEEN_EVENT_DAYS * 86400
         )
-        if self._erasers:
-            await self._erase_gone()
+        await self.erasure.erase_gone(self._keep_on_channel)
         log.info("store.purged", extra={"count": removed})
         return removed
 
