@@ -31,13 +31,14 @@ from bot.engine.commands import CONTACT_COMMANDS
 from bot.engine.events import Command, Event
 from bot.engine.state import State
 from bot.engine.step import Step, step
-from bot.engine.texts import slow_down
+from bot.engine.texts import UNVERIFIED_DEVICE, slow_down
+from bot.erasure import ChannelErasure
 from bot.errors import Problem
 from bot.handoff import Handoff, HandoffSettings
 from bot.knowledge import BERLIN
 from bot.metrics import NO_OBSERVER, Observer
 from bot.ports import Count, CounterKey, Forget, PutState, Store, Write
-from bot.runtime_api import Deliver, Incoming, Sender
+from bot.runtime_api import Deliver, Erase, Incoming, Partners, Sender, VerifyDevice
 from bot.serial import SerialQueue
 
 log = logging.getLogger(__name__)
@@ -142,6 +143,7 @@ class Runtime:
         self.worker_idle = worker_idle
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self.erasure = ChannelErasure(lambda loc: self.content.catalogs.translator(loc), observer)
 
     async def __aenter__(self) -> Self:
         """Start the outbox worker and (unless ``purge_every`` is None) the purge loop."""
@@ -181,6 +183,17 @@ class Runtime:
         """Let the runtime reach people on this platform outside a reply (handoff)."""
         self.handoff.register_channel(platform, deliver)
 
+    def register_erasure(self, platform: str, partners: Partners, erase: Erase) -> None:
+        """Let the runtime tell a platform whose conversation was erased or purged (Matrix
+        leaves the room and drops the partner's keys)."""
+        self.erasure.register(platform, partners, erase)
+
+    async def _keep_on_channel(self, sender: Sender) -> bool:
+        """A channel's partner still has a conversation, or is a contact person."""
+        if await self.store.load(self.key(sender)) is not None:
+            return True
+        return await self.handoff.cases.contact_for(sender) is not None
+
     async def deliver_due(self) -> int:
         """Deliver the notices due now (the worker does this by itself; for a last round)."""
         return await self.handoff.deliver_due()
@@ -198,7 +211,7 @@ class Runtime:
         began = time.perf_counter()
         self.observer.message(sender.platform)
         try:
-            actions = await self._handle(sender, event, incoming.event_id)
+            actions = await self._handle(sender, event, incoming.event_id, incoming.verify_device)
         except Exception as error:
             self.observer.error(type(error).__name__)
             raise
@@ -207,7 +220,11 @@ class Runtime:
         return actions
 
     async def _handle(
-        self, sender: Sender, event: Event, event_id: str | None
+        self,
+        sender: Sender,
+        event: Event,
+        event_id: str | None,
+        verify_device: VerifyDevice | None = None,
     ) -> tuple[Action, ...]:
         key = self.key(sender)
         # an event the flood limit refuses changes nothing, so it is not worth a write to
@@ -230,9 +247,14 @@ class Runtime:
             return ()
         cases = self.handoff.cases
         if isinstance(event, Command) and event.name == "register":
+            if verify_device is not None and not await verify_device():  # T12
+                return (Say(UNVERIFIED_DEVICE),)
             return await cases.register(sender, event.argument)
         contact = await cases.contact_for(sender)
         if contact is not None:
+            if verify_device is not None and not await verify_device():
+                log.info("contact.unverified_device", extra={"platform": sender.platform})
+                return (Say(UNVERIFIED_DEVICE),)
             return await cases.contact_event(contact, event)
         if isinstance(event, Command) and event.name in CONTACT_COMMANDS:
             return cases.refuse(sender)
@@ -296,6 +318,7 @@ class Runtime:
                 log.info(
                     "conversation.erased", extra={"key": short(key), "platform": sender.platform}
                 )
+                await self.erasure.erase(sender)  # e.g. Matrix leaves the room
         elif result.state is not None and (result.state != before or counters):
             await self.store.save(key, result.state, now, counters)
 
@@ -316,6 +339,7 @@ class Runtime:
         removed = await self.store.purge(
             now - self.retention_days * 86400, now - SEEN_EVENT_DAYS * 86400
         )
+        await self.erasure.erase_gone(self._keep_on_channel)
         log.info("store.purged", extra={"count": removed})
         return removed
 

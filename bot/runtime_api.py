@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -33,6 +33,10 @@ class Sender:
         return f"Sender({self.platform}, <id>)"
 
 
+#: Whether the device an event came from is verified; asked only on the contact person's path.
+VerifyDevice = Callable[[], Awaitable[bool]]
+
+
 @dataclass(frozen=True, slots=True)
 class Incoming:
     """One event as a transport received it: who sent it, what it means for the engine, and
@@ -41,6 +45,19 @@ class Incoming:
     sender: Sender
     event: Event
     event_id: str | None = None
+    #: asks whether the sending device is cross-signed by its account (Matrix), only when it
+    #: matters: the runtime refuses registration and contact actions when it answers False
+    #: (security plan T12). None where a platform has no such notion (Telegram, the console).
+    verify_device: VerifyDevice | None = None
+
+
+#: The people a channel is in a conversation with right now, as senders with their route (for
+#: the purge: the runtime derives their keys itself, so the channel keeps no key map; whoever
+#: has no stored conversation any more, and is no contact person, is erased on the channel).
+Partners = Callable[[], Iterable[Sender]]
+#: Erases one partner on the channel after their conversation was erased or purged: sends the
+#: (translated) notice, then removes what the channel itself keeps about them.
+Erase = Callable[[Sender, str], Awaitable[None]]
 
 
 class Handler(Protocol):
@@ -54,4 +71,8 @@ class Handler(Protocol):
 
     def register_channel(self, platform: str, deliver: Deliver) -> None:
         """Let the runtime reach people on this platform outside a reply (handoff)."""
+        ...
+
+    def register_erasure(self, platform: str, partners: Partners, erase: Erase) -> None:
+        """Let the runtime tell this platform which partners' conversations went."""
         ...

@@ -100,6 +100,26 @@ class UserClient:
         self._task = asyncio.create_task(self.client.sync_forever(timeout=30_000))
         return self
 
+    async def cross_sign(self) -> None:
+        """Give the account cross-signing keys and sign this device with them, as a client
+        does when its user verifies a new session (contact persons need it: T12)."""
+        from bot.transports.matrix.crosssign import (
+            CrossSigningKeys,
+            HttpKeysApi,
+            ensure_cross_signed,
+        )
+
+        client = self.client
+        assert client.olm is not None and client.device_id is not None
+        await ensure_cross_signed(
+            HttpKeysApi(client.homeserver, client.access_token),
+            CrossSigningKeys.generate(self.user_id),
+            client.device_id,
+            client.olm.account.identity_keys,
+            password=self.password,
+            device_signer=client.olm.account.sign,
+        )
+
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()

@@ -384,3 +384,24 @@ def open_again(t: Translator, when: str) -> str:
 def not_sure(t: Translator) -> str:
     """Typed text with no topic word, but some nearly: the likeliest topics follow."""
     return t.gettext("Das habe ich nicht sicher verstanden.")
+
+
+def room_erased(t: Translator) -> str:
+    """Matrix, after ``/loeschen`` or the retention purge: the bot leaves the room."""
+    return t.gettext(
+        "Alles aus diesem Gespräch ist gelöscht, auch auf Matrix-Seite, und ich verlasse "
+        "diesen Raum. Wenn Sie wieder Hilfe möchten, laden Sie mich in einen neuen Direktchat ein."
+    )
+
+
+#: A contact person's message from a Matrix device their account has not cross-signed (T12): in
+#: both languages, because whoever uses that device is not yet known to be the contact person.
+UNVERIFIED_DEVICE = (
+    "Dieses Gerät ist nicht verifiziert. Als Ansprechperson können Sie Beistand nur von einem "
+    "Gerät aus nutzen, das Ihr Matrix-Konto bestätigt hat (Cross-Signing). Bestätigen Sie diese "
+    "Sitzung mit einem Ihrer verifizierten Geräte, in Element unter Einstellungen → Sicherheit "
+    "→ Sitzung verifizieren, und schreiben Sie dann erneut.\n\n"
+    "This device is not verified. As a contact person you can use Beistand only from a device "
+    "your Matrix account has confirmed (cross-signing). Verify this session from one of your "
+    "verified devices, in Element under Settings → Security → Verify session, then write again."
+)

@@ -57,6 +57,8 @@ class World:
         account = self.synapse.register(localpart)
         store = self.tmp_path / "users" / f"user-{len(self.users)}"
         user = await UserClient(self.synapse.url, account.user_id, account.password, store).start()
+        if not marked:  # contact persons write from a cross-signed device (T12)
+            await user.cross_sign()
         self.users.append(user)
         await user.client.set_displayname(self.canary())
         room = await user.create_room([self.bot_id], encrypted=encrypted, name=self.canary())
@@ -172,7 +174,8 @@ async def test_matrix_canaries_leave_no_trace(world: World, shipped: Content, pr
 
 async def test_every_notice_reaches_a_matrix_contact(world: World, shipped: Content):
     asker, room = await world.person(encrypted=False)
-    contact, contact_room = await world.person(encrypted=False, marked=False)
+    # a contact person's device must be cross-signed, so their chat is encrypted (T12)
+    contact, contact_room = await world.person(encrypted=True, marked=False)
     invitation = await world.runtime.handoff.invite("Ansprechperson", ["DE"], ["all"])
     await contact.send(contact_room, f"/registrieren {invitation}")
     await until(contact, contact_room, "registriert")

@@ -18,7 +18,7 @@ from bot.engine.actions import Action
 from bot.engine.events import Event, Start
 from bot.render import numbered, render_all
 from bot.runtime import Runtime
-from bot.runtime_api import Deliver, Incoming, Sender
+from bot.runtime_api import Deliver, Erase, Incoming, Partners, Sender
 from bot.storage.sqlite import SqliteStore
 from bot.transports.matrix import MatrixConfig, MatrixTransport, typed_event
 from testbed.synapse import RegisteredUser, Synapse
@@ -67,6 +67,9 @@ class RecordingHandler:
     def register_channel(self, platform: str, deliver: Deliver) -> None:
         self.channels[platform] = deliver
         self.inner.register_channel(platform, deliver)
+
+    def register_erasure(self, platform: str, partners: Partners, erase: Erase) -> None:
+        self.inner.register_erasure(platform, partners, erase)
 
 
 RuntimeFactory = Callable[..., AbstractAsyncContextManager[RecordingHandler]]

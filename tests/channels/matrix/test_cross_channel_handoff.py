@@ -84,6 +84,7 @@ async def tap(both: Both, user: SimUser, label: str) -> None:
 
 async def test_telegram_user_and_matrix_contact(both: Both, telegram_bot, make_user):
     erika = await make_user("erika")
+    await erika.cross_sign()  # contact persons write from a verified device (T12)
     assert set(both.runtime.handoff.channels) == {"telegram", "matrix"}
     invitation = await both.runtime.handoff.invite("Erika Beispiel", ["BY"], ["threat"])
     room = await erika.create_room([both_bot_user(both)], encrypted=True)

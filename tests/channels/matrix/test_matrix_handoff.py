@@ -49,6 +49,7 @@ async def test_handoff_between_two_matrix_users(register, make_bot, make_user, h
     account = register("bot")
     await make_bot(account, handoff_runtime)
     erika = await make_user("erika")
+    await erika.cross_sign()  # contact persons write from a verified device (T12)
     max_ = await make_user("max")
 
     invitation = await handoff_runtime.handoff.invite("Erika Beispiel", ["BY"], ["threat"])
