@@ -54,6 +54,14 @@ def pseudonym(secret: bytes, platform: str, user_id: str) -> bytes:
     return hmac.new(secret, f"{platform}|{user_id}".encode(), hashlib.sha256).digest()
 
 
+def limit_key(secret: bytes, platform: str, user_id: str) -> bytes:
+    """HMAC-SHA256 of "limit", platform and user id: the key of the daily case limit and of
+    abuse blocks. Apart from the conversation key, so that ``/loeschen`` (which deletes the
+    conversation and unlinks its cases) does not reset the limit, and a block or a limit row
+    cannot be joined to a conversation or a case without the secret."""
+    return hmac.new(secret, f"limit|{platform}|{user_id}".encode(), hashlib.sha256).digest()
+
+
 def short(key: bytes) -> str:
     """A short, non-reversible label of a key for log lines."""
     return key[:4].hex()
@@ -255,7 +263,8 @@ class Runtime:
         now = self.clock()
         content = self.content  # one consistent bundle for the whole step
         state = await self.store.load(key)
-        case = await self.handoff.cases.context_for(key)
+        limits = limit_key(self.secret, sender.platform, sender.user_id)
+        case = await self.handoff.cases.context_for(key, limits)
         moment = datetime.fromtimestamp(now, UTC)
         result = step(content, state, event, moment, sender.locale, case)
         known = result.state or state
@@ -288,11 +297,16 @@ class Runtime:
             elif result.state is not None:
                 own = (PutState(key, result.state, int(now)), *own)
             async with self.store.unit() as unit:
-                writes = (*await cases.plan(unit, key, sender, result.actions, result.erase), *own)
+                keys = (key, limit_key(self.secret, sender.platform, sender.user_id))
+                planned = await cases.plan(unit, keys, sender, result.actions, result.erase)
+                writes = (*planned, *own)
                 unit.apply(*writes)
             cases.committed(writes)
             if result.erase:
                 await self.store.checkpoint()
+            else:
+                await cases.settle(writes)  # a closed case's route: gone from the WAL too
+            if result.erase:
                 log.info(
                     "conversation.erased", extra={"key": short(key), "platform": sender.platform}
                 )

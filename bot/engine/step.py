@@ -16,12 +16,13 @@ from datetime import datetime
 from bot.engine import intent, texts
 from bot.engine.actions import CloseCase, Erase, Say, Stale
 from bot.engine.answers import on_choice, on_text
+from bot.engine.case import ask_first, leaves_case
 from bot.engine.events import Choose, Command, Event, Start, Text, Unsupported
 from bot.engine.nodes import continue_here, enter
 from bot.engine.orders import on_command
 from bot.engine.questions import current_labels, emergency
 from bot.engine.run import Run, Step
-from bot.engine.state import AT_NODE, CaseContext, State
+from bot.engine.state import AT_NODE, CaseContext, InCase, State
 from bot.flow.model import Content
 
 
@@ -76,6 +77,10 @@ def step(
     t = run.t
     if isinstance(event, Command) and event.name == "delete":
         return _erase(run, context)
+    leaving = None if fresh else leaves_case(run, event)
+    if leaving is not None and isinstance(run.state.mode, InCase):  # asks first
+        ask_first(run, run.state.mode.code, leaving)
+        return run.result()
     if fresh and not isinstance(event, Start | Command):
         if isinstance(event, Text) and intent.is_danger(event.text):
             emergency(run)

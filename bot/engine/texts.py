@@ -190,10 +190,13 @@ def consent_question(t: Translator, topic: str, urgency: str, land: str) -> str:
 
 
 def case_opened(t: Translator, code: str) -> str:
-    """The user consented and a case was opened."""
+    """The user consented and a case was opened: how the case works."""
     return t.gettext(
         "Ihr Anliegen ist als Fall {code} weitergegeben. Sobald eine Ansprechperson "
-        "übernimmt, sage ich Ihnen hier Bescheid. Bei akuter Gefahr: 110."
+        "übernimmt, sage ich Ihnen hier Bescheid. Bis dahin wird nichts, was Sie schreiben, "
+        "weitergegeben oder aufbewahrt. Danach geht alles, was Sie hier schreiben, an die "
+        "Ansprechperson. Beenden können Sie den Fall mit dem Knopf „Fall beenden“. "
+        "Bei akuter Gefahr: 110, /notfall oder der Knopf 🆘."
     ).format(code=code)
 
 
@@ -239,6 +242,34 @@ def end_case(t: Translator) -> str:
     return t.gettext("Fall beenden")
 
 
+def confirm_end(t: Translator) -> str:
+    """The "yes" of the question whether to end the case."""
+    return t.gettext("Ja, Fall beenden")
+
+
+def keep_case(t: Translator) -> str:
+    """The "no" of the question whether to end the case."""
+    return t.gettext("Nein, im Fall bleiben")
+
+
+def end_question(t: Translator, code: str, what: str) -> str:
+    """Ask before the case ends: by its button, or by a command that would leave it."""
+    if what == "end":
+        return t.gettext(
+            "Möchten Sie Ihren Fall {code} wirklich beenden? Die Ansprechperson bekommt dann "
+            "keine Nachrichten mehr von Ihnen."
+        ).format(code=code)
+    return t.gettext(
+        "Ihr Fall {code} ist noch offen. Wenn Sie jetzt zurück oder zum Anfang gehen, wird "
+        "er beendet. Fall beenden?"
+    ).format(code=code)
+
+
+def case_goes_on(t: Translator) -> str:
+    """The user chose to stay in their case."""
+    return t.gettext("Gut, Ihr Fall bleibt offen.")
+
+
 def case_ended(t: Translator, code: str) -> str:
     """The user's case is over."""
     return t.gettext("Ihr Fall {code} ist beendet.").format(code=code)
@@ -247,8 +278,9 @@ def case_ended(t: Translator, code: str) -> str:
 def waiting_for_claim(t: Translator) -> str:
     """Text typed in a case nobody has claimed yet."""
     return t.gettext(
-        "Ihre Nachricht kann erst weitergegeben werden, wenn eine Ansprechperson "
-        "Ihren Fall übernommen hat. Sie bekommen hier Bescheid."
+        "Noch hat niemand Ihren Fall übernommen. Was Sie jetzt schreiben, wird nicht "
+        "weitergegeben und nicht aufbewahrt. Sie bekommen hier Bescheid, sobald jemand "
+        "übernimmt; schreiben Sie es dann bitte noch einmal."
     )
 
 
