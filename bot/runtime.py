@@ -240,8 +240,10 @@ class Runtime:
         if isinstance(event, Command) and event.name == "register":
             return await cases.register(sender, event.argument)
         contact = await cases.contact_for(sender)
-        if contact is not None:
-            return await cases.contact_event(contact, event)
+        if contact is not None:  # a contact person; a user too, outside their contact role
+            answered = await cases.contact_event(contact, event)
+            if answered is not None:
+                return answered
         if isinstance(event, Command) and event.name in CONTACT_COMMANDS:
             return cases.refuse(sender)
         async with self.locks.hold(key):

@@ -11,10 +11,10 @@ from dataclasses import replace
 
 from bot.engine import intent, texts
 from bot.engine.actions import CloseCase, OpenCase, Relay
+from bot.engine.events import Command, Event, Start
 from bot.engine.nodes import enter, show_services
 from bot.engine.questions import emergency, prompt
 from bot.engine.run import Run
-from bot.engine.events import Command, Event, Start
 from bot.engine.state import AT_NODE, InCase
 from bot.flow.model import LAND_SLOT, HandoffNode
 

@@ -49,6 +49,24 @@ def _erase(run: Run, context: CaseContext) -> Step:
     return Step(None, (*closing, Erase(), Say(texts.erased(run.t))), erase=True)
 
 
+def _first(run: Run, event: Event, fresh: bool) -> Step | None:
+    """What comes before the run: erasure, or asking before leaving an open case."""
+    if isinstance(event, Command) and event.name == "delete":
+        return _erase(run, run.case)
+    if not fresh and _asks_before_leaving(run, event):
+        return run.result()
+    return None
+
+
+def _asks_before_leaving(run: Run, event: Event) -> bool:
+    """/start, a deep link, /zurueck or /neustart in an open case: ask first."""
+    leaving = leaves_case(run, event)
+    if leaving is None or not isinstance(run.state.mode, InCase):
+        return False
+    ask_first(run, run.state.mode.code, leaving)
+    return True
+
+
 def step(
     content: Content,
     state: State | None,
@@ -75,12 +93,9 @@ def step(
     context = case or CaseContext()
     run = Run(content, current, now, context)
     t = run.t
-    if isinstance(event, Command) and event.name == "delete":
-        return _erase(run, context)
-    leaving = None if fresh else leaves_case(run, event)
-    if leaving is not None and isinstance(run.state.mode, InCase):  # asks first
-        ask_first(run, run.state.mode.code, leaving)
-        return run.result()
+    early = _first(run, event, fresh)
+    if early is not None:
+        return early
     if fresh and not isinstance(event, Start | Command):
         if isinstance(event, Text) and intent.is_danger(event.text):
             emergency(run)

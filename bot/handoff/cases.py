@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from bot.content import Content
 from bot.crypto import Sealer
 from bot.engine import contact as replies
+from bot.engine import texts
 from bot.engine.actions import Action, CloseCase, OpenCase
 from bot.engine.contact import (
     Answer,
@@ -24,18 +25,18 @@ from bot.engine.contact import (
     SetAvailability,
     contact_step,
 )
-from bot.engine.events import Event, Text
+from bot.engine.events import Event
 from bot.engine.state import CaseContext
 from bot.handoff import rules
-from bot.handoff.notices import Notices, from_contact, from_user
+from bot.handoff.notices import Notices
 from bot.handoff.outbox import Outbox
 from bot.handoff.rules import HandoffSettings
 from bot.metrics import NO_OBSERVER, Observer
 from bot.ports import (
+    LIMIT_WINDOW,
     AddCase,
     Audit,
     CaseRecord,
-    LIMIT_WINDOW,
     ContactRecord,
     Notify,
     Register,
@@ -44,6 +45,7 @@ from bot.ports import (
     Unit,
     Write,
 )
+from bot.render import from_contact, from_user
 from bot.runtime_api import Sender
 
 log = logging.getLogger(__name__)
@@ -137,7 +139,7 @@ class Cases:
         waiting for them are dropped and all their cases are unlinked from their key.
         ``keys`` are the user key and the limit key.
         """
-        user_key, limit_key = keys
+        user_key = keys[0]
         writes: list[Write] = []
         if erase:  # first, while the user's cases can still be found by their key
             cases = await unit.user_cases(user_key)
@@ -262,13 +264,17 @@ class Cases:
         log.info("contact.refused")
         return replies.refusal(self.notices.t(sender.locale))
 
-    async def contact_event(self, contact: ContactRecord, event: Event) -> tuple[Action, ...]:
-        """Everything a registered contact person sends: the engine decides, this carries out."""
+    async def contact_event(
+        self, contact: ContactRecord, event: Event
+    ) -> tuple[Action, ...] | None:
+        """Everything a registered contact person sends as one: the engine decides, this
+        carries out. None: the event is theirs as a user (see
+        :func:`~bot.engine.contact.as_contact`)."""
         t = self.notices.t(contact.locale)
-        claimed: tuple[str, ...] = ()
-        if isinstance(event, Text):
-            cases = await self.store.contact_cases(contact.id)
-            claimed = tuple(c.code for c in cases if c.status == "claimed")
+        cases = await self.store.contact_cases(contact.id)
+        if not replies.as_contact(event, bool(cases)):
+            return None
+        claimed = tuple(c.code for c in cases if c.status == "claimed")
         request = contact_step(event, t, claimed)
         match request:
             case Answer(actions):
@@ -323,7 +329,7 @@ class Cases:
         if case is not None and mine and case.user_route is not None and text:
             address = self.outbox.open_route(case.user_route, code)
             if address is not None:
-                label = self.notices.t(case.locale).gettext("Ansprechperson")
+                label = texts.contact_label(self.notices.t(case.locale))
                 if await self.outbox.relay(*address, from_contact(label, text)):
                     return ()
         return replies.relay_failed(self.notices.t(contact.locale), code)

@@ -140,11 +140,12 @@ class Outbox:
         counts = await asyncio.gather(
             *(self._deliver(platform, batch, now) for platform, batch in by_platform.items())
         )
+        sent = sum(counts)
         done = [row for batch in by_platform.values() for row, _, _ in batch]
-        if routes_gone or (sum(counts) and any(row.route is not None for row in done)):
+        if routes_gone or (sent and any(row.route is not None for row in done)):
             # a user's notice went with their sealed route: no copy stays in the WAL
             await self.store.checkpoint()
-        return sum(counts)
+        return sent
 
     async def _prepare(self, row: OutboxRow) -> tuple[str, str, Outgoing] | None:
         case = await self.store.case(row.code)

@@ -202,6 +202,33 @@ def unlink(cases: Sequence[CaseRecord], keys: Sequence[bytes]) -> tuple[Write, .
 # ---------------------------------------------------------------- contact persons
 
 
+def contact_left(
+    held: Sequence[CaseRecord],
+    told: dict[str, set[int]],
+    contacts: Sequence[ContactRecord],
+    contact_id: int,
+    now: int,
+    settings: HandoffSettings,
+) -> tuple[Write, ...]:
+    """A contact person is removed (after :class:`~bot.ports.RemoveContact`): each case they
+    held waits again. Its user is told in plain words (a "taken" notice still waiting for them
+    is dropped), the others told of it are asked again and get the escalation time; with
+    nobody left to ask, it escalates at once."""
+    reachable = {c.id for c in contacts if c.account is not None and c.available}
+    writes: list[Write] = []
+    for case in held:
+        writes.append(DropUserNotices((case.code,)))
+        if case.user_route is not None:
+            writes.append(Notify("contact_left", case.code, now, route=case.user_route))
+        again = sorted((told.get(case.code, set()) & reachable) - {contact_id})
+        for cid in again:
+            writes.append(Notify("again", case.code, now, contact_id=cid))
+        timeout = settings.escalate_minutes.get(case.urgency, 60) * 60
+        writes.append(ChangeCase(case.code, (("escalate_at", now + timeout if again else now),)))
+        writes.append(Audit(now, "case.contact_left", case.code, "admin"))
+    return tuple(writes)
+
+
 #: The outcomes of a claim (see :func:`claim`).
 CLAIM_OUTCOMES = ("won", "unknown", "closed", "yours", "taken")
 

@@ -1,8 +1,8 @@
 """The conversation mode as the text stored in the ``conversations.mode`` column.
 
 The column keeps the strings of older versions, so existing databases go on working: ``""`` (a
-flow question is open), ``language``, ``suggest:<flow>,<flow>``, ``consent`` and ``case:<code>`` (``case:<code>:<confirm>`` while the end of a case
-waits for a yes).
+flow question is open), ``language``, ``suggest:<flow>,<flow>``, ``consent`` and ``case:<code>``
+(``case:<code>:<confirm>`` while the end of a case waits for a yes).
 Only the store's encoding and decoding use these strings; the engine sees :data:`Mode` values.
 """
 

@@ -13,12 +13,12 @@ from typing import Any
 import aiosqlite
 
 from bot.ports import (
+    LIMIT_WINDOW,
     AddCase,
     Audit,
     Block,
     CaseRecord,
     ChangeCase,
-    LIMIT_WINDOW,
     ContactRecord,
     Count,
     CountOpen,

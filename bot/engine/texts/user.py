@@ -1,11 +1,4 @@
-"""Every user-facing text of the program's code, in one place.
-
-The msgids are German (the source language); each function takes the conversation's
-:class:`~bot.i18n.Translator`, so Babel's extractor finds every ``t.gettext("...")`` here and
-``beistand validate --translations`` can tell which are missing in a catalog. Texts of the
-content (flows, knowledge) come from the content files, not from here. No markup: HTML is made
-only in :mod:`bot.render`.
-"""
+"""What a user reads in a conversation (see :mod:`bot.engine.texts`)."""
 
 from __future__ import annotations
 
