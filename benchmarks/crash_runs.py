@@ -81,7 +81,7 @@ async def _consent_answers() -> list[str]:
 
 def script(answers: list[str], rng: random.Random) -> list[str]:
     """What the user types: three handoffs, the first two withdrawn with ``/loeschen`` (typing
-    the number of "Fall beenden" would be passed on as a message), the last left open."""
+    the number of "Fall beenden" is passed on as a message), the last left open."""
     lines: list[str] = []
     for case in range(3):
         lines += ["/start", *answers, "1", f"Hallo, ist da jemand? {rng.randrange(10**6)}"]
@@ -330,6 +330,8 @@ def run_all(runs: int, kills: int, workers: int, base: Path) -> list[RunResult]:
 #: The question of an open case, as the user sees it.
 CASE = re.compile(r"Ihr Fall (\S+?)(?: wartet auf|: Eine Ansprechperson ist)")
 CONSENT = "Kein Name, kein Text, kein Konto"
+#: The question before a case ends (its button, or /start in the case): "no" stays in it.
+END_ASKED = re.compile(r"Möchten Sie Ihren Fall \S+ wirklich beenden|Ihr Fall \S+ ist noch offen")
 #: Seconds of silence in the chats concerned after which a person tries again. The bot sends at
 #: most one message a second into a chat (after a burst), so a busy bot is never silent this long.
 PATIENCE = 4.0
@@ -800,13 +802,15 @@ class Walker:
                 and question.message_id not in self.spent
                 and self.sim.current(question).keyboard
             ):
-                found = CASE.match(question.text)
+                found = CASE.search(question.text)  # also after the text that opened it
                 if found and found[1] not in self.run.done:
                     return found[1]
                 if CONSENT in question.text:
                     if wanted is not None:
                         return None
                     answer = 0
+                elif END_ASKED.search(question.text):
+                    answer = 1  # no, stay in the case
                 else:
                     answer = self.run.questions.get(question.text.splitlines()[0])
             more = functools.partial(self.asked_more, self.asked())
@@ -832,13 +836,13 @@ class Walker:
         else:
             await self.run.patiently(
                 lambda: self.sim.send_text(text),
-                lambda: said(self.sim, seen, "erst weitergegeben"),
+                lambda: said(self.sim, seen, "nicht weitergegeben und nicht aufbewahrt"),
                 (self.sim,),
                 f"the user's message in {code}",
             )
 
     async def end_case(self, code: str) -> None:
-        """The user taps "Fall beenden" under the question of the case."""
+        """The user taps "Fall beenden" under the question of the case, then "Ja, Fall beenden"."""
         while True:
             if await self.reach_case(code) != code:
                 return  # the tap was taken in by a process that was killed before it answered
@@ -846,7 +850,10 @@ class Walker:
             assert question is not None
             seen = len(self.sim.received)
             ended = f"Ihr Fall {code} ist beendet"
-            await self.tap(question, 0, functools.partial(said, self.sim, seen, ended))
+            await self.tap(question, 0, functools.partial(self.asked_more, self.asked()))
+            confirm = self.question()
+            if confirm is not None and confirm is not question and END_ASKED.search(confirm.text):
+                await self.tap(confirm, 0, functools.partial(said, self.sim, seen, ended))
             if said(self.sim, seen, ended):
                 return
 

@@ -27,6 +27,9 @@ CounterKey = tuple[str, str, str, str]
 
 _ALL_TOPICS = "all"
 
+#: The window of the daily case limit, in seconds.
+LIMIT_WINDOW = 86400
+
 
 # ---------------------------------------------------------------- records
 
@@ -85,6 +88,9 @@ class CaseRecord:
     closed_at: int | None = None
     escalate_at: int | None = None
     close_reason: str | None = None
+    #: the user's limit key (:func:`bot.runtime.limit_key`) while the case is open or claimed,
+    #: so that ``/missbrauch`` can block it; None once the case is closed or unlinked
+    limit_key: bytes | None = None
 
     def __repr__(self) -> str:
         return f"CaseRecord({self.code}, {self.status})"
@@ -149,6 +155,7 @@ CASE_CHANGES = frozenset(
         "closed_at",
         "escalate_at",
         "close_reason",
+        "limit_key",
     }
 )
 
@@ -204,10 +211,20 @@ class Audit:
 
 @dataclass(frozen=True, slots=True)
 class Block:
-    """Block a user key from new cases until ``until``."""
+    """Block a limit key (or, in rows from before migration 4, a user key) from new cases until
+    ``until``."""
 
     user_key: bytes
     until: int
+
+
+@dataclass(frozen=True, slots=True)
+class CountOpen:
+    """Count a case opened at ``at`` against a limit key's daily limit (kept for
+    :data:`LIMIT_WINDOW`, then purged; survives ``/loeschen``, which unlinks the case)."""
+
+    limit_key: bytes
+    at: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +277,7 @@ Write = (
     | DropUserNotices
     | Audit
     | Block
+    | CountOpen
     | Invite
     | Register
     | SetAvailable
@@ -328,7 +346,11 @@ class CaseReads(Protocol):
         ...
 
     async def blocked(self, user_key: bytes, now: int) -> bool:
-        """Whether a user key is blocked from new cases at ``now``."""
+        """Whether a limit key (or an old user key) is blocked from new cases at ``now``."""
+        ...
+
+    async def opened_since(self, limit_key: bytes, since: int) -> int:
+        """How many cases a limit key opened after ``since``."""
         ...
 
     async def notified(self, code: str) -> set[int]:
@@ -385,8 +407,8 @@ class CaseStore(CaseReads, Protocol):
         ...
 
     async def purge_cases(self, closed_before: int, audit_before: int, now: int) -> int:
-        """Delete closed cases past their time, old audit entries, ended blocks and expired
-        invitations; returns how many cases went."""
+        """Delete closed cases past their time, old audit entries, ended blocks, limit counts
+        older than :data:`LIMIT_WINDOW` and expired invitations; returns how many cases went."""
         ...
 
 

@@ -157,3 +157,32 @@ def numbered(message: Outgoing) -> Outgoing:
         f"{message.html}<ol>{rich_opts}</ol>",
         message.buttons,
     )
+
+
+# ---------------------------------------------------------------- the handoff's messages
+
+
+def notice_message(text: str, buttons: tuple[Button, ...] = ()) -> Outgoing:
+    """A handoff notice: its (already translated) text, escaped, with its buttons."""
+    return Outgoing(text, escape(text), buttons)
+
+
+def services_notice(text: str, cards: Iterable[Card]) -> Outgoing:
+    """A notice followed by service cards (the "nobody is free" notice)."""
+    plain, rich = [text], [escape(text)]
+    for card in cards:
+        p, r = render_card(card)
+        plain.append(p)
+        rich.append(r)
+    return Outgoing("\n\n".join(plain), "\n\n".join(rich))
+
+
+def from_user(code: str, text: str) -> Outgoing:
+    """A user's relayed text as the contact person sees it."""
+    return Outgoing(f"[{code}] {text}", f"<b>[{escape(code)}]</b> {escape(text)}")
+
+
+def from_contact(label: str, text: str) -> Outgoing:
+    """A contact person's relayed text as the user sees it (``label``: "Ansprechperson",
+    translated)."""
+    return Outgoing(f"💬 {label}: {text}", f"💬 <b>{escape(label)}:</b> {escape(text)}")

@@ -55,6 +55,14 @@ def pseudonym(secret: bytes, platform: str, user_id: str) -> bytes:
     return hmac.new(secret, f"{platform}|{user_id}".encode(), hashlib.sha256).digest()
 
 
+def limit_key(secret: bytes, platform: str, user_id: str) -> bytes:
+    """HMAC-SHA256 of "limit", platform and user id: the key of the daily case limit and of
+    abuse blocks. Apart from the conversation key, so that ``/loeschen`` (which deletes the
+    conversation and unlinks its cases) does not reset the limit, and a block or a limit row
+    cannot be joined to a conversation or a case without the secret."""
+    return hmac.new(secret, f"limit|{platform}|{user_id}".encode(), hashlib.sha256).digest()
+
+
 def short(key: bytes) -> str:
     """A short, non-reversible label of a key for log lines."""
     return key[:4].hex()
@@ -251,11 +259,15 @@ class Runtime:
                 return (Say(UNVERIFIED_DEVICE),)
             return await cases.register(sender, event.argument)
         contact = await cases.contact_for(sender)
-        if contact is not None:
+        if contact is not None:  # a contact person; a user too, outside their contact role
+            # T12: a Matrix contact's device must be cross-signed before anything reaches the
+            # contact role; on such a device the person cannot use the user role either
             if verify_device is not None and not await verify_device():
                 log.info("contact.unverified_device", extra={"platform": sender.platform})
                 return (Say(UNVERIFIED_DEVICE),)
-            return await cases.contact_event(contact, event)
+            answered = await cases.contact_event(contact, event)
+            if answered is not None:
+                return answered
         if isinstance(event, Command) and event.name in CONTACT_COMMANDS:
             return cases.refuse(sender)
         async with self.locks.hold(key):
@@ -277,7 +289,8 @@ class Runtime:
         now = self.clock()
         content = self.content  # one consistent bundle for the whole step
         state = await self.store.load(key)
-        case = await self.handoff.cases.context_for(key)
+        limits = limit_key(self.secret, sender.platform, sender.user_id)
+        case = await self.handoff.cases.context_for(key, limits)
         moment = datetime.fromtimestamp(now, UTC)
         result = step(content, state, event, moment, sender.locale, case)
         known = result.state or state
@@ -310,11 +323,16 @@ class Runtime:
             elif result.state is not None:
                 own = (PutState(key, result.state, int(now)), *own)
             async with self.store.unit() as unit:
-                writes = (*await cases.plan(unit, key, sender, result.actions, result.erase), *own)
+                keys = (key, limit_key(self.secret, sender.platform, sender.user_id))
+                planned = await cases.plan(unit, keys, sender, result.actions, result.erase)
+                writes = (*planned, *own)
                 unit.apply(*writes)
             cases.committed(writes)
             if result.erase:
                 await self.store.checkpoint()
+            else:
+                await cases.settle(writes)  # a closed case's route: gone from the WAL too
+            if result.erase:
                 log.info(
                     "conversation.erased", extra={"key": short(key), "platform": sender.platform}
                 )

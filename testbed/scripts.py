@@ -194,8 +194,14 @@ class Explorer:
         return seen
 
     async def reach(self, sender: Sender, root: str | None, path: tuple[int, ...]) -> Ask:
-        """Replay a path without disturbances; returns the question it ends at."""
+        """Replay a path without disturbances; returns the question it ends at. A user in an
+        open case is asked before /start leaves it: they stay, at the case question."""
         actions = await self._send(sender, Start(root or self.canary()))
+        state = await self.runtime.store.load(self.runtime.key(sender))
+        if state is not None and mode_text(state.mode).count(":") == 2:  # case:<code>:start
+            prompt = [a for a in actions if isinstance(a, Ask)][-1]
+            actions = await self._send(sender, Choose(prompt.turn, 1))  # no, stay in the case
+            return [a for a in actions if isinstance(a, Ask)][-1]
         for index in path:
             prompt = [a for a in actions if isinstance(a, Ask)][-1]
             actions = await self._send(sender, Choose(prompt.turn, index))

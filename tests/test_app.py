@@ -90,7 +90,9 @@ async def test_a_notice_due_at_start_waits_for_the_channels(
         opened = (OpenCase("AAAA-22", "threat", "high", "BY", "bedrohung"),)
         async with store.unit() as unit:
             unit.apply(
-                *await handoff.cases.plan(unit, b"k" * 32, Sender("fake", "8"), opened, False)
+                *await handoff.cases.plan(
+                    unit, (b"k" * 32, b"l" * 32), Sender("fake", "8"), opened, False
+                )
             )
     assert _attempts(settings.db) == [0]
     held: list[Held] = []

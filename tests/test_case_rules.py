@@ -14,6 +14,7 @@ from bot.ports import (
     CaseRecord,
     ChangeCase,
     ContactRecord,
+    CountOpen,
     DropUserNotices,
     Notify,
     Told,
@@ -116,10 +117,27 @@ def test_abuse_blocks_and_only_the_holder_may_finish() -> None:
 
 
 def test_limits_and_context() -> None:
-    assert rules.context([replace(CASE, status="claimed")], False, 2000, SETTINGS, "X") == (
+    assert rules.context([replace(CASE, status="claimed")], False, 0, SETTINGS, "X") == (
         CaseContext(code="AB12-CD", claimed=True)
     )
-    assert rules.context([], True, 2000, SETTINGS, "X") == CaseContext(refusal="blocked")
+    assert rules.context([], True, 0, SETTINGS, "X") == CaseContext(refusal="blocked")
     done = [replace(CASE, code=f"C{i}", status="closed") for i in range(3)]
-    assert rules.context(done, False, 2000, SETTINGS, "X") == CaseContext(refusal="limit")
-    assert rules.context(done, False, 1000 + 86400, SETTINGS, "X") == CaseContext(new_code="X")
+    assert rules.context(done, False, 3, SETTINGS, "X") == CaseContext(refusal="limit")
+    # the limit counts opens by the limit key, not the cases (which /loeschen unlinks)
+    assert rules.context([], False, 3, SETTINGS, "X") == CaseContext(refusal="limit")
+    assert rules.context(done, False, 2, SETTINGS, "X") == CaseContext(new_code="X")
+
+
+def test_opening_counts_against_the_limit_key_and_closing_drops_it() -> None:
+    limited = replace(CASE, status="open", circle=0, limit_key=b"L" * 32)
+    writes = rules.open_case(limited, [], SETTINGS)
+    assert CountOpen(b"L" * 32, CASE.created_at) in writes
+    closed = rules.close(
+        replace(limited, status="claimed", contact_id=1), set(), "contact", "contact", 9, NEW
+    )
+    change = next(w for w in closed if isinstance(w, ChangeCase))
+    assert ("limit_key", None) in change.changes
+    _, abuse = rules.finish(
+        replace(limited, status="claimed", contact_id=1), 1, "abuse", 9, SETTINGS, NEW
+    )
+    assert Block(b"L" * 32, 9 + 30 * 86400) in abuse

@@ -172,13 +172,14 @@ def test_case_text_waits_until_claimed_then_relays(content: Content, started: St
     )
     waiting = step(content, opened.state, Text("Hallo"), MONDAY_10, case=CaseContext("AB12-CD"))
     assert not any(isinstance(a, Relay) for a in waiting.actions)
-    assert "erst weitergegeben" in texts(waiting)
+    assert "nicht weitergegeben und nicht aufbewahrt" in texts(waiting)
     claimed = CaseContext("AB12-CD", claimed=True)
     relayed = step(content, opened.state, Text("42 Leute"), MONDAY_10, case=claimed)
     assert relayed.actions == (Relay("AB12-CD", "42 Leute"),)
     assert relayed.state == opened.state
-    ended = step(content, opened.state, Text("1"), MONDAY_10, case=claimed)  # "1. Fall beenden"
-    assert CloseCase("AB12-CD", "user") in ended.actions
+    for typed in ("1", "2", "Fall beenden", "Ja, Fall beenden", "zurück", "start"):
+        kept = step(content, opened.state, Text(typed), MONDAY_10, case=claimed)
+        assert kept.actions == (Relay("AB12-CD", typed),), typed  # all relayed, none ends it
     secret = step(content, opened.state, Text("GEHEIM-42"), MONDAY_10, case=claimed)
     assert "GEHEIM" not in repr(secret.actions) and "GEHEIM" not in repr(secret.state)
 
@@ -199,11 +200,57 @@ def test_user_ends_case(content: Content, started: Step) -> None:
     opened = step(
         content, at.state, Choose(ask(at).turn, 0), MONDAY_10, case=CaseContext(new_code="AB12-CD")
     )
-    ended = step(
+    asked = step(
         content, opened.state, Choose(ask(opened).turn, 0), MONDAY_10, case=CaseContext("AB12-CD")
+    )
+    assert not any(isinstance(a, CloseCase) for a in asked.actions)  # asks first
+    assert asked.state is not None and asked.state.mode == InCase("AB12-CD", "end")
+    assert [o.label for o in ask(asked).options][:2] == [
+        "Ja, Fall beenden",
+        "Nein, im Fall bleiben",
+    ]
+    kept = step(
+        content, asked.state, Choose(ask(asked).turn, 1), MONDAY_10, case=CaseContext("AB12-CD")
+    )
+    assert kept.state is not None and kept.state.mode == InCase("AB12-CD")
+    assert not any(isinstance(a, CloseCase) for a in kept.actions)
+    ended = step(
+        content, asked.state, Choose(ask(asked).turn, 0), MONDAY_10, case=CaseContext("AB12-CD")
     )
     assert CloseCase("AB12-CD", "user") in ended.actions
     assert ended.state is not None and ended.state.mode == AtNode()
+
+
+def test_leaving_a_case_asks_first(content: Content, started: Step) -> None:
+    """/start, a deep link, /zurueck and /neustart in a case ask before the case ends; /notfall
+    and the emergency answer keep it open."""
+    at = _at_handoff(content, started)
+    opened = step(
+        content, at.state, Choose(ask(at).turn, 0), MONDAY_10, case=CaseContext(new_code="AB12-CD")
+    )
+    case = CaseContext("AB12-CD", claimed=True)
+    for event, what in (
+        (Start(), "start"),
+        (Start("demo"), "start"),
+        (Command("back"), "back"),
+        (Command("restart"), "restart"),
+    ):
+        asked = step(content, opened.state, event, MONDAY_10, case=case)
+        assert asked.state is not None and asked.state.mode == InCase("AB12-CD", what), event
+        assert not any(isinstance(a, CloseCase) for a in asked.actions)
+        assert "noch offen" in texts(asked)
+        ended = step(content, asked.state, Choose(ask(asked).turn, 0), MONDAY_10, case=case)
+        assert CloseCase("AB12-CD", "user") in ended.actions
+        assert ended.state is not None and ended.state.mode == AtNode()
+    start_over = step(content, opened.state, Start(), MONDAY_10, case=case)
+    ended = step(content, start_over.state, Choose(ask(start_over).turn, 0), MONDAY_10, case=case)
+    assert ended.state is not None and ended.state.flow == content.entry
+    for event in (Command("emergency"), Command("help"), Command("language", "de")):
+        stays = step(content, opened.state, event, MONDAY_10, case=case)
+        assert stays.state is not None and isinstance(stays.state.mode, InCase), event
+        assert not any(isinstance(a, CloseCase) for a in stays.actions)
+    sos = step(content, opened.state, Choose(ask(opened).turn, 1), MONDAY_10, case=case)
+    assert "110" in texts(sos) and sos.state == replace(opened.state, turn=sos.state.turn)
 
 
 def test_case_closed_by_contact_meanwhile(content: Content, started: Step) -> None:

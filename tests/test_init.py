@@ -207,7 +207,7 @@ def test_translations_update_a_content_dir_and_take_code_texts_from_the_package(
     assert again is not None and again.string
     pot = (tmp_path / "locales" / "beistand.pot").read_text("utf-8")
     assert "#: flows/menu.yaml:" in pot
-    assert "#: bot/engine/texts.py:" in pot
+    assert "#: bot/engine/texts/user.py:" in pot
 
 
 def test_translations_refuse_the_packaged_catalogs(

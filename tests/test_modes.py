@@ -28,6 +28,7 @@ OLD = [
     ("suggest:bedrohung", Suggesting(("bedrohung",))),
     ("suggest:bedrohung,hass,belastung", Suggesting(("bedrohung", "hass", "belastung"))),
     ("case:K7F3-Q9", InCase("K7F3-Q9")),
+    ("case:K7F3-Q9:start", InCase("K7F3-Q9", "start")),
 ]
 
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 from functools import lru_cache
 
 from bot.engine import intent, texts
-from bot.engine.case import end_case, on_case_text, on_consent
+from bot.engine.case import on_case_choice, on_case_text, on_consent
 from bot.engine.commands import names_for
 from bot.engine.events import Command
 from bot.engine.nodes import enter
@@ -39,8 +39,8 @@ def on_choice(run: Run, index: int) -> None:
                 prompt(run)
         case Consenting():
             on_consent(run, index)
-        case InCase(code=code):
-            end_case(run, code)
+        case InCase() as mode:
+            on_case_choice(run, mode, index)
         case _:
             node = run.node()
             if isinstance(node, ChoiceNode):
@@ -56,12 +56,9 @@ def on_text(run: Run, text: str) -> None:
     """Typed text: an answer, a command word, danger, topic words, or not understood."""
     mode = run.state.mode
     if isinstance(mode, InCase):
-        # the offered answers (by number or label) still work; anything else is relayed
-        picked = intent.match_answer(text, all_labels(run), strict=True)
-        if picked is not None:
-            on_choice(run, picked)
-        else:
-            on_case_text(run, mode.code, text)
+        # everything typed is relayed, a bare "1" or a button's label too: ending the case
+        # is a button (with a confirmation) and 110 is /notfall or the emergency answer
+        on_case_text(run, mode.code, text)
         return
     picked = intent.match_answer(text, all_labels(run))
     if picked is not None:

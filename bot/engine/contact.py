@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 from bot.engine import texts
 from bot.engine.actions import Action, Say, Stale
-from bot.engine.events import Choose, Command, Event, Start, Text
+from bot.engine.commands import CONTACT_COMMANDS
+from bot.engine.events import Choose, Command, Event, Start, Text, Unsupported
 
 if TYPE_CHECKING:
     from bot.i18n import Translator
@@ -67,6 +68,21 @@ class Answer:
 ContactRequest = ClaimCase | FinishCase | ListCases | SetAvailability | RelayToUser | Answer
 
 
+def as_contact(event: Event, has_cases: bool) -> bool:
+    """Whether a registered contact person's event is for their contact role.
+
+    Contact commands and ``/hilfe`` always are; typed text, pictures and buttons only while
+    they have a case (claimed, or waiting for them). Everything else (``/start``, the menu's
+    buttons, ``/loeschen``, and typed text with no case) goes to the bot as from any user, so
+    a contact person can use the bot for themselves (docs/kontaktpersonen.md)."""
+    match event:
+        case Command(name=name):
+            return name in CONTACT_COMMANDS or name == "help"
+        case Text() | Unsupported():
+            return has_cases
+    return False
+
+
 def contact_step(event: Event, t: Translator, claimed: tuple[str, ...] = ()) -> ContactRequest:
     """What a registered contact person's event asks for; ``claimed`` are the codes of their
     claimed cases (needed for typed text only: with several, the text starts with a code)."""
@@ -85,36 +101,20 @@ def contact_step(event: Event, t: Translator, claimed: tuple[str, ...] = ()) -> 
             return Answer((Stale(texts.stale_button(t)),))
         case Start() | Command():
             return Answer((Say(contact_help(t)),))
-    return Answer((Say(t.gettext("Bilder und Dateien werden nicht weitergeleitet.")),))
+    return Answer((Say(texts.media_not_relayed(t)),))
 
 
 def _relay(t: Translator, text: str, claimed: tuple[str, ...]) -> ContactRequest:
+    """Text with a code goes to that case, without one to the only case; with several cases
+    it is not passed on and the contact is asked which case it is for."""
     head, sep, rest = text.partition(":")
     if sep and head.strip().upper() in claimed:
         return RelayToUser(head.strip().upper(), rest.strip())
     if len(claimed) == 1:
         return RelayToUser(claimed[0], text)
     if not claimed:
-        return Answer(
-            (
-                Say(
-                    t.gettext(
-                        "Sie haben gerade keinen übernommenen Fall. Neue Fälle übernehmen Sie mit "
-                        "/uebernehmen CODE."
-                    )
-                ),
-            )
-        )
-    return Answer(
-        (
-            Say(
-                t.gettext(
-                    "Sie haben mehrere Fälle. Schreiben Sie den Fallcode vor Ihre Nachricht, "
-                    "z. B. {code}: Guten Tag"
-                ).format(code=claimed[0])
-            ),
-        )
-    )
+        return Answer((Say(texts.no_claimed_case(t)),))
+    return Answer((Say(texts.which_case(t, claimed)),))
 
 
 # ---------------------------------------------------------------- the answers to outcomes
@@ -122,108 +122,50 @@ def _relay(t: Translator, text: str, claimed: tuple[str, ...]) -> ContactRequest
 
 def contact_help(t: Translator) -> str:
     """The commands of a contact person."""
-    return t.gettext(
-        "Sie sind als Ansprechperson registriert.\n"
-        "/uebernehmen CODE – Fall übernehmen\n"
-        "/abschliessen CODE – Fall abschließen\n"
-        "/missbrauch CODE – Fall als Missbrauch beenden\n"
-        "/faelle – Ihre Fälle\n"
-        "/abwesend, /verfuegbar – Benachrichtigungen pausieren oder wieder aufnehmen\n"
-        "Text ohne Befehl geht an die Person Ihres Falls."
-    )
+    return texts.contact_help(t)
 
 
 def claim_reply(t: Translator, outcome: str, code: str) -> tuple[Action, ...]:
     """The answer to a claim (outcomes of :func:`bot.handoff.rules.claim`)."""
-    texts = {
-        "won": t.gettext(
-            "Sie haben Fall {code} übernommen. Was Sie hier schreiben, geht an die "
-            "Person; ihre Antworten kommen hier mit dem Fallcode an. Beenden mit "
-            "/abschliessen {code}."
-        ),
-        "unknown": t.gettext("Einen Fall {code} gibt es für Sie nicht."),
-        "closed": t.gettext("Fall {code} ist bereits beendet."),
-        "yours": t.gettext("Sie haben Fall {code} bereits übernommen."),
-        "taken": t.gettext("Fall {code} hat bereits eine andere Ansprechperson übernommen."),
-    }
-    return (Say(texts[outcome].format(code=code)),)
+    return (Say(texts.claim_answer(t, outcome, code)),)
 
 
 def finish_reply(t: Translator, closed: bool, code: str, how: str) -> tuple[Action, ...]:
     """The answer to ``/close`` or ``/abuse``."""
     if not closed:
-        return (Say(t.gettext("Sie haben keinen offenen Fall {code}.").format(code=code)),)
+        return (Say(texts.not_your_case(t, code)),)
     if how == "abuse":
-        return (
-            Say(
-                t.gettext(
-                    "Fall {code} ist als Missbrauch beendet. Diese Person kann vorerst keine "
-                    "neuen Fälle eröffnen."
-                ).format(code=code)
-            ),
-        )
-    return (Say(t.gettext("Fall {code} ist abgeschlossen.").format(code=code)),)
+        return (Say(texts.ended_as_abuse(t, code)),)
+    return (Say(texts.case_closed(t, code)),)
 
 
 def availability_reply(t: Translator, available: bool) -> tuple[Action, ...]:
     """The answer to ``/away`` and ``/available``."""
-    if available:
-        return (Say(t.gettext("Sie bekommen wieder Benachrichtigungen über neue Fälle.")),)
-    return (
-        Say(
-            t.gettext(
-                "Sie sind als abwesend markiert und bekommen keine neuen Fälle. "
-                "Zurück mit /verfuegbar."
-            )
-        ),
-    )
+    return (Say(texts.available_again(t) if available else texts.marked_away(t)),)
 
 
 def cases_reply(t: Translator, lines: list[str]) -> tuple[Action, ...]:
     """The contact's list of cases (``lines`` already worded)."""
     if not lines:
-        return (Say(t.gettext("Sie haben keine offenen Fälle.")),)
-    return (Say("\n".join([t.gettext("Ihre Fälle:"), *lines])),)
+        return (Say(texts.no_cases(t)),)
+    return (Say("\n".join([texts.your_cases(t), *lines])),)
 
 
 def relay_failed(t: Translator, code: str) -> tuple[Action, ...]:
     """A contact's text could not be passed on."""
-    return (
-        Say(
-            t.gettext("Die Nachricht zu Fall {code} konnte gerade nicht zugestellt werden.").format(
-                code=code
-            )
-        ),
-    )
+    return (Say(texts.relay_failed(t, code)),)
 
 
 def user_relay_failed(t: Translator) -> tuple[Action, ...]:
     """A user's text could not be passed on."""
-    return (
-        Say(
-            t.gettext(
-                "Ihre Nachricht konnte gerade nicht zugestellt werden. Bitte versuchen Sie es "
-                "gleich noch einmal. Bei akuter Gefahr: 110."
-            )
-        ),
-    )
+    return (Say(texts.user_relay_failed(t)),)
 
 
 def register_reply(t: Translator, ok: bool) -> tuple[Action, ...]:
     """The answer to ``/register CODE``."""
-    if not ok:
-        return (Say(t.gettext("Dieser Code ist ungültig oder abgelaufen.")),)
-    return (
-        Say(
-            t.gettext(
-                "Sie sind jetzt als Ansprechperson registriert. Neue Fälle kommen hier an. "
-                "Mit /faelle sehen Sie Ihre Fälle, mit /abwesend pausieren Sie "
-                "Benachrichtigungen."
-            )
-        ),
-    )
+    return (Say(texts.registered(t) if ok else texts.code_invalid(t)),)
 
 
 def refusal(t: Translator) -> tuple[Action, ...]:
     """A contact command from someone who is not a contact person."""
-    return (Say(t.gettext("Dieser Befehl ist nur für registrierte Ansprechpersonen.")),)
+    return (Say(texts.contacts_only(t)),)

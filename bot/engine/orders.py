@@ -14,7 +14,8 @@ from bot.engine.nodes import continue_here, enter
 from bot.engine.present import help_text
 from bot.engine.questions import emergency, prompt
 from bot.engine.run import Run
-from bot.engine.state import AT_NODE, AtNode, ChoosingLanguage
+from bot.engine.state import AT_NODE, AtNode, ChoosingLanguage, InCase, Mode
+from bot.flow.model import HandoffNode
 
 
 def on_command(run: Run, command: Command) -> None:
@@ -49,9 +50,15 @@ def on_command(run: Run, command: Command) -> None:
             raise AssertionError(command.name)
 
 
+def _resting(run: Run) -> Mode:
+    """The mode to return to from a menu: the open case, if the user is in one."""
+    code = run.case.code
+    return InCase(code) if code and isinstance(run.node(), HandoffNode) else AT_NODE
+
+
 def set_language(run: Run, locale: str) -> None:
-    """Switch the conversation's language and go on where it was."""
-    run.state = replace(run.state, locale=locale, mode=AT_NODE)
+    """Switch the conversation's language and go on where it was (in the case, if open)."""
+    run.state = replace(run.state, locale=locale, mode=_resting(run))
     run.say(texts.language_set(run.t))
     continue_here(run)
 
@@ -59,7 +66,7 @@ def set_language(run: Run, locale: str) -> None:
 def back(run: Run) -> None:
     """Close a menu, or return to the previous question."""
     if not isinstance(run.state.mode, AtNode):
-        run.state = replace(run.state, mode=AT_NODE)
+        run.state = replace(run.state, mode=_resting(run))
         prompt(run)
         return
     if not run.state.history:

@@ -29,8 +29,10 @@ def current_labels(run: Run) -> list[str]:
             return [LANGUAGE_NAMES.get(loc, loc) for loc in run.content.catalogs.locales]
         case Consenting():
             return list(texts.consent_answers(t))
-        case InCase():
+        case InCase(confirm=""):
             return [texts.end_case(t)]
+        case InCase():
+            return [texts.confirm_end(t), texts.keep_case(t)]
         case Suggesting(flows=flows):
             titles = [t.content_text(f, run.content.flows[f].title) for f in flows]
             return [*titles, texts.back_to_question(t)]
@@ -71,8 +73,10 @@ def question_text(run: Run) -> str:
             return texts.did_you_mean(t)
         case Consenting():
             return consent_text(run)
-        case InCase(code=code):
+        case InCase(code=code, confirm=""):
             return texts.case_question(t, code, run.case.claimed)
+        case InCase(code=code, confirm=confirm):
+            return texts.end_question(t, code, confirm)
         case AtNode():
             pass
     node = run.node()

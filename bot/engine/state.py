@@ -32,9 +32,13 @@ class Consenting:
 
 @dataclass(frozen=True, slots=True)
 class InCase:
-    """The user's case ``code`` is open: typed text is relayed to the contact person."""
+    """The user's case ``code`` is open: everything typed is relayed to the contact person.
+
+    ``confirm`` names what waits for a "yes" before the case ends: ``end`` (the "end case"
+    button), or the command that would leave the case (``start``, ``back``, ``restart``)."""
 
     code: str
+    confirm: str = ""
 
 
 #: What kind of question is open; stored as text by the storage edge (``bot/storage/modes.py``).

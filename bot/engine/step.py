@@ -16,12 +16,13 @@ from datetime import datetime
 from bot.engine import intent, texts
 from bot.engine.actions import CloseCase, Erase, Say, Stale
 from bot.engine.answers import on_choice, on_text
+from bot.engine.case import ask_first, leaves_case
 from bot.engine.events import Choose, Command, Event, Start, Text, Unsupported
 from bot.engine.nodes import continue_here, enter
 from bot.engine.orders import on_command
 from bot.engine.questions import current_labels, emergency
 from bot.engine.run import Run, Step
-from bot.engine.state import AT_NODE, CaseContext, State
+from bot.engine.state import AT_NODE, CaseContext, InCase, State
 from bot.flow.model import Content
 
 
@@ -46,6 +47,24 @@ def _begin(content: Content, state: State | None, locale: str | None) -> State:
 def _erase(run: Run, context: CaseContext) -> Step:
     closing = (CloseCase(context.code, "erased"),) if context.code else ()
     return Step(None, (*closing, Erase(), Say(texts.erased(run.t))), erase=True)
+
+
+def _first(run: Run, event: Event, fresh: bool) -> Step | None:
+    """What comes before the run: erasure, or asking before leaving an open case."""
+    if isinstance(event, Command) and event.name == "delete":
+        return _erase(run, run.case)
+    if not fresh and _asks_before_leaving(run, event):
+        return run.result()
+    return None
+
+
+def _asks_before_leaving(run: Run, event: Event) -> bool:
+    """/start, a deep link, /zurueck or /neustart in an open case: ask first."""
+    leaving = leaves_case(run, event)
+    if leaving is None or not isinstance(run.state.mode, InCase):
+        return False
+    ask_first(run, run.state.mode.code, leaving)
+    return True
 
 
 def step(
@@ -74,8 +93,9 @@ def step(
     context = case or CaseContext()
     run = Run(content, current, now, context)
     t = run.t
-    if isinstance(event, Command) and event.name == "delete":
-        return _erase(run, context)
+    early = _first(run, event, fresh)
+    if early is not None:
+        return early
     if fresh and not isinstance(event, Start | Command):
         if isinstance(event, Text) and intent.is_danger(event.text):
             emergency(run)

@@ -57,8 +57,14 @@ class Contacts:
         writes: tuple[Write, ...] = ()
         async with self.store.unit() as unit:
             if await unit.contact(contact_id) is not None:
+                held = [c for c in await unit.contact_cases(contact_id) if c.status == "claimed"]
+                told = {c.code: await unit.notified(c.code) for c in held}
+                left = rules.contact_left(
+                    held, told, await unit.contacts(), contact_id, now, self.settings
+                )
                 writes = (
                     RemoveContact(contact_id, now),
+                    *left,
                     Audit(now, "contact.removed", None, "admin"),
                 )
                 unit.apply(*writes)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from bot.content import Content
 from bot.crypto import Sealer
 from bot.engine import contact as replies
+from bot.engine import texts
 from bot.engine.actions import Action, CloseCase, OpenCase
 from bot.engine.contact import (
     Answer,
@@ -24,14 +25,15 @@ from bot.engine.contact import (
     SetAvailability,
     contact_step,
 )
-from bot.engine.events import Event, Text
+from bot.engine.events import Event
 from bot.engine.state import CaseContext
 from bot.handoff import rules
-from bot.handoff.notices import Notices, from_contact, from_user
+from bot.handoff.notices import Notices
 from bot.handoff.outbox import Outbox
 from bot.handoff.rules import HandoffSettings
 from bot.metrics import NO_OBSERVER, Observer
 from bot.ports import (
+    LIMIT_WINDOW,
     AddCase,
     Audit,
     CaseRecord,
@@ -43,6 +45,7 @@ from bot.ports import (
     Unit,
     Write,
 )
+from bot.render import from_contact, from_user
 from bot.runtime_api import Sender
 
 log = logging.getLogger(__name__)
@@ -96,35 +99,54 @@ class Cases:
         if any(isinstance(w, Notify) for w in writes):
             self.outbox.poke()
 
+    async def settle(self, writes: Sequence[Write]) -> None:
+        """After a unit committed: if it deleted a sealed route, checkpoint the store so that
+        no copy of it stays in the WAL (``secure_delete`` has overwritten it in the pages)."""
+        if rules.shreds_route(writes):
+            await self.store.checkpoint()
+
     # ------------------------------------------------------------ users
 
-    async def context_for(self, user_key: bytes) -> CaseContext:
-        """The user's open case, or whether a new one may be opened (and its code)."""
+    async def context_for(self, user_key: bytes, limit_key: bytes) -> CaseContext:
+        """The user's open case, or whether a new one may be opened (and its code).
+
+        The open case is found by the user key (the cache only spares the query for keys that
+        never had a case); the block and the daily limit are always read from the store by
+        the limit key, which ``/loeschen`` does not touch and a restart does not forget."""
         if self._case_users is None:
             self._case_users = await self.store.case_users()
-        if user_key not in self._case_users:  # never had a case: no open case, no block, no limit
-            return CaseContext(new_code=rules.new_code())
         now = self.now()
-        cases = await self.store.user_cases(user_key)
-        open_ = any(c.status in ("open", "claimed") for c in cases)
-        blocked = not open_ and await self.store.blocked(user_key, now)
-        return rules.context(cases, blocked, now, self.settings, rules.new_code())
+        cases = await self.store.user_cases(user_key) if user_key in self._case_users else []
+        if any(c.status in ("open", "claimed") for c in cases):
+            return rules.context(cases, False, 0, self.settings, "")
+        blocked = await self.store.blocked(limit_key, now) or (
+            bool(cases) and await self.store.blocked(user_key, now)  # blocks from before v4
+        )
+        opened = 0 if blocked else await self.store.opened_since(limit_key, now - LIMIT_WINDOW)
+        return rules.context(cases, blocked, opened, self.settings, rules.new_code())
 
     async def plan(
-        self, unit: Unit, user_key: bytes, sender: Sender, actions: tuple[Action, ...], erase: bool
+        self,
+        unit: Unit,
+        keys: tuple[bytes, bytes],
+        sender: Sender,
+        actions: tuple[Action, ...],
+        erase: bool,
     ) -> tuple[Write, ...]:
         """The writes for a step's case actions (read in ``unit``, the step's transaction).
 
         With ``erase`` every trace of the user in the handoff tables goes too: notices still
         waiting for them are dropped and all their cases are unlinked from their key.
+        ``keys`` are the user key and the limit key.
         """
+        user_key = keys[0]
         writes: list[Write] = []
         if erase:  # first, while the user's cases can still be found by their key
             cases = await unit.user_cases(user_key)
             writes.extend(rules.unlink(cases, [rules.new_key() for _ in cases]))
         for action in actions:
             if isinstance(action, OpenCase):
-                writes.extend(await self._open(unit, user_key, sender, action))
+                writes.extend(await self._open(unit, keys, sender, action))
             elif isinstance(action, CloseCase):
                 case = await unit.case(action.code)
                 if case is not None:
@@ -136,8 +158,9 @@ class Cases:
         return tuple(writes)
 
     async def _open(
-        self, unit: Unit, user_key: bytes, sender: Sender, action: OpenCase
+        self, unit: Unit, keys: tuple[bytes, bytes], sender: Sender, action: OpenCase
     ) -> tuple[Write, ...]:
+        user_key, limit_key = keys
         now = self.now()
         route = self.sealer.seal(f"{sender.platform}|{sender.reply_route}", action.code)
         case = CaseRecord(
@@ -152,6 +175,7 @@ class Cases:
             user_route=route,
             locale=self.content().catalogs.normalize(sender.locale),
             created_at=now,
+            limit_key=limit_key,
         )
         return rules.open_case(case, await unit.contacts(), self.settings)
 
@@ -199,6 +223,7 @@ class Cases:
                 writes.extend(rules.close(case, told, "expired", "system", now, rules.new_key()))
             unit.apply(*writes)
         self.committed(writes)
+        await self.settle(writes)
         return await self.store.purge_cases(
             now - self.settings.case_retention_days * 86400,
             now - self.settings.audit_retention_days * 86400,
@@ -239,13 +264,17 @@ class Cases:
         log.info("contact.refused")
         return replies.refusal(self.notices.t(sender.locale))
 
-    async def contact_event(self, contact: ContactRecord, event: Event) -> tuple[Action, ...]:
-        """Everything a registered contact person sends: the engine decides, this carries out."""
+    async def contact_event(
+        self, contact: ContactRecord, event: Event
+    ) -> tuple[Action, ...] | None:
+        """Everything a registered contact person sends as one: the engine decides, this
+        carries out. None: the event is theirs as a user (see
+        :func:`~bot.engine.contact.as_contact`)."""
         t = self.notices.t(contact.locale)
-        claimed: tuple[str, ...] = ()
-        if isinstance(event, Text):
-            cases = await self.store.contact_cases(contact.id)
-            claimed = tuple(c.code for c in cases if c.status == "claimed")
+        cases = await self.store.contact_cases(contact.id)
+        if not replies.as_contact(event, bool(cases)):
+            return None
+        claimed = tuple(c.code for c in cases if c.status == "claimed")
         request = contact_step(event, t, claimed)
         match request:
             case Answer(actions):
@@ -289,6 +318,7 @@ class Cases:
             )
             unit.apply(*writes)
         self.committed(writes)
+        await self.settle(writes)
         return closed
 
     async def _contact_relay(
@@ -299,7 +329,7 @@ class Cases:
         if case is not None and mine and case.user_route is not None and text:
             address = self.outbox.open_route(case.user_route, code)
             if address is not None:
-                label = self.notices.t(case.locale).gettext("Ansprechperson")
+                label = texts.contact_label(self.notices.t(case.locale))
                 if await self.outbox.relay(*address, from_contact(label, text)):
                     return ()
         return replies.relay_failed(self.notices.t(contact.locale), code)

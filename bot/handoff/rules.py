@@ -21,6 +21,7 @@ from bot.ports import (
     CaseRecord,
     ChangeCase,
     ContactRecord,
+    CountOpen,
     DropUserNotices,
     Notify,
     Told,
@@ -72,16 +73,17 @@ class HandoffSettings:
 
 
 def context(
-    cases: Sequence[CaseRecord], blocked: bool, now: int, settings: HandoffSettings, code: str
+    cases: Sequence[CaseRecord], blocked: bool, opened: int, settings: HandoffSettings, code: str
 ) -> CaseContext:
-    """The user's open case, or whether a new one (with ``code``) may be opened."""
+    """The user's open case, or whether a new one (with ``code``) may be opened; ``opened`` is
+    how many cases the user's limit key opened in the last :data:`~bot.ports.LIMIT_WINDOW`
+    (counted apart from the cases, so that ``/loeschen`` does not reset it)."""
     current = next((c for c in cases if c.status in ("open", "claimed")), None)
     if current is not None:
         return CaseContext(code=current.code, claimed=current.status == "claimed")
     if blocked:
         return CaseContext(refusal="blocked")
-    recent = sum(1 for c in cases if c.created_at > now - 86400)
-    if recent >= settings.cases_per_day:
+    if opened >= settings.cases_per_day:
         return CaseContext(refusal="limit")
     return CaseContext(new_code=code)
 
@@ -89,10 +91,15 @@ def context(
 def open_case(
     case: CaseRecord, contacts: Sequence[ContactRecord], settings: HandoffSettings
 ) -> tuple[Write, ...]:
-    """A new case (``case`` as it is opened, circle 0) and its first circle's notices."""
+    """A new case (``case`` as it is opened, circle 0), its count against the daily limit and
+    its first circle's notices."""
     opened = replace(case, status="open", circle=1)
     audit = Audit(case.created_at, "case.opened", case.code, "user")
-    return (AddCase(opened), audit, *escalate(case, set(), contacts, case.created_at, settings))
+    counted: tuple[Write, ...] = ()
+    if case.limit_key is not None:
+        counted = (CountOpen(case.limit_key, case.created_at),)
+    first = escalate(case, set(), contacts, case.created_at, settings)
+    return (AddCase(opened), *counted, audit, *first)
 
 
 def escalate(
@@ -146,6 +153,7 @@ def close(
         return ()
     writes: list[Write] = []
     if role in ("user", "system"):
+        writes.append(DropUserNotices((case.code,)))  # nothing waits for them with their route
         kind = "withdrawn" if reason in ("erased", "expired") else "ended_by_user"
         if case.status == "claimed" and case.contact_id is not None:
             writes.append(Notify(kind, case.code, now, contact_id=case.contact_id))
@@ -160,6 +168,7 @@ def close(
         ("user_route", None),
         ("escalate_at", None),
         ("close_reason", reason),
+        ("limit_key", None),
     ]
     if reason in ("erased", "expired"):  # the case can no longer be linked to the user
         changes.append(("user_key", key))
@@ -168,17 +177,56 @@ def close(
     return tuple(writes)
 
 
+def shreds_route(writes: Sequence[Write]) -> bool:
+    """Whether the writes delete a sealed route (a closed or unlinked case, dropped notices):
+    the store must then checkpoint, so that no copy stays in the WAL."""
+    for write in writes:
+        if isinstance(write, DropUserNotices):
+            return True
+        if isinstance(write, ChangeCase) and ("user_route", None) in write.changes:
+            return True
+    return False
+
+
 def unlink(cases: Sequence[CaseRecord], keys: Sequence[bytes]) -> tuple[Write, ...]:
     """Erasure: drop the notices waiting for the user, unlink every case from their key."""
     if not cases:
         return ()
     writes: list[Write] = [DropUserNotices(tuple(c.code for c in cases))]
     for case, key in zip(cases, keys, strict=True):
-        writes.append(ChangeCase(case.code, (("user_key", key), ("user_route", None))))
+        changes = (("user_key", key), ("user_route", None), ("limit_key", None))
+        writes.append(ChangeCase(case.code, changes))
     return tuple(writes)
 
 
 # ---------------------------------------------------------------- contact persons
+
+
+def contact_left(
+    held: Sequence[CaseRecord],
+    told: dict[str, set[int]],
+    contacts: Sequence[ContactRecord],
+    contact_id: int,
+    now: int,
+    settings: HandoffSettings,
+) -> tuple[Write, ...]:
+    """A contact person is removed (after :class:`~bot.ports.RemoveContact`): each case they
+    held waits again. Its user is told in plain words (a "taken" notice still waiting for them
+    is dropped), the others told of it are asked again and get the escalation time; with
+    nobody left to ask, it escalates at once."""
+    reachable = {c.id for c in contacts if c.account is not None and c.available}
+    writes: list[Write] = []
+    for case in held:
+        writes.append(DropUserNotices((case.code,)))
+        if case.user_route is not None:
+            writes.append(Notify("contact_left", case.code, now, route=case.user_route))
+        again = sorted((told.get(case.code, set()) & reachable) - {contact_id})
+        for cid in again:
+            writes.append(Notify("again", case.code, now, contact_id=cid))
+        timeout = settings.escalate_minutes.get(case.urgency, 60) * 60
+        writes.append(ChangeCase(case.code, (("escalate_at", now + timeout if again else now),)))
+        writes.append(Audit(now, "case.contact_left", case.code, "admin"))
+    return tuple(writes)
 
 
 #: The outcomes of a claim (see :func:`claim`).
@@ -225,5 +273,6 @@ def finish(
         return False, ()
     writes = close(case, set(), "abuse" if how == "abuse" else "contact", "contact", now, key)
     if how == "abuse":
-        writes = (*writes, Block(case.user_key, now + settings.abuse_block_days * 86400))
+        blocked = case.limit_key if case.limit_key is not None else case.user_key
+        writes = (*writes, Block(blocked, now + settings.abuse_block_days * 86400))
     return True, writes

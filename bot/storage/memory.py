@@ -18,6 +18,7 @@ from typing import Any, Self
 
 from bot.engine.state import State
 from bot.ports import (
+    LIMIT_WINDOW,
     AddCase,
     Audit,
     Block,
@@ -27,6 +28,7 @@ from bot.ports import (
     Count,
     Counter,
     CounterKey,
+    CountOpen,
     DropUserNotices,
     Forget,
     Invite,
@@ -62,12 +64,13 @@ class _Tables:
     outbox: dict[int, tuple[OutboxRow, int]]  # row and its next attempt time
     audit: list[Audit]
     blocks: dict[bytes, int]
+    opens: list[tuple[bytes, int]]
     next_contact: int = 1
     next_outbox: int = 1
 
 
 def _empty() -> _Tables:
-    return _Tables({}, {}, {}, {}, {}, {}, set(), {}, [], {})
+    return _Tables({}, {}, {}, {}, {}, {}, set(), {}, [], {}, [])
 
 
 class _Reads:
@@ -88,6 +91,9 @@ class _Reads:
 
     async def blocked(self, user_key: bytes, now: int) -> bool:
         return self._tables().blocks.get(user_key, now) > now
+
+    async def opened_since(self, limit_key: bytes, since: int) -> int:
+        return sum(1 for key, at in self._tables().opens if key == limit_key and at > since)
 
     async def notified(self, code: str) -> set[int]:
         return {cid for c, cid in self._tables().notices if c == code}
@@ -256,6 +262,7 @@ class MemoryStore(_Reads):
             _drop_case(data, code)
         data.audit = [a for a in data.audit if a.at >= audit_before]
         data.blocks = {k: until for k, until in data.blocks.items() if until >= now}
+        data.opens = [(k, at) for k, at in data.opens if at > now - LIMIT_WINDOW]
         for cid in [cid for cid, i in data.invitations.items() if i.expires < now]:
             _drop_contact(data, cid)
         return len(gone)
@@ -297,6 +304,7 @@ def _copy(data: _Tables) -> _Tables:
         dict(data.outbox),
         list(data.audit),
         dict(data.blocks),
+        list(data.opens),
         data.next_contact,
         data.next_outbox,
     )
@@ -354,6 +362,8 @@ def _apply(data: _Tables, write: Write) -> None:  # noqa: C901 - a table, as in 
             data.audit.append(write)
         case Block(user_key, until):
             data.blocks[user_key] = until
+        case CountOpen(limit_key, at):
+            data.opens.append((limit_key, at))
         case Invite(name, lands, topics, invite_hash, expires, _at):
             cid = data.next_contact
             data.next_contact += 1

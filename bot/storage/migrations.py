@@ -110,4 +110,18 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         ALTER TABLE outbox ADD COLUMN nonce TEXT;  -- idempotency key for the platform
         """,
     ),
+    (
+        4,
+        "limits that survive erasure: a separate limit key, counted opens, blocks by limit key",
+        """
+        CREATE TABLE case_opens (
+            key BLOB NOT NULL,             -- HMAC-SHA256(secret, "limit" | platform | user id)
+            at INTEGER NOT NULL            -- when a case was opened; purged after one day
+        );
+        CREATE INDEX case_opens_key ON case_opens(key, at);
+        CREATE INDEX case_opens_at ON case_opens(at);
+        -- the limit key while a case is open or claimed (for a block); NULL once closed
+        ALTER TABLE cases ADD COLUMN limit_key BLOB;
+        """,
+    ),
 )

@@ -1,7 +1,8 @@
 """The conversation mode as the text stored in the ``conversations.mode`` column.
 
 The column keeps the strings of older versions, so existing databases go on working: ``""`` (a
-flow question is open), ``language``, ``suggest:<flow>,<flow>``, ``consent`` and ``case:<code>``.
+flow question is open), ``language``, ``suggest:<flow>,<flow>``, ``consent`` and ``case:<code>``
+(``case:<code>:<confirm>`` while the end of a case waits for a yes).
 Only the store's encoding and decoding use these strings; the engine sees :data:`Mode` values.
 """
 
@@ -24,8 +25,8 @@ def mode_text(mode: Mode) -> str:
             return _CONSENT
         case Suggesting(flows=flows):
             return _SUGGEST + ",".join(flows)
-        case InCase(code=code):
-            return _CASE + code
+        case InCase(code=code, confirm=confirm):
+            return _CASE + code + (f":{confirm}" if confirm else "")
     return ""
 
 
@@ -38,5 +39,6 @@ def parse_mode(text: str) -> Mode:
     if text.startswith(_SUGGEST) and text != _SUGGEST:
         return Suggesting(tuple(text.removeprefix(_SUGGEST).split(",")))
     if text.startswith(_CASE) and text != _CASE:
-        return InCase(text.removeprefix(_CASE))
+        code, _, confirm = text.removeprefix(_CASE).partition(":")
+        return InCase(code, confirm)
     return AT_NODE

@@ -13,6 +13,7 @@ from typing import Any
 import aiosqlite
 
 from bot.ports import (
+    LIMIT_WINDOW,
     AddCase,
     Audit,
     Block,
@@ -20,6 +21,7 @@ from bot.ports import (
     ChangeCase,
     ContactRecord,
     Count,
+    CountOpen,
     DropUserNotices,
     Forget,
     Invite,
@@ -37,7 +39,7 @@ from bot.storage.sqlite_rows import COUNT, UPSERT, encode
 _CONTACT = "id, name, lands, topics, platform, account, route, locale, available"
 _CASE = (
     "code, user_key, topic, urgency, land, status, contact_id, circle, user_route, locale, "
-    "created_at, claimed_at, closed_at, escalate_at, close_reason"
+    "created_at, claimed_at, closed_at, escalate_at, close_reason, limit_key"
 )
 
 
@@ -74,6 +76,7 @@ def _case(row: Iterable[Any]) -> CaseRecord:
         closed_at=None if values[12] is None else int(values[12]),
         escalate_at=None if values[13] is None else int(values[13]),
         close_reason=None if values[14] is None else str(values[14]),
+        limit_key=None if values[15] is None else bytes(values[15]),
     )
 
 
@@ -97,6 +100,10 @@ class SqliteCaseReads:
     async def blocked(self, user_key: bytes, now: int) -> bool:
         sql = "SELECT 1 FROM blocks WHERE user_key=? AND until > ?"
         return bool(await self._rows(sql, (user_key, now)))
+
+    async def opened_since(self, limit_key: bytes, since: int) -> int:
+        sql = "SELECT count(*) FROM case_opens WHERE key=? AND at > ?"
+        return int((await self._rows(sql, (limit_key, since)))[0][0])
 
     async def notified(self, code: str) -> set[int]:
         rows = await self._rows("SELECT contact_id FROM case_notices WHERE code=?", (code,))
@@ -161,7 +168,7 @@ async def apply_write(db: aiosqlite.Connection, write: Write) -> None:  # noqa: 
                 await db.executemany(COUNT, rows)
         case AddCase(c):
             await db.execute(
-                f"INSERT INTO cases ({_CASE}) VALUES ({', '.join('?' * 15)})",  # noqa: S608
+                f"INSERT INTO cases ({_CASE}) VALUES ({', '.join('?' * 16)})",  # noqa: S608
                 (
                     c.code,
                     c.user_key,
@@ -178,6 +185,7 @@ async def apply_write(db: aiosqlite.Connection, write: Write) -> None:  # noqa: 
                     c.closed_at,
                     c.escalate_at,
                     c.close_reason,
+                    c.limit_key,
                 ),
             )
         case ChangeCase(code, changes):
@@ -217,6 +225,8 @@ async def apply_write(db: aiosqlite.Connection, write: Write) -> None:  # noqa: 
                 "DO UPDATE SET until=excluded.until",
                 (user_key, until),
             )
+        case CountOpen(limit_key, at):
+            await db.execute("INSERT INTO case_opens VALUES (?, ?)", (limit_key, at))
         case Invite(name, lands, topics, invite_hash, expires, at):
             await db.execute(
                 "INSERT INTO contacts (name, lands, topics, invite_hash, invite_expires, "
@@ -253,6 +263,7 @@ async def purge_cases(
     await cur.close()
     await db.execute("DELETE FROM audit WHERE at < ?", (audit_before,))
     await db.execute("DELETE FROM blocks WHERE until < ?", (now,))
+    await db.execute("DELETE FROM case_opens WHERE at <= ?", (now - LIMIT_WINDOW,))
     await db.execute("DELETE FROM contacts WHERE account IS NULL AND invite_expires < ?", (now,))
     return removed
 

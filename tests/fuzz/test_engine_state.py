@@ -333,9 +333,10 @@ class HandoffMachine(RuleBasedStateMachine):
 
     @rule(user=st.integers(0, 2))
     def user_ends_case(self, user: int) -> None:
-        state = self.state_of(self.users[user])
-        if state is not None and isinstance(state.mode, InCase):
-            self.act(self.users[user], Choose(state.turn, 0))
+        for _ in range(2):  # "end case", then "yes, end it"
+            state = self.state_of(self.users[user])
+            if state is not None and isinstance(state.mode, InCase):
+                self.act(self.users[user], Choose(state.turn, 0))
 
     @rule(user=st.integers(0, 2))
     def user_deletes(self, user: int) -> None:

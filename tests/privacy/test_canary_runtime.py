@@ -97,7 +97,11 @@ async def handoff_with_relay(
             case "user_ends":
                 now = await runtime.store.load(runtime.key(user))
                 assert now is not None
-                ended = await send(user, Choose(now.turn, 0))  # "Fall beenden"
+                asked = await send(user, Choose(now.turn, 0))  # "Fall beenden": asks first
+                assert any(isinstance(a, Ask) for a in asked), asked
+                now = await runtime.store.load(runtime.key(user))
+                assert now is not None
+                ended = await send(user, Choose(now.turn, 0))  # "Ja, Fall beenden"
                 assert code in " ".join(a.text for a in ended if isinstance(a, Say)), ended
             case "contact_closes":
                 await send(owner, Command("close", code))

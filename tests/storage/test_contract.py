@@ -8,12 +8,14 @@ import pytest
 
 from bot.engine.state import InCase, State
 from bot.ports import (
+    LIMIT_WINDOW,
     AddCase,
     Audit,
     Block,
     CaseRecord,
     ChangeCase,
     Count,
+    CountOpen,
     DropUserNotices,
     Forget,
     Invite,
@@ -260,3 +262,28 @@ async def test_blocks_and_purge(store: Store) -> None:
     assert not await store.blocked(KEY, 0)  # the ended block is gone
     assert await store.contacts() == []  # the unused, expired invitation too
     assert await store.ping()
+
+
+async def test_counted_opens_and_the_limit_key(store: Store) -> None:
+    """The daily limit's rows: counted by limit key, apart from the cases, purged after a day;
+    a case keeps its limit key until a change clears it."""
+    limit = b"l" * 32
+    async with store.unit() as unit:
+        unit.apply(
+            CountOpen(limit, 1000),
+            CountOpen(limit, 2000),
+            CountOpen(OTHER, 2000),
+            AddCase(case("CCCC-33", limit_key=limit)),
+        )
+    assert await store.opened_since(limit, 999) == 2
+    assert await store.opened_since(limit, 1000) == 1
+    assert await store.opened_since(KEY, 0) == 0
+    stored = await store.case("CCCC-33")
+    assert stored is not None and stored.limit_key == limit
+    async with store.unit() as unit:
+        unit.apply(ChangeCase("CCCC-33", (("user_key", OTHER), ("limit_key", None))))
+    stored = await store.case("CCCC-33")
+    assert stored is not None and stored.limit_key is None
+    assert await store.opened_since(limit, 0) == 2  # unlinking the case leaves the count
+    await store.purge_cases(0, 0, 1000 + LIMIT_WINDOW)
+    assert await store.opened_since(limit, 0) == 1  # the first is past the window

@@ -1,11 +1,4 @@
-"""Every user-facing text of the program's code, in one place.
-
-The msgids are German (the source language); each function takes the conversation's
-:class:`~bot.i18n.Translator`, so Babel's extractor finds every ``t.gettext("...")`` here and
-``beistand validate --translations`` can tell which are missing in a catalog. Texts of the
-content (flows, knowledge) come from the content files, not from here. No markup: HTML is made
-only in :mod:`bot.render`.
-"""
+"""What a user reads in a conversation (see :mod:`bot.engine.texts`)."""
 
 from __future__ import annotations
 
@@ -190,10 +183,13 @@ def consent_question(t: Translator, topic: str, urgency: str, land: str) -> str:
 
 
 def case_opened(t: Translator, code: str) -> str:
-    """The user consented and a case was opened."""
+    """The user consented and a case was opened: how the case works."""
     return t.gettext(
         "Ihr Anliegen ist als Fall {code} weitergegeben. Sobald eine Ansprechperson "
-        "übernimmt, sage ich Ihnen hier Bescheid. Bei akuter Gefahr: 110."
+        "übernimmt, sage ich Ihnen hier Bescheid. Bis dahin wird nichts, was Sie schreiben, "
+        "weitergegeben oder aufbewahrt. Danach geht alles, was Sie hier schreiben, an die "
+        "Ansprechperson. Beenden können Sie den Fall mit dem Knopf „Fall beenden“. "
+        "Bei akuter Gefahr: 110, /notfall oder der Knopf 🆘."
     ).format(code=code)
 
 
@@ -239,6 +235,34 @@ def end_case(t: Translator) -> str:
     return t.gettext("Fall beenden")
 
 
+def confirm_end(t: Translator) -> str:
+    """The "yes" of the question whether to end the case."""
+    return t.gettext("Ja, Fall beenden")
+
+
+def keep_case(t: Translator) -> str:
+    """The "no" of the question whether to end the case."""
+    return t.gettext("Nein, im Fall bleiben")
+
+
+def end_question(t: Translator, code: str, what: str) -> str:
+    """Ask before the case ends: by its button, or by a command that would leave it."""
+    if what == "end":
+        return t.gettext(
+            "Möchten Sie Ihren Fall {code} wirklich beenden? Die Ansprechperson bekommt dann "
+            "keine Nachrichten mehr von Ihnen."
+        ).format(code=code)
+    return t.gettext(
+        "Ihr Fall {code} ist noch offen. Wenn Sie jetzt zurück oder zum Anfang gehen, wird "
+        "er beendet. Fall beenden?"
+    ).format(code=code)
+
+
+def case_goes_on(t: Translator) -> str:
+    """The user chose to stay in their case."""
+    return t.gettext("Gut, Ihr Fall bleibt offen.")
+
+
 def case_ended(t: Translator, code: str) -> str:
     """The user's case is over."""
     return t.gettext("Ihr Fall {code} ist beendet.").format(code=code)
@@ -247,63 +271,10 @@ def case_ended(t: Translator, code: str) -> str:
 def waiting_for_claim(t: Translator) -> str:
     """Text typed in a case nobody has claimed yet."""
     return t.gettext(
-        "Ihre Nachricht kann erst weitergegeben werden, wenn eine Ansprechperson "
-        "Ihren Fall übernommen hat. Sie bekommen hier Bescheid."
+        "Noch hat niemand Ihren Fall übernommen. Was Sie jetzt schreiben, wird nicht "
+        "weitergegeben und nicht aufbewahrt. Sie bekommen hier Bescheid, sobald jemand "
+        "übernimmt; schreiben Sie es dann bitte noch einmal."
     )
-
-
-# ---------------------------------------------------------------- opening hours
-
-
-def day_short(t: Translator, day: int) -> str:
-    """A weekday (0 = Monday), abbreviated."""
-    return (
-        t.gettext("Mo"),
-        t.gettext("Di"),
-        t.gettext("Mi"),
-        t.gettext("Do"),
-        t.gettext("Fr"),
-        t.gettext("Sa"),
-        t.gettext("So"),
-    )[day]
-
-
-def day_name(t: Translator, day: int) -> str:
-    """A weekday (0 = Monday)."""
-    return (
-        t.gettext("Montag"),
-        t.gettext("Dienstag"),
-        t.gettext("Mittwoch"),
-        t.gettext("Donnerstag"),
-        t.gettext("Freitag"),
-        t.gettext("Samstag"),
-        t.gettext("Sonntag"),
-    )[day]
-
-
-def always_open(t: Translator) -> str:
-    """The hours of a service open day and night."""
-    return t.gettext("rund um die Uhr")
-
-
-def open_until(t: Translator, time: str) -> str:
-    """A service open now."""
-    return t.gettext("Jetzt erreichbar, bis {time} Uhr").format(time=time)
-
-
-def today_at(t: Translator, time: str) -> str:
-    """When a service opens later today."""
-    return t.gettext("heute um {time} Uhr").format(time=time)
-
-
-def day_at(t: Translator, day: str, time: str) -> str:
-    """When a service opens on another day."""
-    return t.gettext("{day} um {time} Uhr").format(day=day, time=time)
-
-
-def closed_until(t: Translator, when: str) -> str:
-    """A service closed now."""
-    return t.gettext("Gerade geschlossen. Wieder erreichbar: {when}").format(when=when)
 
 
 # ---------------------------------------------------------------- Telegram
@@ -323,62 +294,6 @@ def apology(t: Translator) -> str:
         "Entschuldigung, das hat nicht geklappt. Bitte versuchen Sie es noch einmal. "
         "Bei akuter Gefahr rufen Sie 110."
     )
-
-
-# ---------------------------------------------------------------- holidays and closures
-
-
-def month_name(t: Translator, month: int) -> str:
-    """A month (1 = January)."""
-    return (
-        t.gettext("Januar"),
-        t.gettext("Februar"),
-        t.gettext("März"),
-        t.gettext("April"),
-        t.gettext("Mai"),
-        t.gettext("Juni"),
-        t.gettext("Juli"),
-        t.gettext("August"),
-        t.gettext("September"),
-        t.gettext("Oktober"),
-        t.gettext("November"),
-        t.gettext("Dezember"),
-    )[month - 1]
-
-
-def date_text(t: Translator, day: int, month: str) -> str:
-    """A calendar date without the year, e.g. "5. Januar"."""
-    return t.gettext("{day}. {month}").format(day=day, month=month)
-
-
-def date_at(t: Translator, day: str, date: str, time: str) -> str:
-    """When a service opens again more than a few days ahead."""
-    return t.gettext("{day}, {date}, um {time} Uhr").format(day=day, date=date, time=time)
-
-
-def holiday_reason(t: Translator) -> str:
-    """Why a service is closed on a public holiday."""
-    return t.gettext("Feiertag")
-
-
-def break_reason(t: Translator) -> str:
-    """Why a service is closed during a dated closure without its own note."""
-    return t.gettext("Betriebsferien")
-
-
-def closed_today(t: Translator, reason: str) -> str:
-    """A service closed all of today (a public holiday, a one-day closure)."""
-    return t.gettext("Geschlossen, heute {reason}.").format(reason=reason)
-
-
-def closed_through(t: Translator, reason: str, until: str) -> str:
-    """A service closed for a break until a later date."""
-    return t.gettext("Geschlossen, {reason} bis {until}.").format(reason=reason, until=until)
-
-
-def open_again(t: Translator, when: str) -> str:
-    """When a closed service opens next."""
-    return t.gettext("Wieder erreichbar: {when}").format(when=when)
 
 
 def not_sure(t: Translator) -> str:
