@@ -8,266 +8,36 @@ Two stores implement them: :class:`bot.storage.sqlite.SqliteStore` and
 
 Reads outside a unit see committed data only; a unit's writes become visible together when it
 ends without an error, and not at all when it fails.
+
+The Protocols are here; the records in :mod:`bot.ports.records`, the writes in
+:mod:`bot.ports.writes` (both re-exported, so ``from bot.ports import CaseRecord, Notify`` works).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
 from typing import Protocol
 
 from bot.engine.state import State
-
-#: Seconds since the epoch; the runtime's only source of time.
-Clock = Callable[[], float]
-
-#: One counter increment: (ISO week, flow, outcome, Land).
-CounterKey = tuple[str, str, str, str]
-
-_ALL_TOPICS = "all"
-
-
-# ---------------------------------------------------------------- records
-
-
-@dataclass(frozen=True, slots=True)
-class Counter:
-    """One row of the anonymous weekly counters."""
-
-    week: str
-    flow: str
-    outcome: str
-    land: str
-    count: int
-
-
-@dataclass(frozen=True, slots=True)
-class ContactRecord:
-    """A contact person as stored (``platform``/``account``/``route`` once registered)."""
-
-    id: int
-    name: str
-    lands: tuple[str, ...]
-    topics: tuple[str, ...]
-    platform: str | None
-    account: str | None
-    route: str | None
-    locale: str
-    available: bool
-
-    def serves(self, topic: str, land: str | None) -> bool:
-        """Whether this contact covers the topic and, unless ``land`` is None, that region
-        (``DE`` means the nationwide contacts)."""
-        topic_ok = _ALL_TOPICS in self.topics or topic in self.topics
-        return topic_ok and (land is None or land in self.lands)
-
-    def __repr__(self) -> str:
-        return f"ContactRecord(id={self.id})"
-
-
-@dataclass(frozen=True, slots=True)
-class CaseRecord:
-    """A case as stored. ``user_route`` is sealed (AES-GCM); None once the case is closed."""
-
-    code: str
-    user_key: bytes
-    topic: str
-    urgency: str
-    land: str  # a Land code, "DE", or "none" if the user gave none
-    status: str  # open, claimed, closed
-    contact_id: int | None
-    circle: int  # 1 local, 2 nationwide, 3 nobody free
-    user_route: bytes | None
-    locale: str
-    created_at: int
-    claimed_at: int | None = None
-    closed_at: int | None = None
-    escalate_at: int | None = None
-    close_reason: str | None = None
-
-    def __repr__(self) -> str:
-        return f"CaseRecord({self.code}, {self.status})"
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxRow:
-    """A notice waiting for delivery; its text is made at delivery from ``kind``."""
-
-    id: int
-    target: str  # "contact" or "user"
-    contact_id: int | None
-    code: str
-    route: bytes | None  # the user's sealed route for target "user"
-    kind: str
-    attempts: int
-    nonce: str
-
-
-# ---------------------------------------------------------------- writes
-
-
-@dataclass(frozen=True, slots=True)
-class PutState:
-    """Store a conversation's state."""
-
-    key: bytes
-    state: State
-    at: int
-
-
-@dataclass(frozen=True, slots=True)
-class Forget:
-    """Delete a conversation."""
-
-    key: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class Count:
-    """Increment anonymous counters."""
-
-    rows: tuple[CounterKey, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class AddCase:
-    """Open a case."""
-
-    case: CaseRecord
-
-
-#: The columns of a case that :class:`ChangeCase` may set.
-CASE_CHANGES = frozenset(
-    {
-        "status",
-        "contact_id",
-        "circle",
-        "user_route",
-        "user_key",
-        "claimed_at",
-        "closed_at",
-        "escalate_at",
-        "close_reason",
-    }
+from bot.ports.records import CaseRecord, Clock, ContactRecord, Counter, CounterKey, OutboxRow
+from bot.ports.writes import (
+    CASE_CHANGES,
+    AddCase,
+    Audit,
+    Block,
+    ChangeCase,
+    Count,
+    DropUserNotices,
+    Forget,
+    Invite,
+    Notify,
+    PutState,
+    Register,
+    RemoveContact,
+    SetAvailable,
+    Told,
+    Write,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class ChangeCase:
-    """Set some columns of a case (names from :data:`CASE_CHANGES`)."""
-
-    code: str
-    changes: tuple[tuple[str, str | int | bytes | None], ...]
-
-    def __post_init__(self) -> None:
-        wrong = {name for name, _ in self.changes} - CASE_CHANGES
-        if wrong:
-            raise ValueError(f"not a changeable case column: {sorted(wrong)}")
-
-
-@dataclass(frozen=True, slots=True)
-class Told:
-    """Record that a contact person was notified of a case (they may claim it)."""
-
-    code: str
-    contact_id: int
-
-
-@dataclass(frozen=True, slots=True)
-class Notify:
-    """Queue a notice in the outbox: to a contact, or to the user's sealed route."""
-
-    kind: str
-    code: str
-    at: int
-    contact_id: int | None = None
-    route: bytes | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DropUserNotices:
-    """Drop the notices still waiting for the user of these cases."""
-
-    codes: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Audit:
-    """One audit entry: event, case code and role, never content."""
-
-    at: int
-    event: str
-    code: str | None
-    role: str
-
-
-@dataclass(frozen=True, slots=True)
-class Block:
-    """Block a user key from new cases until ``until``."""
-
-    user_key: bytes
-    until: int
-
-
-@dataclass(frozen=True, slots=True)
-class Invite:
-    """Create a contact person's invitation (the code only as its hash)."""
-
-    name: str
-    lands: tuple[str, ...]
-    topics: tuple[str, ...]
-    invite_hash: bytes
-    expires: int
-    at: int
-
-
-@dataclass(frozen=True, slots=True)
-class Register:
-    """Make an invited contact's account their channel (the invitation is used up)."""
-
-    contact_id: int
-    platform: str
-    account: str
-    route: str
-    locale: str
-
-
-@dataclass(frozen=True, slots=True)
-class SetAvailable:
-    """Pause or resume a contact person's notifications."""
-
-    contact_id: int
-    available: bool
-
-
-@dataclass(frozen=True, slots=True)
-class RemoveContact:
-    """Delete a contact person; their claimed cases go back to waiting (escalating at ``at``)."""
-
-    contact_id: int
-    at: int
-
-
-Write = (
-    PutState
-    | Forget
-    | Count
-    | AddCase
-    | ChangeCase
-    | Told
-    | Notify
-    | DropUserNotices
-    | Audit
-    | Block
-    | Invite
-    | Register
-    | SetAvailable
-    | RemoveContact
-)
-
-
-# ---------------------------------------------------------------- protocols
 
 
 class ConversationStore(Protocol):
@@ -420,3 +190,37 @@ class Health(Protocol):
 
 class Store(ConversationStore, CounterStore, CaseStore, OutboxStore, Health, Protocol):
     """Everything the runtime needs of a store."""
+
+
+__all__ = [
+    "CASE_CHANGES",
+    "AddCase",
+    "Audit",
+    "Block",
+    "CaseReads",
+    "CaseRecord",
+    "CaseStore",
+    "ChangeCase",
+    "Clock",
+    "ContactRecord",
+    "ConversationStore",
+    "Count",
+    "Counter",
+    "CounterKey",
+    "CounterStore",
+    "DropUserNotices",
+    "Forget",
+    "Health",
+    "Invite",
+    "Notify",
+    "OutboxRow",
+    "OutboxStore",
+    "PutState",
+    "Register",
+    "RemoveContact",
+    "SetAvailable",
+    "Store",
+    "Told",
+    "Unit",
+    "Write",
+]
