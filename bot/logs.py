@@ -348,6 +348,21 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
+#: Loggers of chatty libraries held at WARNING by :func:`configure`; a part of Beistand that uses
+#: such a library adds its logger with :func:`quiet` (the SQLite store adds its driver's).
+_QUIET = ["httpx", "httpcore", "asyncio"]
+
+
+def quiet(name: str) -> None:
+    """Keep the logger ``name`` at WARNING: now, unless a level was chosen for it, and at every
+    :func:`configure`."""
+    if name not in _QUIET:
+        _QUIET.append(name)
+    chatty = logging.getLogger(name)
+    if chatty.level == logging.NOTSET:
+        chatty.setLevel(logging.WARNING)
+
+
 def configure(
     level: str = "INFO", secrets: Iterable[str] = (), stream: object = None, fmt: str = "text"
 ) -> None:
@@ -372,5 +387,5 @@ def configure(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "aiosqlite", "asyncio"):
+    for noisy in _QUIET:
         logging.getLogger(noisy).setLevel(logging.WARNING)

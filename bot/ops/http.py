@@ -39,7 +39,7 @@ class OpsServer:
     """Serves ``/healthz`` and ``/metrics``; ``await start()``, then ``await stop()``.
 
     Args:
-        store: the open store (``SELECT 1`` for health, the outbox count for metrics).
+        store: the open store (its ping for health, the outbox count for metrics).
         channels: the configured channels; each must report ``health()`` true for a 200.
         metrics: the runtime's metrics.
         host, port: where to listen; port 0 picks a free one (see :attr:`port`).

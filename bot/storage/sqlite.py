@@ -12,9 +12,7 @@ holds only flow positions and enumerated values.
 from __future__ import annotations
 
 import asyncio
-import logging
 import sqlite3
-import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -28,15 +26,7 @@ from bot.engine.state import State
 from bot.errors import StorageError
 from bot.ops.files import companions, private_file
 from bot.ports import Count, Counter, CounterKey, Forget, OutboxRow, PutState, Unit, Write
-from bot.storage.backup import copy_database, pre_migration_path
-from bot.storage.checks import (
-    DamagedDatabase,
-    check_result,
-    database_error,
-    prepare_file,
-    refuse_newer,
-)
-from bot.storage.migrations import MIGRATIONS
+from bot.storage.checks import database_error, prepare_file
 from bot.storage.sqlite_cases import (
     OUTBOX_DUE,
     SqliteCaseReads,
@@ -45,18 +35,9 @@ from bot.storage.sqlite_cases import (
     purge_cases,
 )
 from bot.storage.sqlite_rows import COUNT, LOAD, UPSERT, decode, encode, statements
+from bot.storage.sqlite_schema import PRAGMAS, connect, migrate, quick_check
 
 __all__ = ["PRAGMAS", "Counter", "SqliteStore", "statements"]
-
-log = logging.getLogger(__name__)
-
-PRAGMAS = (
-    "PRAGMA journal_mode=WAL",
-    "PRAGMA foreign_keys=ON",
-    "PRAGMA busy_timeout=5000",
-    "PRAGMA secure_delete=ON",
-    "PRAGMA synchronous=NORMAL",
-)
 
 
 class SqliteStore(SqliteCaseReads):
@@ -102,15 +83,9 @@ class SqliteStore(SqliteCaseReads):
         if self.path != ":memory:":
             existed = prepare_file(Path(self.path))
         try:
-            self._db = await aiosqlite.connect(self.path, isolation_level=None)
-            for pragma in PRAGMAS:
-                await self._db.execute(pragma)
-            async with self._db.execute("PRAGMA secure_delete") as cur:
-                row = await cur.fetchone()
-            if row is None or row[0] != 1:
-                raise StorageError("SQLite refused secure_delete")
+            self._db = await connect(self.path)
             if existed:
-                await self._quick_check()
+                await quick_check(self._db, self.path)
             await self.migrate()
             if self.path != ":memory:":
                 for companion in companions(Path(self.path)):
@@ -122,14 +97,6 @@ class SqliteStore(SqliteCaseReads):
             await self.close()
             raise
 
-    async def _quick_check(self) -> None:
-        """``PRAGMA quick_check`` (the page structure, without the O(N log N) index
-        comparison of ``integrity_check``); raises :class:`DamagedDatabase`."""
-        async with self.db.execute("PRAGMA quick_check(1)") as cur:
-            row = await cur.fetchone()
-        if row is None or row[0] != "ok":
-            raise DamagedDatabase(Path(self.path), check_result("quick_check", row))
-
     async def close(self) -> None:
         """Close the connection (idempotent)."""
         if self._db is not None:
@@ -137,51 +104,10 @@ class SqliteStore(SqliteCaseReads):
             await db.close()
 
     async def migrate(self) -> list[int]:
-        """Apply migrations not yet recorded; returns the versions applied.
-
-        Refuses a database of another program and one written by a newer Beistand. Before
-        migrating a database that has a recorded version N, writes a consistent copy
-        ``<db>.pre-vN.bak`` (0600) beside it.
-        """
-        db = self.db
-        async with db.execute("SELECT name FROM sqlite_master WHERE type = 'table'") as cur:
-            tables = {str(r[0]) for r in await cur.fetchall()}
-        if tables and "schema_migrations" not in tables:
-            raise StorageError(
-                f"{self.path} is an SQLite database but not a Beistand database (it has no "
-                "schema_migrations table); point BEISTAND_DB at the Beistand database"
-            )
-        await db.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations ("
-            "version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL)"
-        )
-        async with db.execute("SELECT version FROM schema_migrations") as cur:
-            done = {int(r[0]) for r in await cur.fetchall()}
-        refuse_newer(Path(self.path), done)
-        pending = [m for m in MIGRATIONS if m[0] not in done]
-        if pending and done and self.path != ":memory:":
-            found = max(done)
-            copy = pre_migration_path(Path(self.path), found)
-            await asyncio.to_thread(copy_database, Path(self.path), copy, True)
-            log.warning(
-                "storage.pre_migration_backup", extra={"where": str(copy), "version": found}
-            )
-        applied: list[int] = []
-        for version, description, sql in pending:
-            await db.execute("BEGIN IMMEDIATE")
-            try:
-                for statement in statements(sql):
-                    await db.execute(statement)
-                await db.execute(
-                    "INSERT INTO schema_migrations VALUES (?, ?, ?)",
-                    (version, description, int(time.time())),
-                )
-                await db.execute("COMMIT")
-            except Exception:
-                await db.execute("ROLLBACK")
-                raise
-            applied.append(version)
-        return applied
+        """Apply migrations not yet recorded; returns the versions applied
+        (:func:`bot.storage.sqlite_schema.migrate`: refuses another program's database and a
+        newer schema, copies the file before migrating it)."""
+        return await migrate(self.db, self.path)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:

@@ -162,6 +162,10 @@ def test_no_forged_lines_and_no_hidden_direction_changes(configured):
 
 
 def test_configure_keeps_chatty_libraries_quiet(configured):
+    import bot.storage.sqlite  # noqa: F401 - the store quiets its driver's logger (bot.logs.quiet)
+
+    logging.getLogger("aiosqlite").setLevel(logging.DEBUG)
+    logs.configure("INFO", stream=io.StringIO())
     for name in ("httpx", "httpcore", "aiosqlite", "asyncio"):
         assert logging.getLogger(name).level == logging.WARNING
 

@@ -14,7 +14,8 @@ client's memory and from the SQLite crypto store in ``MATRIX_STORE_DIR``:
 * the room's Megolm sessions (``megolminboundsessions``, their ``forwardedchains``, the outbound
   session in memory), its key requests and its encrypted-room entry (``encryptedrooms``).
 
-The deletions run with ``PRAGMA secure_delete=ON`` on nio's own connection (deleted rows are
+The deletions (:mod:`bot.storage.nio_crypto`: all SQL lives under ``bot/storage/``) run with
+SQLite's ``secure_delete`` switched on, on nio's own connection (deleted rows are
 overwritten, not merely unlinked), followed by a WAL checkpoint (a no-op in nio's default
 rollback-journal mode, kept in case the mode changes).
 
@@ -29,35 +30,7 @@ from typing import Any
 
 from nio import AsyncClient
 
-#: (table, statement) in order, children first; ``?`` is the user id or the room id.
-_BY_USER = (
-    (
-        "keys",
-        "DELETE FROM keys WHERE device_id IN (SELECT id FROM devicekeys WHERE user_id = ?)",
-    ),
-    (
-        "devicetruststate",
-        "DELETE FROM devicetruststate"
-        " WHERE device_id IN (SELECT id FROM devicekeys WHERE user_id = ?)",
-    ),
-    ("devicekeys", "DELETE FROM devicekeys WHERE user_id = ?"),
-    ("trackedusers", "DELETE FROM trackedusers WHERE user_id = ?"),
-)
-_BY_ROOM = (
-    (
-        "forwardedchains",
-        "DELETE FROM forwardedchains"
-        " WHERE session_id IN (SELECT session_id FROM megolminboundsessions WHERE room_id = ?)",
-    ),
-    ("megolminboundsessions", "DELETE FROM megolminboundsessions WHERE room_id = ?"),
-    ("encryptedrooms", "DELETE FROM encryptedrooms WHERE room_id = ?"),
-    ("outgoingkeyrequests", "DELETE FROM outgoingkeyrequests WHERE room_id = ?"),
-)
-_CURVE_KEYS = (
-    "SELECT key FROM keys WHERE key_type = 'curve25519'"
-    " AND device_id IN (SELECT id FROM devicekeys WHERE user_id = ?)"
-)
-_ROOM_SENDERS = "SELECT sender_key FROM megolminboundsessions WHERE room_id = ?"
+from bot.storage.nio_crypto import forget_in_database
 
 
 def forget_partner(client: AsyncClient, user_id: str, room_id: str) -> None:
@@ -66,7 +39,7 @@ def forget_partner(client: AsyncClient, user_id: str, room_id: str) -> None:
     own_key = client.olm.account.identity_keys.get("curve25519") if client.olm else None
     store: Any = client.store
     if store is not None:  # first the store: its queries need the rows the memory pass drops
-        _forget_in_database(store.database, user_id, room_id, own_key)
+        forget_in_database(store.database, user_id, room_id, own_key)
         _forget_trust(store, user_id)
     _forget_in_memory(client, user_id, room_id)
     client.encrypted_rooms.discard(room_id)
@@ -94,35 +67,6 @@ def _forget_in_memory(client: AsyncClient, user_id: str, room_id: str) -> set[st
         if getattr(request, "sender", None) == user_id:
             del olm.received_key_requests[request_id]
     return curve_keys
-
-
-def _tables(db: Any) -> set[str]:
-    rows = db.execute_sql("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
-    return {str(row[0]) for row in rows}
-
-
-def _forget_in_database(db: Any, user_id: str, room_id: str, own_key: str | None) -> None:
-    """Delete the rows with secure_delete on, then checkpoint."""
-    present = _tables(db)
-    db.execute_sql("PRAGMA secure_delete = ON")
-    with db.atomic():
-        curve_keys: set[str] = set()
-        if {"keys", "devicekeys"} <= present:
-            curve_keys |= {str(r[0]) for r in db.execute_sql(_CURVE_KEYS, (user_id,)).fetchall()}
-        if "megolminboundsessions" in present:
-            rows = db.execute_sql(_ROOM_SENDERS, (room_id,)).fetchall()
-            curve_keys |= {str(r[0]) for r in rows}
-        curve_keys.discard(own_key or "")
-        for table, statement in _BY_USER:
-            if table in present:
-                db.execute_sql(statement, (user_id,))
-        for table, statement in _BY_ROOM:
-            if table in present:
-                db.execute_sql(statement, (room_id,))
-        if "olmsessions" in present:
-            for key in curve_keys:
-                db.execute_sql("DELETE FROM olmsessions WHERE sender_key = ?", (key,))
-    db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def _forget_trust(store: Any, user_id: str) -> None:

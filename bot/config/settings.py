@@ -1,41 +1,17 @@
-"""Settings, built once at the command-line edge from the environment and an optional ``.env``.
-
-One model, :class:`Settings` (pydantic-settings, frozen), holds every setting of Beistand. The
-channels get their own settings objects from it (``TelegramSettings.from_settings``,
-``MatrixConfig.from_settings``); no other module reads ``os.environ``.
-
-Where values come from, strongest first:
-
-1. the process environment;
-2. a settings file: ``beistand --env-file FILE``, else ``$BEISTAND_ENV_FILE``, else ``./.env``
-   when it exists. It is read by python-dotenv (``#`` comments, also after a value, quotes,
-   multi-line quoted values, ``export KEY=...``; no ``${VAR}`` expansion, so secrets stay literal);
-3. the defaults below.
-
-Everything is checked at once: :meth:`Settings.from_env` raises one :class:`~bot.errors.ConfigError`
-that lists every problem found (bad numbers, unknown log levels, a channel configured only partly,
-...). Messages name variables, never their values. Names that look like ours but are not
-(``TELEGRAM_TOKN``) are collected in :attr:`Settings.notices` with a "did you mean".
-
-The sources are merged here (not by pydantic-settings' own source chain) so that
-:meth:`Settings.from_env` works on exactly the mapping it is given (tests, the file plus the
-environment) and so that the names found can be checked against the known ones.
-"""
+"""The settings model, :class:`Settings` (pydantic-settings, frozen): every setting of Beistand,
+read from one mapping of variables (the environment merged with the settings file) and checked at
+once. See :mod:`bot.config` for where the values come from."""
 
 from __future__ import annotations
 
 import difflib
-import ipaddress
 import logging
 import os
-import re
 import secrets
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, NamedTuple
-from urllib.parse import urlsplit
+from typing import Annotated, Any, Literal
 
-from dotenv import dotenv_values
 from pydantic import (
     AliasChoices,
     Field,
@@ -46,44 +22,32 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from bot.config.checks import (
+    LOG_LEVELS,
+    MIN_SECRET_BYTES,
+    PREFIXES,
+    Notice,
+    channel_problems,
+    describe,
+    problem_text,
+)
+from bot.config.files import (
+    ENV_FILE_VARIABLE,
+    SERVICE_ENV_FILE,
+    find_env_file,
+    read_settings_file,
+)
 from bot.content import ContentPaths
 from bot.errors import ConfigError
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("bot.config")
 
-#: The shortest secret accepted for pseudonymisation, in bytes.
-MIN_SECRET_BYTES = 32
-#: Log levels an operator may choose (NOTSET and numbers would get past the DEBUG guard).
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-#: Prefixes of the variables Beistand reads; unknown names with them are reported.
-PREFIXES = ("BEISTAND_", "TELEGRAM_", "MATRIX_")
-#: Names read outside the model: the settings file itself.
-ENV_FILE_VARIABLE = "BEISTAND_ENV_FILE"
-#: Where the service's settings usually are (used in messages only).
-SERVICE_ENV_FILE = "/etc/beistand/beistand.env"
-#: Variables set for libraries at the start of the process (``prepare_libraries``):
-#: python-telegram-bot's durations as ``timedelta``, the behaviour of its next major version;
-#: without it every flood-limit answer raises a deprecation warning.
-LIBRARY_ENVIRONMENT = {"PTB_TIMEDELTA": "true"}
-
-#: A Telegram bot token: the bot id, a colon, the secret part.
-TELEGRAM_TOKEN_PATTERN = re.compile(r"\d+:[A-Za-z0-9_-]{30,}")
-#: What Telegram accepts as ``secret_token`` of a webhook.
-WEBHOOK_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,256}")
-MATRIX_USER_PATTERN = re.compile(r"@[^:\s]+:\S+")
 #: Values taken exactly as written (no stripping of surrounding blanks).
 _LITERAL = frozenset(
     {"BEISTAND_SECRET", "MATRIX_PASSWORD", "MATRIX_ACCESS_TOKEN", "MATRIX_PICKLE_KEY"}
 )
 
 Port = Annotated[int, Field(ge=1, le=65535)]
-
-
-class Notice(NamedTuple):
-    """A warning about a name read from the settings (never about a value)."""
-
-    name: str
-    text: str
 
 
 def _var(name: str, default: Any = None, *, secret: bool = False, **kwargs: Any) -> Any:
@@ -249,7 +213,7 @@ class Settings(BaseSettings):
             settings = cls.model_validate(values)
         except ValidationError as err:
             problems += [
-                _describe(e)
+                describe(e)
                 for e in err.errors(include_input=False, include_url=False)
                 # a derived default is not computed after an error; that is no problem of its own
                 if e["loc"] and e["type"] != "default_factory_not_called"
@@ -258,7 +222,7 @@ class Settings(BaseSettings):
         problems += channel_problems(values.get)
         notices = unknown_names(env, origin or {})
         if problems:
-            raise ConfigError(_problem_text(problems, notices))
+            raise ConfigError(problem_text(problems, notices))
         assert settings is not None
         return settings.model_copy(update={"notices": notices}) if notices else settings
 
@@ -412,98 +376,6 @@ _FIELD_OF: dict[str, str] = {
 KNOWN_NAMES = frozenset({*_FIELD_OF, ENV_FILE_VARIABLE})
 
 
-# --- problems ----------------------------------------------------------------------------------
-
-
-def _describe(error: Mapping[str, Any]) -> str:
-    """One pydantic error as ``NAME must ...``, without the value."""
-    name = str(error["loc"][0])
-    kind = error["type"]
-    ctx = error.get("ctx") or {}
-    if kind in ("int_parsing", "int_from_float", "int_type"):
-        return f"{name} must be a whole number"
-    if kind == "greater_than" and ctx.get("gt") == 0:
-        return f"{name} must be positive"
-    if kind in ("greater_than_equal", "less_than_equal") and name.endswith("_PORT"):
-        return f"{name} must be a port number from 1 to 65535"
-    if kind == "bool_parsing":
-        return f"{name} must be 1 or 0 (or true/false, yes/no, on/off)"
-    if kind == "literal_error":
-        return f"{name} must be {ctx.get('expected', '')}".replace("'", "")
-    if kind == "value_error":
-        return f"{name} {str(error['msg']).removeprefix('Value error, ')}"
-    return f"{name}: {error['msg']}"
-
-
-def _problem_text(problems: list[str], notices: tuple[Notice, ...]) -> str:
-    """The message of the ConfigError: the problems, then the unknown names (often the cause)."""
-    if len(problems) == 1:
-        text = problems[0]
-    else:
-        text = f"{len(problems)} problems in the settings:" + "".join(
-            f"\n  - {p}" for p in problems
-        )
-    return text + "".join(f"\n  (warning: {n.text})" for n in notices)
-
-
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
-
-
-def homeserver_problem(url: str) -> str | None:
-    """Why ``url`` cannot be a Matrix homeserver (None when it can)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "MATRIX_HOMESERVER must be an http(s) URL"
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        return "MATRIX_HOMESERVER must use https (plain http only on loopback)"
-    return None
-
-
-def channel_problems(get: Callable[[str], str | None]) -> list[str]:
-    """Telegram and Matrix settings that are unusable or contradict each other.
-
-    Args:
-        get: the value of a variable by name (None or empty: unset).
-    """
-    problems: list[str] = []
-    token, hook = get("TELEGRAM_TOKEN"), get("TELEGRAM_WEBHOOK_URL")
-    hook_secret = get("TELEGRAM_WEBHOOK_SECRET")
-    if token and not TELEGRAM_TOKEN_PATTERN.fullmatch(token.strip()):
-        problems.append("TELEGRAM_TOKEN does not look like a bot token (digits:secret)")
-    if hook and not token:
-        problems.append("TELEGRAM_WEBHOOK_URL is set but TELEGRAM_TOKEN is not")
-    if hook:
-        if urlsplit(hook).scheme not in ("http", "https"):
-            problems.append("TELEGRAM_WEBHOOK_URL must be an http(s) URL")
-        if not hook_secret or not WEBHOOK_SECRET_PATTERN.fullmatch(hook_secret):
-            problems.append(
-                "TELEGRAM_WEBHOOK_SECRET is required with a webhook: 16 to 256 characters "
-                "of A-Z, a-z, 0-9, _ and -"
-            )
-    api = get("TELEGRAM_API_URL")
-    if api and urlsplit(api).scheme not in ("http", "https"):
-        problems.append("TELEGRAM_API_URL must be an http(s) URL")
-    homeserver, user = get("MATRIX_HOMESERVER"), get("MATRIX_USER_ID")
-    password, access = get("MATRIX_PASSWORD"), get("MATRIX_ACCESS_TOKEN")
-    if homeserver or user or password or access:
-        missing = [
-            n for n, v in (("MATRIX_HOMESERVER", homeserver), ("MATRIX_USER_ID", user)) if not v
-        ]
-        if not (password or access):
-            missing.append("MATRIX_PASSWORD or MATRIX_ACCESS_TOKEN")
-        if missing:
-            problems.append("Matrix is configured only partly; missing " + ", ".join(missing))
-        if user and not MATRIX_USER_PATTERN.fullmatch(user):
-            problems.append("MATRIX_USER_ID must look like @name:server")
-        if homeserver and (problem := homeserver_problem(homeserver)):
-            problems.append(problem)
-    return problems
-
-
 def unknown_names(names: Mapping[str, object], origin: Mapping[str, str]) -> tuple[Notice, ...]:
     """A notice for every ``BEISTAND_*``, ``TELEGRAM_*``, ``MATRIX_*`` name Beistand does not
     read, with the closest known name; values are never looked at."""
@@ -520,63 +392,4 @@ def unknown_names(names: Mapping[str, object], origin: Mapping[str, str]) -> tup
     return tuple(notices)
 
 
-# --- the settings file -------------------------------------------------------------------------
-
-
-def find_env_file(option: str | Path | None, environ: Mapping[str, str]) -> Path | None:
-    """The settings file to read: ``--env-file``, else ``$BEISTAND_ENV_FILE``, else ``./.env``
-    if it exists, else none.
-
-    Raises:
-        ConfigError: a file named by the option or the variable does not exist.
-    """
-    for where, named in (
-        ("--env-file", option),
-        (ENV_FILE_VARIABLE, environ.get(ENV_FILE_VARIABLE)),
-    ):
-        if named:
-            path = Path(named)
-            if not path.is_file():
-                raise ConfigError(f"settings file {path} not found ({where})")
-            return path
-    default = Path(".env")
-    return default if default.is_file() else None
-
-
-def read_settings_file(path: Path) -> dict[str, str]:
-    """The variables of a ``.env`` file, read by python-dotenv (no ``${VAR}`` expansion).
-
-    Raises:
-        ConfigError: the file cannot be read.
-    """
-    try:
-        with path.open(encoding="utf-8") as stream:
-            values = dotenv_values(stream=stream, interpolate=False)
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"cannot read settings file {path}: {type(err).__name__}") from None
-    return {name: value for name, value in values.items() if value is not None}
-
-
-def prepare_libraries(environ: MutableMapping[str, str] | None = None) -> None:
-    """Set what the libraries read from the environment (:data:`LIBRARY_ENVIRONMENT`), unless
-    the operator set it; called once at the start of the process."""
-    target = os.environ if environ is None else environ
-    for name, value in LIBRARY_ENVIRONMENT.items():
-        target.setdefault(name, value)
-
-
-__all__ = [
-    "KNOWN_NAMES",
-    "LOG_LEVELS",
-    "MIN_SECRET_BYTES",
-    "TELEGRAM_TOKEN_PATTERN",
-    "WEBHOOK_SECRET_PATTERN",
-    "Notice",
-    "Settings",
-    "channel_problems",
-    "find_env_file",
-    "homeserver_problem",
-    "prepare_libraries",
-    "read_settings_file",
-    "unknown_names",
-]
+__all__ = ["KNOWN_NAMES", "Settings", "unknown_names"]

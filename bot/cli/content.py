@@ -1,0 +1,113 @@
+"""The content commands: ``validate``, ``graph``, ``test``, ``schema``, ``translations``,
+``init``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from bot.cli.common import chosen_paths, print_problems
+from bot.config import Settings
+from bot.content import load_content, missing_translations, require_content
+from bot.errors import ConfigError, Problem
+
+
+def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
+    """Check flows, knowledge and translations; exit 1 on any error."""
+    paths = chosen_paths(args, settings)
+    content, problems = load_content(paths)
+    missing: list[Problem] = []
+    if content is not None:
+        missing = missing_translations(content, paths)
+        if args.translations:
+            problems = [*problems, *missing]
+    print_problems(problems)
+    errors = sum(1 for p in problems if p.severity == "error")
+    warnings = sum(1 for p in problems if p.severity == "warning")
+    summary = f"{errors} error(s), {warnings} warning(s)"
+    if content is not None:
+        per_locale = {loc: 0 for loc in content.catalogs.locales}
+        for problem in missing:
+            per_locale[problem.message[1 : problem.message.index("]")]] += 1
+        counts = ", ".join(f"{loc} {n}" for loc, n in per_locale.items())
+        summary += f"; {len(content.flows)} flows, {len(content.knowledge.services)} services"
+        summary += f"; missing translations: {counts}"
+        if missing and not args.translations:
+            summary += " (list them with --translations)"
+    print(summary)
+    return 1 if errors else 0
+
+
+def cmd_graph(args: argparse.Namespace, settings: Settings) -> int:
+    """Print one flow as Mermaid or DOT."""
+    from bot.flow.graph import build, to_dot, to_mermaid
+
+    content = require_content(chosen_paths(args, settings))
+    flow = content.flows.get(args.flow_id)
+    if flow is None:
+        print(
+            f"unknown flow {args.flow_id!r}; flows: {', '.join(sorted(content.flows))}",
+            file=sys.stderr,
+        )
+        return 1
+    graph = build(flow)
+    print(to_mermaid(graph) if args.format == "mermaid" else to_dot(graph), end="")
+    return 0
+
+
+def cmd_test(args: argparse.Namespace, settings: Settings) -> int:
+    """Run conversation tests and print a report."""
+    from bot.convtest import run_paths
+
+    content_paths = chosen_paths(args, settings)
+    paths = args.paths or [content_paths.conversations]
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        raise ConfigError(f"no conversation tests at {', '.join(str(p) for p in missing)}")
+    content = require_content(content_paths)
+    report = run_paths(content, paths)
+    if args.verbose:
+        for name in report.passed:
+            print(f"PASS {name}")
+    print_problems(report.problems)
+    for failure in report.failures:
+        print(f"FAIL {failure}")
+    total = len(report.passed) + len(report.failures)
+    print(f"{len(report.passed)} passed, {len(report.failures)} failed ({total} conversations)")
+    return 0 if report.ok and total else 1
+
+
+def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
+    """Print (or write) the JSON Schema of a file format."""
+    from bot.schemas import SCHEMAS, render_schema
+
+    names = list(SCHEMAS) if args.write else [args.kind]
+    for name in names:
+        text = render_schema(name)
+        if args.write:
+            target = Path(args.write) / f"{name}.schema.json"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+            print(f"wrote {target}")
+        else:
+            print(text, end="")
+    return 0
+
+
+def cmd_translations(args: argparse.Namespace, settings: Settings) -> int:
+    """Extract messages and update every catalog (pybabel extract + update)."""
+    from bot.i18n.tools import update_catalogs
+
+    for line in update_catalogs(chosen_paths(args, settings)):
+        print(line)
+    return 0
+
+
+def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
+    """Write a copy of the shipped content and a commented ``.env`` into a directory."""
+    from bot.initdir import init_directory, next_steps
+
+    for line in next_steps(init_directory(args.directory, force=args.force)):
+        print(line)
+    return 0

@@ -1,0 +1,241 @@
+"""The ports between the core and its storage: small Protocols, the records that cross them and
+the writes the core asks for.
+
+The core (runtime, handoff) reads through these Protocols and says what to change as a tuple of
+:data:`Write` values; a store carries out one tuple in one transaction (:meth:`CaseStore.unit`).
+Two stores implement them: :class:`bot.storage.sqlite.SqliteStore` and
+:class:`bot.storage.memory.MemoryStore`; ``tests/storage/`` runs one contract suite over both.
+
+Reads outside a unit see committed data only; a unit's writes become visible together when it
+ends without an error, and not at all when it fails.
+
+The Protocols are here; the records in :mod:`bot.ports.records`, the writes in
+:mod:`bot.ports.writes` (both re-exported, so ``from bot.ports import CaseRecord, Notify`` works).
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol
+
+from bot.engine.state import State
+from bot.ports.records import (
+    LIMIT_WINDOW,
+    CaseRecord,
+    Clock,
+    ContactRecord,
+    Counter,
+    CounterKey,
+    OutboxRow,
+)
+from bot.ports.writes import (
+    CASE_CHANGES,
+    AddCase,
+    Audit,
+    Block,
+    ChangeCase,
+    Count,
+    CountOpen,
+    DropUserNotices,
+    Forget,
+    Invite,
+    Notify,
+    PutState,
+    Register,
+    RemoveContact,
+    SetAvailable,
+    Told,
+    Write,
+)
+
+
+class ConversationStore(Protocol):
+    """Conversation state, seen event ids and the erasure checkpoint."""
+
+    async def load(self, key: bytes) -> State | None:
+        """The state of a conversation, or None."""
+        ...
+
+    async def save(
+        self, key: bytes, state: State, now: float, counters: tuple[CounterKey, ...] = ()
+    ) -> None:
+        """Store a state and its counter increments together (may be committed in a group)."""
+        ...
+
+    async def first_time(self, key: bytes, now: float) -> bool:
+        """Record an event id; False if it was recorded before."""
+        ...
+
+    async def purge(self, idle_before: float, seen_before: float) -> int:
+        """Delete conversations idle since ``idle_before`` and old event ids; how many went."""
+        ...
+
+    async def checkpoint(self) -> None:
+        """Make deletions final on disk (no copy left behind)."""
+        ...
+
+    async def conversation_count(self) -> int:
+        """How many conversations are stored."""
+        ...
+
+
+class CounterStore(Protocol):
+    """The anonymous counters."""
+
+    async def count(self, counters: tuple[CounterKey, ...]) -> None:
+        """Increment counters on their own."""
+        ...
+
+    async def counters(self) -> list[Counter]:
+        """All counter rows, ordered."""
+        ...
+
+
+class CaseReads(Protocol):
+    """What the handoff reads about cases and contacts."""
+
+    async def case(self, code: str) -> CaseRecord | None:
+        """One case."""
+        ...
+
+    async def user_cases(self, user_key: bytes) -> list[CaseRecord]:
+        """Every case of a user key, oldest first."""
+        ...
+
+    async def case_users(self) -> set[bytes]:
+        """The user keys that have a case (open or closed)."""
+        ...
+
+    async def blocked(self, user_key: bytes, now: int) -> bool:
+        """Whether a limit key (or an old user key) is blocked from new cases at ``now``."""
+        ...
+
+    async def opened_since(self, limit_key: bytes, since: int) -> int:
+        """How many cases a limit key opened after ``since``."""
+        ...
+
+    async def notified(self, code: str) -> set[int]:
+        """The contacts told about a case."""
+        ...
+
+    async def contact(self, contact_id: int) -> ContactRecord | None:
+        """One contact person."""
+        ...
+
+    async def contact_by_account(self, platform: str, account: str) -> ContactRecord | None:
+        """The registered contact person behind a platform account."""
+        ...
+
+    async def contact_accounts(self) -> set[tuple[str, str]]:
+        """(platform, account) of every registered contact person."""
+        ...
+
+    async def contacts(self) -> list[ContactRecord]:
+        """Every contact person, registered or invited, by id."""
+        ...
+
+    async def invitation(self, invite_hash: bytes, now: int) -> int | None:
+        """The contact id of a valid, unused invitation."""
+        ...
+
+    async def contact_cases(self, contact_id: int) -> list[CaseRecord]:
+        """Cases claimed by a contact and open ones they were told about, oldest first."""
+        ...
+
+    async def cases_due(self, now: int) -> list[CaseRecord]:
+        """Open cases whose escalation time has come."""
+        ...
+
+    async def cases_opened_before(self, before: int) -> list[CaseRecord]:
+        """Cases still open or claimed that were opened before ``before``."""
+        ...
+
+
+class Unit(CaseReads, Protocol):
+    """One transaction: reads see committed data; :meth:`apply` writes at the end, together."""
+
+    def apply(self, *writes: Write) -> None:
+        """Add writes; they are carried out in order when the unit ends without an error."""
+        ...
+
+
+class CaseStore(CaseReads, Protocol):
+    """Cases and contacts: read anywhere, change only in a unit."""
+
+    def unit(self) -> AbstractAsyncContextManager[Unit]:
+        """A transaction holding the store's write lock; committed at the end of the block,
+        rolled back (nothing written) if it raises."""
+        ...
+
+    async def purge_cases(self, closed_before: int, audit_before: int, now: int) -> int:
+        """Delete closed cases past their time, old audit entries, ended blocks, limit counts
+        older than :data:`LIMIT_WINDOW` and expired invitations; returns how many cases went."""
+        ...
+
+
+class OutboxStore(Protocol):
+    """The outbox of notices (rows become visible only once their unit committed)."""
+
+    async def outbox_due(self, now: int, limit: int) -> list[OutboxRow]:
+        """Due rows, oldest first."""
+        ...
+
+    async def outbox_done(self, row_id: int) -> None:
+        """Delete a delivered (or undeliverable) row."""
+        ...
+
+    async def outbox_retry(self, row_id: int, next_at: int) -> None:
+        """Count a failed attempt and set the next one."""
+        ...
+
+    async def outbox_backlog(self) -> int:
+        """How many notices wait (for the metrics)."""
+        ...
+
+
+class Health(Protocol):
+    """What the health endpoint asks."""
+
+    async def ping(self, within: float = 2.0) -> bool:
+        """Whether the store answers within ``within`` seconds."""
+        ...
+
+
+class Store(ConversationStore, CounterStore, CaseStore, OutboxStore, Health, Protocol):
+    """Everything the runtime needs of a store."""
+
+
+__all__ = [
+    "CASE_CHANGES",
+    "LIMIT_WINDOW",
+    "AddCase",
+    "Audit",
+    "Block",
+    "CaseReads",
+    "CaseRecord",
+    "CaseStore",
+    "ChangeCase",
+    "Clock",
+    "ContactRecord",
+    "ConversationStore",
+    "Count",
+    "CountOpen",
+    "Counter",
+    "CounterKey",
+    "CounterStore",
+    "DropUserNotices",
+    "Forget",
+    "Health",
+    "Invite",
+    "Notify",
+    "OutboxRow",
+    "OutboxStore",
+    "PutState",
+    "Register",
+    "RemoveContact",
+    "SetAvailable",
+    "Store",
+    "Told",
+    "Unit",
+    "Write",
+]

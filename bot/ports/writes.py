@@ -1,0 +1,203 @@
+"""The writes the core asks a store for, as values: a unit of the store carries out a tuple of
+them in one transaction (:meth:`bot.ports.CaseStore.unit`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.engine.state import State
+from bot.ports.records import CaseRecord, CounterKey
+
+
+@dataclass(frozen=True, slots=True)
+class PutState:
+    """Store a conversation's state."""
+
+    key: bytes
+    state: State
+    at: int
+
+
+@dataclass(frozen=True, slots=True)
+class Forget:
+    """Delete a conversation."""
+
+    key: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    """Increment anonymous counters."""
+
+    rows: tuple[CounterKey, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AddCase:
+    """Open a case."""
+
+    case: CaseRecord
+
+
+#: The columns of a case that :class:`ChangeCase` may set.
+CASE_CHANGES = frozenset(
+    {
+        "status",
+        "contact_id",
+        "circle",
+        "user_route",
+        "user_key",
+        "claimed_at",
+        "closed_at",
+        "escalate_at",
+        "close_reason",
+        "limit_key",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeCase:
+    """Set some columns of a case (names from :data:`CASE_CHANGES`)."""
+
+    code: str
+    changes: tuple[tuple[str, str | int | bytes | None], ...]
+
+    def __post_init__(self) -> None:
+        wrong = {name for name, _ in self.changes} - CASE_CHANGES
+        if wrong:
+            raise ValueError(f"not a changeable case column: {sorted(wrong)}")
+
+
+@dataclass(frozen=True, slots=True)
+class Told:
+    """Record that a contact person was notified of a case (they may claim it)."""
+
+    code: str
+    contact_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Notify:
+    """Queue a notice in the outbox: to a contact, or to the user's sealed route."""
+
+    kind: str
+    code: str
+    at: int
+    contact_id: int | None = None
+    route: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DropUserNotices:
+    """Drop the notices still waiting for the user of these cases."""
+
+    codes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Audit:
+    """One audit entry: event, case code and role, never content."""
+
+    at: int
+    event: str
+    code: str | None
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """Block a limit key (or, in rows from before migration 4, a user key) from new cases until
+    ``until``."""
+
+    user_key: bytes
+    until: int
+
+
+@dataclass(frozen=True, slots=True)
+class CountOpen:
+    """Count a case opened at ``at`` against a limit key's daily limit (kept for
+    :data:`~bot.ports.records.LIMIT_WINDOW`, then purged; survives ``/loeschen``, which unlinks
+    the case)."""
+
+    limit_key: bytes
+    at: int
+
+
+@dataclass(frozen=True, slots=True)
+class Invite:
+    """Create a contact person's invitation (the code only as its hash)."""
+
+    name: str
+    lands: tuple[str, ...]
+    topics: tuple[str, ...]
+    invite_hash: bytes
+    expires: int
+    at: int
+
+
+@dataclass(frozen=True, slots=True)
+class Register:
+    """Make an invited contact's account their channel (the invitation is used up)."""
+
+    contact_id: int
+    platform: str
+    account: str
+    route: str
+    locale: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetAvailable:
+    """Pause or resume a contact person's notifications."""
+
+    contact_id: int
+    available: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveContact:
+    """Delete a contact person; their claimed cases go back to waiting (escalating at ``at``)."""
+
+    contact_id: int
+    at: int
+
+
+Write = (
+    PutState
+    | Forget
+    | Count
+    | AddCase
+    | ChangeCase
+    | Told
+    | Notify
+    | DropUserNotices
+    | Audit
+    | Block
+    | CountOpen
+    | Invite
+    | Register
+    | SetAvailable
+    | RemoveContact
+)
+
+
+__all__ = [
+    "CASE_CHANGES",
+    "AddCase",
+    "Audit",
+    "Block",
+    "ChangeCase",
+    "Count",
+    "CountOpen",
+    "DropUserNotices",
+    "Forget",
+    "Invite",
+    "Notify",
+    "PutState",
+    "Register",
+    "RemoveContact",
+    "SetAvailable",
+    "Told",
+    "Write",
+]
