@@ -173,6 +173,16 @@ async def _chat(args: argparse.Namespace, settings: Settings) -> int:
                 await runtime.deliver_due()  # what is due now is shown before exit
 
 
+def cmd_preview(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve the content as a local web page: chat, diagram, validation (in-memory store)."""
+    from bot.preview.server import serve
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+
+    return asyncio.run(serve(_paths(args, settings), say, args.port, not args.no_browser))
+
+
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     """Talk to the bot in this terminal."""
     no_core_dumps()
@@ -317,6 +327,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", help="database file (default: $BEISTAND_DB or DATA_DIR/beistand.db)")
     p.add_argument("--lang", help="language: de or en (default: de)")
     p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser(
+        "preview", help="try the content in a local web page (chat, diagram, problems)"
+    )
+    p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    p.add_argument("--no-browser", action="store_true", help="only print the URL")
+    _content_args(p)
+    p.set_defaults(func=cmd_preview)
 
     p = sub.add_parser(
         "test",
