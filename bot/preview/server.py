@@ -138,9 +138,26 @@ async def _watch(app: web.Application) -> Any:
         await task
 
 
+#: Host names the page may be reached under (another name: a DNS rebinding attempt)
+LOCAL_NAMES = frozenset({HOST, "localhost"})
+
+
+@web.middleware
+async def local_only(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Refuse requests for another host name, and posts a web form could make from any site
+    (a JSON body needs a preflight that this server never answers)."""
+    name = (request.host or "").rsplit(":", 1)[0]
+    if name not in LOCAL_NAMES:
+        raise web.HTTPForbidden(text="the preview answers only on 127.0.0.1")
+    if request.method == "POST" and request.content_type != "application/json":
+        raise web.HTTPUnsupportedMediaType(text="JSON expected")
+    response: web.StreamResponse = await handler(request)
+    return response
+
+
 def make_app(preview: Preview) -> web.Application:
     """The preview's web application."""
-    app = web.Application(client_max_size=64 * 1024)
+    app = web.Application(client_max_size=64 * 1024, middlewares=[local_only])
     app[PREVIEW_KEY] = preview
     app.router.add_get("/", page)
     app.router.add_get("/assets/{name}", assets)

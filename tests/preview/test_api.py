@@ -40,6 +40,10 @@ async def test_the_page_and_its_assets_are_served(served: tuple[Preview, str]) -
                 assert "default-src 'self'" in response.headers["Content-Security-Policy"]
         async with http.get(url + "assets/../server.py") as response:
             assert response.status == 404
+        async with http.get(url + "api/state", headers={"Host": "evil.example"}) as response:
+            assert response.status == 403
+        async with http.post(url + "api/event", data="type=restart") as response:
+            assert response.status == 415
         async with http.get(url + "api/graph/anzeige.svg") as response:
             svg = await response.text()
     assert response.content_type == "image/svg+xml"
