@@ -237,4 +237,3 @@ class Preview:
                 "locales": str(self.paths.locales),
             },
         }
-
