@@ -97,6 +97,12 @@ async def event(request: web.Request) -> web.Response:
         raise web.HTTPBadRequest(text="JSON expected") from None
     if not isinstance(body, dict):
         raise web.HTTPBadRequest(text="a JSON object expected")
+    async with preview.lock:
+        await _dispatch(preview, body)
+    return web.json_response(await preview.view(), headers=_HEADERS)
+
+
+async def _dispatch(preview: Preview, body: dict[str, Any]) -> None:
     kind = body.get("type")
     if kind == "start":
         await preview.start()
@@ -116,7 +122,6 @@ async def event(request: web.Request) -> web.Response:
             raise web.HTTPNotFound(text="no such flow or node")
     else:
         raise web.HTTPBadRequest(text="unknown event type")
-    return web.json_response(await preview.view(), headers=_HEADERS)
 
 
 async def _watch(app: web.Application) -> Any:
@@ -126,7 +131,7 @@ async def _watch(app: web.Application) -> Any:
         while True:
             await asyncio.sleep(POLL_SECONDS)
             try:
-                if preview.reload():
+                if await preview.reload():
                     log.info("preview.reloaded", extra={"count": len(preview.problems)})
             except Exception:  # a reload must never end the preview
                 log.exception("preview.reload_failed")
@@ -170,7 +175,7 @@ def make_app(preview: Preview) -> web.Application:
 
 async def start_preview(preview: Preview, port: int = 0) -> tuple[web.AppRunner, str]:
     """Load the content, open the chat and serve the page; returns the runner and the URL."""
-    preview.reload()
+    await preview.reload()
     if preview.content is not None:
         await preview.start()
     runner = web.AppRunner(make_app(preview), access_log=None)

@@ -8,6 +8,7 @@ are listed. Nothing here opens the service's database or data directory: the sto
 
 from __future__ import annotations
 
+import asyncio
 import os
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -97,6 +98,8 @@ class Preview:
         self.path: list[tuple[str, str]] = []
         self._signature: tuple[tuple[str, int, int], ...] = ()
         self.sender = Sender("preview", USER, locale)
+        #: one change at a time: an event of the chat, a jump or a content switch
+        self.lock = asyncio.Lock()
 
     @property
     def content(self) -> Content | None:
@@ -105,13 +108,21 @@ class Preview:
 
     # --- content --------------------------------------------------------------------------
 
-    def reload(self) -> bool:
-        """Load the files again if any changed; True if something changed."""
-        signature = _signature(self.paths)
+    async def reload(self) -> bool:
+        """Load the files again if any changed; True if something changed.
+
+        The files are read in a thread (the page stays responsive); the swap happens under the
+        lock, between two events of the chat."""
+        signature = await asyncio.to_thread(_signature, self.paths)
         if signature == self._signature:
             return False
         self._signature = signature
-        content, problems = load_content(self.paths)
+        content, problems = await asyncio.to_thread(load_content, self.paths)
+        async with self.lock:
+            self._switch(content, problems)
+        return True
+
+    def _switch(self, content: Content | None, problems: list[Problem]) -> None:
         self.problems = sorted(
             problems, key=lambda p: (p.location.file, p.location.line, p.location.column)
         )
@@ -122,7 +133,6 @@ class Preview:
             else:
                 self.runtime.content = content
         self.version += 1
-        return True
 
     # --- the conversation -----------------------------------------------------------------
 

@@ -96,6 +96,13 @@ function drawJump(state) {
     else if (state.current) flows.value = state.current.flow;
     drawNodes();
   }
+  // the jump list follows the conversation into another flow
+  const flow = state.current ? state.current.flow : "";
+  if (flow && flows.dataset.follows !== flow) {
+    flows.dataset.follows = flow;
+    flows.value = flow;
+    drawNodes();
+  }
   $("lang").value = state.locale;
 }
 
