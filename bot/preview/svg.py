@@ -95,7 +95,25 @@ def layers(graph: Graph, start: str) -> list[list[GraphNode]]:
     result: list[list[GraphNode]] = [[] for _ in range(rest + 1)]
     for node in graph.nodes:
         result[depth.get(node.id, rest)].append(node)
-    return [layer for layer in result if layer]
+    return _ordered([layer for layer in result if layer], graph.edges)
+
+
+def _ordered(rows: list[list[GraphNode]], edges: tuple[GraphEdge, ...]) -> list[list[GraphNode]]:
+    """Each layer sorted below the mean place of its nodes' parents (fewer crossing edges)."""
+    parents: dict[str, list[str]] = {}
+    for edge in edges:
+        parents.setdefault(edge.target, []).append(edge.source)
+    place: dict[str, float] = {}
+    for row in rows:
+
+        def key(node: GraphNode) -> float:
+            known = [place[p] for p in parents.get(node.id, []) if p in place]
+            return sum(known) / len(known) if known else 2.0
+
+        row.sort(key=key)
+        for index, node in enumerate(row):
+            place[node.id] = (index + 0.5) / len(row)
+    return rows
 
 
 def place(graph: Graph, start: str) -> tuple[dict[str, Box], float, float]:
