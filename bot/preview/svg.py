@@ -198,14 +198,18 @@ STYLE = """
 
 def to_svg(flow: Flow) -> str:
     """The diagram of one flow as a standalone SVG document."""
-    graph = build(flow)
-    boxes, width, height = place(graph, flow.start)
+    return draw(build(flow), flow.start, flow.id)
+
+
+def draw(graph: Graph, start: str, flow_id: str) -> str:
+    """A graph as a standalone SVG document; edges to unknown nodes are drawn as broken."""
+    boxes, width, height = place(graph, start)
     edges = "".join(_edge(e, boxes, width) for e in graph.edges)
-    nodes = "".join(_node(b, flow.start) for b in boxes.values())
+    nodes = "".join(_node(b, start) for b in boxes.values())
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="flow" data-flow="{escape(flow.id)}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="flow" data-flow="{escape(flow_id)}" '
         f'width="{width:.0f}" height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}">'
-        f"<title>{escape(flow.title)}</title><style>{STYLE}</style>"
+        f"<title>{escape(graph.title)}</title><style>{STYLE}</style>"
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
         'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#888"/>'
         f'</marker></defs><g class="edges">{edges}</g><g class="nodes">{nodes}</g></svg>'
