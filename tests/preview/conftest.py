@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.content import ContentPaths, shipped_content
+from bot.preview import server
 from bot.preview.server import start_preview
 from bot.preview.session import Preview
 
@@ -32,8 +33,11 @@ def content_copy(tmp_path: Path) -> ContentPaths:
 
 
 @pytest.fixture
-async def served(content_copy: ContentPaths) -> AsyncIterator[tuple[Preview, str]]:
-    """A running preview of the copy: (the preview, its URL)."""
+async def served(
+    content_copy: ContentPaths, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[Preview, str]]:
+    """A running preview of the copy: (the preview, its URL); it looks for changes often."""
+    monkeypatch.setattr(server, "POLL_SECONDS", 0.1)
     preview = Preview(content_copy)
     runner, url = await start_preview(preview)
     try:
