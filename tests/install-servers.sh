@@ -5,6 +5,9 @@
 #   nginx            tests/test_deploy.py runs `nginx -t` on deploy/nginx-telegram-webhook.conf; the
 #                    package is unpacked into .venv/tools/nginx, not installed, so that no nginx
 #                    service is started and nothing listens
+#   chromium         tests/preview/test_browser.py drives Debian's /usr/bin/chromium headless through
+#                    Playwright (never `playwright install`: no browser is downloaded); installed
+#                    with apt-get when we are root
 # Idempotent and quiet; without apt-get (or without root for systemd) it does nothing, and the
 # tests that need the tool skip outside CI and fail in CI.
 set -euo pipefail
@@ -25,6 +28,12 @@ if ! have systemd-analyze && have apt-get && [ "$(id -u)" = 0 ]; then
     echo "== installing systemd (for systemd-analyze)"
     apt_update
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends systemd >/dev/null
+fi
+
+if [ ! -x /usr/bin/chromium ] && have apt-get && [ "$(id -u)" = 0 ]; then
+    echo "== installing chromium (for the preview's browser tests)"
+    apt_update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
 fi
 
 tools=.venv/tools

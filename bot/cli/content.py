@@ -111,3 +111,15 @@ def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
     for line in next_steps(init_directory(args.directory, force=args.force)):
         print(line)
     return 0
+
+
+def cmd_preview(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve the content as a local web page: chat, diagram, validation (in-memory store)."""
+    import asyncio
+
+    from bot.preview.server import serve
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+
+    return asyncio.run(serve(chosen_paths(args, settings), say, args.port, not args.no_browser))

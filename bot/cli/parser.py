@@ -11,6 +11,7 @@ from bot.cli.common import content_args
 from bot.cli.content import (
     cmd_graph,
     cmd_init,
+    cmd_preview,
     cmd_schema,
     cmd_test,
     cmd_translations,
@@ -77,6 +78,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", help="database file (default: $BEISTAND_DB or DATA_DIR/beistand.db)")
     p.add_argument("--lang", help="language: de or en (default: de)")
     p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser(
+        "preview", help="try the content in a local web page (chat, diagram, problems)"
+    )
+    p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    p.add_argument("--no-browser", action="store_true", help="only print the URL")
+    content_args(p)
+    p.set_defaults(func=cmd_preview)
 
     p = sub.add_parser(
         "test",
