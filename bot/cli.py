@@ -402,7 +402,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             log.warning("settings.unknown_name", extra={"kind": notice.name})
         return int(args.func(args, settings))
     except ContentError as err:
-        _print_problems([p for p in err.problems if p.severity == "error"])
+        _print_problems([p for p in err.problems if p.severity != "warning"])
         print(f"{err}; nothing was started", file=sys.stderr)
         return 1
     except BotError as err:

@@ -123,6 +123,14 @@ class ContentPaths:
         )
 
 
+def skipped_note(flow_id: str) -> str:
+    """The one line that stands for every check left out because a flow file is broken."""
+    return (
+        f"flow {flow_id!r} was skipped because of the errors in this file; "
+        "checks of other files that refer to it were left out"
+    )
+
+
 def _load_flows(directory: Path) -> tuple[dict[str, Flow], set[str], list[Problem]]:
     flows: dict[str, Flow] = {}
     broken: set[str] = set()
@@ -136,6 +144,8 @@ def _load_flows(directory: Path) -> tuple[dict[str, Flow], set[str], list[Proble
         if flow is None:
             if flow_id:
                 broken.add(flow_id)
+                where = SourceLocation(display_name(path), 1, 1)
+                problems.append(Problem(where, skipped_note(flow_id), "note"))
             continue
         if flow.id in flows:
             first = flows[flow.id].loc
