@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
 from html import escape
+from itertools import pairwise
 
 from bot.flow.graph import COLOURS, Graph, GraphEdge, GraphNode, wrap
 
