@@ -123,9 +123,18 @@ class ContentPaths:
         )
 
 
-def _load_flows(directory: Path) -> tuple[dict[str, Flow], set[str], list[Problem]]:
+def skipped_note(flow_id: str) -> str:
+    """The one line that stands for every check left out because a flow file is broken."""
+    return (
+        f"flow {flow_id!r} was skipped because of the errors in this file; "
+        "checks of other files that refer to it were left out"
+    )
+
+
+def _load_flows(directory: Path) -> tuple[dict[str, Flow], dict[str, str], list[Problem]]:
+    """The flows that loaded, the ids of those that did not (with their file), and problems."""
     flows: dict[str, Flow] = {}
-    broken: set[str] = set()
+    broken: dict[str, str] = {}
     problems: list[Problem] = []
     if not directory.is_dir():
         problems.append(Problem(SourceLocation(str(directory), 1, 1), "flows directory not found"))
@@ -135,7 +144,9 @@ def _load_flows(directory: Path) -> tuple[dict[str, Flow], set[str], list[Proble
         problems.extend(found)
         if flow is None:
             if flow_id:
-                broken.add(flow_id)
+                broken[flow_id] = display_name(path)
+                where = SourceLocation(display_name(path), 1, 1)
+                problems.append(Problem(where, skipped_note(flow_id), "note"))
             continue
         if flow.id in flows:
             first = flows[flow.id].loc
@@ -154,12 +165,24 @@ def load_content(
     knowledge, problems = load_knowledge(paths.knowledge, today)
     flows, broken, found = _load_flows(paths.flows)
     problems.extend(found)
-    problems.extend(check_flows(flows, knowledge, broken, ENTRY_FLOW))
+    problems.extend(check_flows(flows, knowledge, set(broken), ENTRY_FLOW))
     catalogs, found = load_catalogs(paths.locales)
     problems.extend(found)
     if any(p.severity == "error" for p in problems):
         return None, problems
     return Content(flows, knowledge, catalogs), problems
+
+
+def drawable_flows(
+    paths: ContentPaths, today: date | None = None
+) -> tuple[dict[str, Flow], dict[str, str], list[Problem]]:
+    """Every flow that can be drawn, even with errors (``beistand graph``, a live preview): the
+    flows that loaded, the broken ones' ids with their file, and every problem of the flows."""
+    knowledge, problems = load_knowledge(paths.knowledge, today)
+    flows, broken, found = _load_flows(paths.flows)
+    problems.extend(found)
+    problems.extend(check_flows(flows, knowledge, set(broken), ENTRY_FLOW))
+    return flows, broken, problems
 
 
 def require_content(paths: ContentPaths) -> Content:
@@ -219,6 +242,7 @@ __all__ = [
     "ContentLayout",
     "ContentPaths",
     "code_messages",
+    "drawable_flows",
     "load_content",
     "missing_translations",
     "require_content",

@@ -25,6 +25,8 @@ from bot.flow.yamlsafe import YMap, YNode, YScalar, YSeq, parse_file
 from bot.knowledge import BERLIN
 
 DEFAULT_NOW = datetime(2026, 11, 23, 10, 0, tzinfo=BERLIN)  # a Monday morning
+#: Most lines of the bot's reply shown beside a failed expectation
+REPLY_LINES = 30
 
 _TEXT = Str(what="a text", min_length=1)
 _FRAGMENTS = AnyOf((_TEXT, ListOf(_TEXT, min_items=1)), what="a text or a list of texts")
@@ -75,9 +77,18 @@ class Failure:
     location: SourceLocation
     conversation: str
     message: str
+    #: what the bot actually sent at that step (its texts, answers and service cards)
+    reply: str = ""
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.conversation}: {self.message}"
+        head = f"{self.location}: {self.conversation}: {self.message}"
+        if not self.reply:
+            return head
+        lines = self.reply.splitlines()
+        shown = lines[:REPLY_LINES]
+        if len(lines) > REPLY_LINES:
+            shown.append(f"... ({len(lines) - REPLY_LINES} more lines)")
+        return head + "\n    the bot said:\n" + "\n".join(f"      | {line}" for line in shown)
 
 
 @dataclass(slots=True)
@@ -133,6 +144,8 @@ class _Conversation:
     now: datetime
     state: State | None = None
     last_ask: Ask | None = None
+    #: the bot's reply to the last step, shown beside a failed expectation
+    reply: str = ""
     visited: set[tuple[str, str, str]] = field(default_factory=set)
 
     def event_for(self, kind: str, value: YNode) -> Event | str:
@@ -168,6 +181,7 @@ class _Conversation:
         if isinstance(event, str):
             return [event]
         result = step(self.content, self.state, event, self.now, self.locale)
+        self.reply = _all_text(result.actions)
         self.state = result.state
         asks = [a for a in result.actions if isinstance(a, Ask)]
         if asks:
@@ -252,7 +266,8 @@ def run_file(content: Content, path: Path, report: Report) -> None:
         for number, step_node in enumerate(steps.items, 1):
             assert isinstance(step_node, YMap)
             for message in run.run_step(step_node):
-                report.failures.append(Failure(step_node.loc, title, f"step {number}: {message}"))
+                failure = Failure(step_node.loc, title, f"step {number}: {message}", run.reply)
+                report.failures.append(failure)
                 failed = True
             if failed:
                 break

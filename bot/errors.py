@@ -52,7 +52,7 @@ class Problem:
 
     location: SourceLocation
     message: str
-    severity: str = "error"  # "error" or "warning"
+    severity: str = "error"  # "error", "warning" or "note" (why other checks were left out)
 
     def __str__(self) -> str:
         return f"{self.location}: {self.severity}: {self.message}"

@@ -41,7 +41,8 @@ CASES = [
     pytest.param(
         "flows/extra.yaml",
         FLOW_HEAD + "  a:\n    end: [unclosed\n",
-        "flows/extra.yaml:7:1: error: YAML syntax: expected ',' or ']', but got '<stream end>'",
+        "flows/extra.yaml:7:1: error: YAML syntax: a text that starts with [ is read as a list: "
+        "put the text in quotes (YAML: expected ',' or ']', but got '<stream end>')",
         id="syntax",
     ),
     pytest.param(
@@ -97,13 +98,13 @@ CASES = [
     pytest.param(
         "flows/extra.yaml",
         FLOW_HEAD + "  a:\n    message: Hallo\n    next: c\n  b:\n    end: Tschüss\n",
-        "flows/extra.yaml:6:5: error: node 'a': unknown node 'c' in flow 'extra'",
+        "flows/extra.yaml:7:11: error: node 'a': unknown node 'c' in flow 'extra'",
         id="unknown-node",
     ),
     pytest.param(
         "flows/extra.yaml",
         FLOW_HEAD + "  a:\n    goto: dmeo\n",
-        "flows/extra.yaml:6:5: error: node 'a': unknown flow 'dmeo' (did you mean 'demo'?)",
+        "flows/extra.yaml:6:11: error: node 'a': unknown flow 'dmeo' (did you mean 'demo'?)",
         id="unknown-flow",
     ),
     pytest.param(

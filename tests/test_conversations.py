@@ -26,7 +26,7 @@ def test_runner_reports_failures_at_their_step(
 ) -> None:
     monkeypatch.chdir(ROOT)
     report = run_paths(content, [FIXTURES / "conversations" / "failing.yaml"])
-    messages = [str(f) for f in report.failures]
+    messages = [str(f).split("\n")[0] for f in report.failures]
     assert messages[0] == (
         "tests/fixtures/conversations/failing.yaml:4:9: Erwartet falschen Knoten: "
         "step 1: expected to be at menu/ende, but at menu/auswahl"

@@ -31,8 +31,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             log.warning("settings.unknown_name", extra={"kind": notice.name})
         return int(args.func(args, settings))
     except ContentError as err:
-        print_problems([p for p in err.problems if p.severity == "error"])
-        print(f"{err}; nothing was started", file=sys.stderr)
+        print_problems([p for p in err.problems if p.severity != "warning"])
+        started = args.command in ("run", "chat")
+        print(f"{err}; {'nothing was started' if started else 'nothing was done'}", file=sys.stderr)
         return 1
     except BotError as err:
         print(f"beistand: {err}", file=sys.stderr)

@@ -40,19 +40,33 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_graph(args: argparse.Namespace, settings: Settings) -> int:
-    """Print one flow as Mermaid or DOT."""
+    """Draw one flow as Mermaid, DOT, SVG or an HTML page; broken references are marked."""
+    from bot.content import drawable_flows
+    from bot.flow.drawing import to_html, to_svg
     from bot.flow.graph import build, to_dot, to_mermaid
 
-    content = require_content(chosen_paths(args, settings))
-    flow = content.flows.get(args.flow_id)
+    flows, broken, problems = drawable_flows(chosen_paths(args, settings))
+    flow = flows.get(args.flow_id)
     if flow is None:
+        if args.flow_id in broken:
+            file = broken[args.flow_id]
+            for problem in sorted(problems, key=str):
+                if problem.location.file == file and problem.severity == "error":
+                    print(problem, file=sys.stderr)
+            print(f"flow {args.flow_id!r} cannot be drawn: {file} did not load", file=sys.stderr)
+            return 1
         print(
-            f"unknown flow {args.flow_id!r}; flows: {', '.join(sorted(content.flows))}",
+            f"unknown flow {args.flow_id!r}; flows: {', '.join(sorted(flows))}",
             file=sys.stderr,
         )
         return 1
-    graph = build(flow)
-    print(to_mermaid(graph) if args.format == "mermaid" else to_dot(graph), end="")
+    own = [str(p) for p in sorted(problems, key=str) if p.location.file == flow.loc.file]
+    for line in own:
+        print(line, file=sys.stderr)
+    graph = build(flow, set(flows) | set(broken))
+    renderers = {"mermaid": to_mermaid, "dot": to_dot, "svg": to_svg}
+    out = to_html(graph, own) if args.format == "html" else renderers[args.format](graph)
+    print(out, end="")
     return 0
 
 

@@ -68,15 +68,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--translations", action="store_true", help="list each missing translation")
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("graph", help="draw a flow as Mermaid or Graphviz DOT")
+    p = sub.add_parser(
+        "graph", help="draw a flow (also a broken one) as Mermaid, Graphviz DOT, SVG or HTML"
+    )
     p.add_argument("flow_id")
-    p.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
+    p.add_argument("--format", choices=("mermaid", "dot", "svg", "html"), default="mermaid")
     content_args(p)
     p.set_defaults(func=cmd_graph)
 
     p = sub.add_parser("chat", help="talk to the bot in this terminal (SQLite, no network)")
     p.add_argument("--db", help="database file (default: $BEISTAND_DB or DATA_DIR/beistand.db)")
     p.add_argument("--lang", help="language: de or en (default: de)")
+    p.add_argument("--flow", help="open this flow instead of the menu (like /start FLOW)")
     p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser(

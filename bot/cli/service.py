@@ -20,6 +20,8 @@ async def _chat(args: argparse.Namespace, settings: Settings) -> int:
     from bot.transports.console import Console
 
     content = require_content(settings.content)
+    if args.flow is not None and args.flow not in content.flows:
+        raise ConfigError(f"unknown flow {args.flow!r}; flows: {', '.join(sorted(content.flows))}")
     secret = settings.secret_bytes(generate=True)
     # a second writer beside a running bot: refused like a second `beistand run`
     async with InstanceLock(settings.data_dir, "chat"), SqliteStore(settings.db) as store:
@@ -27,7 +29,7 @@ async def _chat(args: argparse.Namespace, settings: Settings) -> int:
         runtime = runtime_for(
             settings, content, store, secret, rate_limit=1000, purge_every=None, worker_idle=0.2
         )
-        console = Console(runtime, args.lang)
+        console = Console(runtime, args.lang, flow=args.flow)
         runtime.register_channel("console", console.deliver)
         async with runtime:
             try:

@@ -44,6 +44,15 @@ def _begin(content: Content, state: State | None, locale: str | None) -> State:
     return replace(initial_state(content, state.locale), slots=state.slots, turn=state.turn)
 
 
+def _start_over(run: Run, event: Event, saved: bool) -> None:
+    """What is said when a conversation starts over on an answer: a tapped button is stale, and
+    a saved conversation whose node the edited flows no longer have is told so."""
+    if isinstance(event, Choose):
+        run.actions.append(Stale(texts.stale_button(run.t)))
+    if saved:
+        run.say(texts.flow_changed(run.t))
+
+
 def _erase(run: Run, context: CaseContext) -> Step:
     closing = (CloseCase(context.code, "erased"),) if context.code else ()
     return Step(None, (*closing, Erase(), Say(texts.erased(run.t))), erase=True)
@@ -100,8 +109,7 @@ def step(
         if isinstance(event, Text) and intent.is_danger(event.text):
             emergency(run)
             return run.result()
-        if isinstance(event, Choose):
-            run.actions.append(Stale(texts.stale_button(t)))
+        _start_over(run, event, saved=state is not None)
         event = Start()
     match event:
         case Start(payload=payload):

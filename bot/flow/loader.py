@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from bot.errors import Problem
+from bot.errors import Problem, SourceLocation
 from bot.flow import schema
 from bot.flow.model import (
     ChoiceNode,
@@ -32,6 +33,10 @@ def _opttext_of(node: YNode | None) -> str | None:
     return None if node is None else text_of(node)
 
 
+def _loc_of(node: YNode | None) -> SourceLocation | None:
+    return None if node is None else node.loc
+
+
 def _values(node: YNode) -> tuple[str, ...]:
     return tuple(text_of(n) for n in node.items) if isinstance(node, YSeq) else (text_of(node),)
 
@@ -50,6 +55,7 @@ def _option(node: YNode) -> OptionSpec:
         if isinstance(when, YMap)
         else (),
         loc=node.loc,
+        next_loc=_loc_of(node.get("next")),
     )
 
 
@@ -58,10 +64,13 @@ def _node(node_id: str, node: YMap) -> Node:
     kind = next(k for k in node if k in schema.NODE.kinds)
     body = node.get(kind)
     next_id = _opttext_of(node.get("next"))
+    next_loc = _loc_of(node.get("next"))
     loc = node.loc
     match kind:
         case "message":
-            return MessageNode(id=node_id, texts=_texts(body), loc=loc, next=next_id or "")
+            return MessageNode(
+                id=node_id, texts=_texts(body), loc=loc, next=next_id or "", next_loc=next_loc
+            )
         case "choice":
             options = node.get("options")
             return ChoiceNode(
@@ -73,6 +82,7 @@ def _node(node_id: str, node: YMap) -> Node:
                 else (),
                 ask=_opttext_of(node.get("ask")),
                 next=next_id,
+                next_loc=next_loc,
             )
         case "services" | "handoff":
             text = node.get("text")
@@ -84,7 +94,9 @@ def _node(node_id: str, node: YMap) -> Node:
                     ids=tuple(text_of(n) for n in ids.items) if isinstance(ids, YSeq) else (),
                     topic=_opttext_of(body.get("topic")),
                 )
-                return ServicesNode(id=node_id, texts=texts, loc=loc, query=query, next=next_id)
+                return ServicesNode(
+                    id=node_id, texts=texts, loc=loc, query=query, next=next_id, next_loc=next_loc
+                )
             return HandoffNode(
                 id=node_id,
                 texts=texts,
@@ -92,6 +104,7 @@ def _node(node_id: str, node: YMap) -> Node:
                 topic=text_of(body.get("topic")),
                 urgency=text_of(body.get("urgency")),
                 next=next_id,
+                next_loc=next_loc,
             )
         case "goto":
             if isinstance(body, YMap):
@@ -101,8 +114,11 @@ def _node(node_id: str, node: YMap) -> Node:
                     loc=loc,
                     target_flow=_opttext_of(body.get("flow")),
                     target_node=_opttext_of(body.get("node")),
+                    next_loc=_loc_of(body.get("flow") or body.get("node")),
                 )
-            return GotoNode(id=node_id, texts=(), loc=loc, target_flow=text_of(body))
+            return GotoNode(
+                id=node_id, texts=(), loc=loc, target_flow=text_of(body), next_loc=_loc_of(body)
+            )
     return EndNode(id=node_id, texts=_texts(body), loc=loc)
 
 
@@ -120,6 +136,7 @@ def build_flow(tree: YNode) -> Flow:
         id=text_of(tree.get("id")),
         title=text_of(tree.get("title")),
         start=text_of(tree.get("start")),
+        start_loc=_loc_of(tree.get("start")),
         nodes=nodes,
         loc=tree.loc,
         topic=_opttext_of(tree.get("topic")),
@@ -145,9 +162,27 @@ def display_name(path: Path, base: Path | None = None) -> str:
     return str(path)
 
 
+_ID_LINE = re.compile(r"^id:[ \t]*[\"']?([a-z][a-z0-9_]{0,47})[\"']?[ \t]*(?:#.*)?$", re.M)
+
+
+def guess_flow_id(path: Path) -> str:
+    """The id a file that did not parse most likely has: its ``id:`` line, else its name."""
+    try:
+        match = _ID_LINE.search(path.read_bytes()[: 64 * 1024].decode("utf-8", "replace"))
+    except OSError:
+        match = None
+    return match.group(1) if match else path.stem
+
+
 def load_flow_file(path: Path) -> tuple[Flow | None, str | None, list[Problem]]:
-    """Load one flow file: the flow (None if unusable), its id if readable, and problems."""
-    return flow_from_parsed(*parse_file(path, display_name(path)))
+    """Load one flow file: the flow (None if unusable), its id if readable, and problems.
+
+    For a file that did not parse, the id is guessed from its ``id:`` line (else its name), so
+    that other files' references to it are not reported as well."""
+    tree, problems = parse_file(path, display_name(path))
+    if tree is None:
+        return None, guess_flow_id(path), problems
+    return flow_from_parsed(tree, problems)
 
 
 def flow_from_parsed(
@@ -164,7 +199,10 @@ def flow_from_parsed(
             flow_id = str(raw_id.value)
     checker = schema.Checker()
     checker.check(tree, schema.FLOW, "flow")
-    problems.extend(checker.problems)
+    # a value already refused while reading (a control character, a huge number) is not
+    # reported a second time by the schema
+    reported = {p.location for p in problems}
+    problems.extend(p for p in checker.problems if p.location not in reported)
     if checker.problems:
         return None, flow_id, problems
     return build_flow(tree), flow_id, problems

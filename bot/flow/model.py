@@ -39,6 +39,7 @@ class OptionSpec:
     sets: tuple[tuple[str, str], ...] = ()
     when: tuple[Condition, ...] = ()
     loc: SourceLocation = field(default=SourceLocation("", 0, 0), compare=False)
+    next_loc: SourceLocation | None = field(default=None, compare=False)
 
     def visible(self, slots: dict[str, str]) -> bool:
         """Whether every condition holds."""
@@ -77,6 +78,8 @@ class MessageNode(NodeBase):
     """Say the texts, then go on to ``next`` by itself."""
 
     next: str
+    #: where the reference to the next node is written (for errors at the line that holds it)
+    next_loc: SourceLocation | None = field(default=None, compare=False)
     kind: ClassVar[str] = "message"
 
 
@@ -91,6 +94,8 @@ class ChoiceNode(NodeBase):
     options: tuple[OptionSpec, ...] = ()
     ask: str | None = None
     next: str | None = None
+    #: where the reference to the next node is written (for errors at the line that holds it)
+    next_loc: SourceLocation | None = field(default=None, compare=False)
     kind: ClassVar[str] = "choice"
 
 
@@ -100,6 +105,8 @@ class ServicesNode(NodeBase):
 
     query: ServiceQuery = ServiceQuery()
     next: str | None = None
+    #: where the reference to the next node is written (for errors at the line that holds it)
+    next_loc: SourceLocation | None = field(default=None, compare=False)
     kind: ClassVar[str] = "services"
 
 
@@ -110,6 +117,8 @@ class HandoffNode(NodeBase):
     topic: str = ""
     urgency: str = "normal"
     next: str | None = None
+    #: where the reference to the next node is written (for errors at the line that holds it)
+    next_loc: SourceLocation | None = field(default=None, compare=False)
     kind: ClassVar[str] = "handoff"
 
 
@@ -119,6 +128,8 @@ class GotoNode(NodeBase):
 
     target_flow: str | None = None
     target_node: str | None = None
+    #: where the target is written
+    next_loc: SourceLocation | None = field(default=None, compare=False)
     kind: ClassVar[str] = "goto"
 
 
@@ -146,6 +157,8 @@ class Flow:
     description: str = ""
     keywords: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (language, words)
     slots: tuple[tuple[str, tuple[str, ...]], ...] = ()  # flow-local slot enumerations
+    #: where ``start:`` names the first node
+    start_loc: SourceLocation | None = field(default=None, compare=False)
 
     def __hash__(self) -> int:
         return hash(self.id)

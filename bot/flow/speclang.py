@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from bot.errors import Problem
+from bot.flow.schemadocs import describe
 from bot.flow.yamlsafe import YMap, YNode, YScalar, YSeq
 
 ID_PATTERN = r"^[a-z][a-z0-9_]{0,47}$"
@@ -288,8 +289,10 @@ def _shape_fits(node: YNode, spec: Spec) -> bool:
 # ---------------------------------------------------------------- JSON Schema rendering
 
 
-def to_json_schema(spec: Spec) -> dict[str, Any]:  # noqa: C901 - one case per spec type
-    """Render a spec as JSON Schema (draft 2020-12 keywords)."""
+def to_json_schema(spec: Spec, scope: str = "") -> dict[str, Any]:  # noqa: C901 - per spec type
+    """Render a spec as JSON Schema (draft 2020-12 keywords); every key of an object carries its
+    German and English description and an example (:mod:`bot.flow.schemadocs`). ``scope`` names
+    an untitled object: the key that holds it."""
     match spec:
         case Str(pattern=pattern, enum=enum, what=what, min_length=min_length):
             out: dict[str, Any] = {"type": "string", "description": what}
@@ -305,11 +308,11 @@ def to_json_schema(spec: Spec) -> dict[str, Any]:  # noqa: C901 - one case per s
         case Int(minimum=minimum):
             return {"type": "integer", "minimum": minimum}
         case Opt(inner=inner):
-            return {"anyOf": [to_json_schema(inner), {"type": "null"}]}
+            return {"anyOf": [to_json_schema(inner, scope), {"type": "null"}]}
         case Date():
             return {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
         case ListOf(item=item, min_items=min_items):
-            out = {"type": "array", "items": to_json_schema(item)}
+            out = {"type": "array", "items": to_json_schema(item, scope)}
             if min_items:
                 out["minItems"] = min_items
             return out
@@ -317,15 +320,18 @@ def to_json_schema(spec: Spec) -> dict[str, Any]:  # noqa: C901 - one case per s
             out = {
                 "type": "object",
                 "propertyNames": to_json_schema(key),
-                "additionalProperties": to_json_schema(value),
+                "additionalProperties": to_json_schema(value, scope),
             }
             if min_items:
                 out["minProperties"] = min_items
             return out
         case Obj(fields=fields, required=required, title=title):
+            own = title or scope
             out = {
                 "type": "object",
-                "properties": {k: to_json_schema(v) for k, v in fields.items()},
+                "properties": {
+                    k: to_json_schema(v, k) | describe(own, k) for k, v in fields.items()
+                },
                 "additionalProperties": False,
             }
             if required:
@@ -334,9 +340,9 @@ def to_json_schema(spec: Spec) -> dict[str, Any]:  # noqa: C901 - one case per s
                 out["title"] = title
             return out
         case Kinds(kinds=kinds):
-            return {"oneOf": [to_json_schema(v) | {"title": k} for k, v in kinds.items()]}
+            return {"oneOf": [to_json_schema(v, k) | {"title": k} for k, v in kinds.items()]}
         case AnyOf(options=options):
-            return {"anyOf": [to_json_schema(o) for o in options]}
+            return {"anyOf": [to_json_schema(o, scope) for o in options]}
     raise AssertionError(spec)  # pragma: no cover
 
 

@@ -38,6 +38,21 @@ def edges(node: Node) -> Iterator[tuple[str, str]]:
                     yield "", option.next
 
 
+def located_edges(node: Node) -> Iterator[tuple[str, str, SourceLocation]]:
+    """Like :func:`edges`, with where each reference is written (the node's place if unknown)."""
+    match node:
+        case GotoNode():
+            yield node.target_flow or "", node.target_node or "", node.next_loc or node.loc
+        case EndNode():
+            pass
+        case _:
+            if node.next:
+                yield "", node.next, node.next_loc or node.loc
+            if isinstance(node, ChoiceNode):
+                for option in node.options:
+                    yield "", option.next, option.next_loc or option.loc
+
+
 def _auto_next(node: Node) -> str | None:
     """Where a node that advances by itself goes within its flow (None: it rests or leaves)."""
     match node:
@@ -73,12 +88,15 @@ class _FlowChecker:
         self.entry = entry
         self.slots = slot_values(flows, knowledge)
         self.problems: list[Problem] = []
+        #: flows with a reference to a node that does not exist (their reach is not checked:
+        #: every node behind the broken reference would be reported as well)
+        self.dangling: set[str] = set()
 
     def err(self, loc: SourceLocation, message: str, severity: str = "error") -> None:
         self.problems.append(Problem(loc, message, severity))
 
     def run(self) -> list[Problem]:
-        if self.entry not in self.flows and self.entry not in self.broken:
+        if self.entry not in self.flows and not self.broken:
             first = next(iter(self.flows.values()), None)
             loc = first.loc if first else SourceLocation("flows", 1, 1)
             self.err(loc, f"the entry flow {self.entry!r} is missing")
@@ -90,7 +108,7 @@ class _FlowChecker:
     def check_flow(self, flow: Flow) -> None:
         if flow.start not in flow.nodes:
             self.err(
-                flow.loc,
+                flow.start_loc or flow.loc,
                 f"start node {flow.start!r} does not exist{suggest(flow.start, list(flow.nodes))}",
             )
         for node in flow.nodes.values():
@@ -99,8 +117,8 @@ class _FlowChecker:
 
     def check_node(self, flow: Flow, node: Node) -> None:
         where = f"node {node.id!r}"
-        for target_flow, target in edges(node):
-            self.check_target(flow, node, target_flow, target)
+        for target_flow, target, loc in located_edges(node):
+            self.check_target(flow, node, target_flow, target, loc)
         for text in node.texts:
             if len(text) > MAX_TEXT:
                 self.err(
@@ -188,18 +206,20 @@ class _FlowChecker:
             ):
                 self.err(node.loc, f"{where}: no verified service has the topic {query.topic!r}")
 
-    def check_target(self, flow: Flow, node: Node, target_flow: str, target: str) -> None:
+    def check_target(
+        self, flow: Flow, node: Node, target_flow: str, target: str, loc: SourceLocation
+    ) -> None:
         if target_flow and target_flow not in self.flows:
             if target_flow not in self.broken:
                 hint = suggest(target_flow, list(self.flows))
-                self.err(node.loc, f"node {node.id!r}: unknown flow {target_flow!r}{hint}")
+                self.err(loc, f"node {node.id!r}: unknown flow {target_flow!r}{hint}")
             return
         other = self.flows[target_flow] if target_flow else flow
         if target and target not in other.nodes:
+            if not target_flow:
+                self.dangling.add(flow.id)
             hint = suggest(target, list(other.nodes))
-            self.err(
-                node.loc, f"node {node.id!r}: unknown node {target!r} in flow {other.id!r}{hint}"
-            )
+            self.err(loc, f"node {node.id!r}: unknown node {target!r} in flow {other.id!r}{hint}")
 
     def check_graph(self, flow: Flow) -> None:
         local: dict[str, list[str]] = {
@@ -212,6 +232,9 @@ class _FlowChecker:
             if current not in seen:
                 seen.add(current)
                 todo.extend(local[current])
+        if flow.id in self.dangling:
+            self.check_loops(flow)
+            return
         for node in flow.nodes.values():
             if node.id not in seen and flow.start in flow.nodes:
                 self.err(
@@ -264,7 +287,7 @@ class _FlowChecker:
                 self.err(node.loc, f"nodes {' -> '.join(cycle)} form a loop without a question")
 
     def check_flow_reach(self) -> None:
-        if self.entry not in self.flows:
+        if self.entry not in self.flows or self.broken:
             return
         reached = {self.entry}
         todo = [self.entry]
@@ -291,4 +314,4 @@ def check_flows(
     return _FlowChecker(flows, knowledge, broken, entry).run()
 
 
-__all__ = ["LAND_SLOT", "MAX_TEXT", "check_flows", "edges", "slot_values"]
+__all__ = ["LAND_SLOT", "MAX_TEXT", "check_flows", "edges", "located_edges", "slot_values"]

@@ -36,6 +36,12 @@ _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": Fals
 
 Scalar = str | int | float | bool | None
 
+#: Longest whole number we read (Python refuses to convert more than 4,300 digits).
+MAX_DIGITS = 30
+#: Characters a text must not contain: controls other than tab and line breaks, and lone
+#: surrogates (escapes such as "\\x00" or "\\ud800" in double quotes), which no messenger sends.
+_BAD_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
 _ALLOWED_TAGS = frozenset(
     _STD + name for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
 )
@@ -165,6 +171,80 @@ def _scalar(node: yaml.ScalarNode) -> Scalar:
     return text
 
 
+def _bad_char_message(char: str) -> str:
+    code = f"U+{ord(char):04X}"
+    if "\ud800" <= char <= "\udfff":
+        what = "a lone surrogate (half of an escaped character pair)"
+    elif char == "\x00":
+        what = "a NUL character"
+    elif char in "\ufffe\uffff":
+        what = "a non-character"
+    else:
+        what = "a control character"
+    return f"{what} ({code}) is not allowed in a text; remove the escape"
+
+
+#: PyYAML's words for the common syntax errors, and what they mostly mean when editing a flow.
+_FRIENDLY = (
+    (
+        "mapping values are not allowed here",
+        "a colon followed by a space inside a text: put the text in quotes",
+    ),
+    (
+        "found character '\\t' that cannot start any token",
+        "a tab character: indent with spaces, never tabs",
+    ),
+    (
+        "expected <block end>, but found",
+        "the indentation does not match the lines above: indent with spaces, by the same amount"
+        " as the other keys at this level",
+    ),
+    (
+        "did not find expected key",
+        "the indentation does not match the lines above: indent with spaces, by the same amount"
+        " as the other keys at this level",
+    ),
+    (
+        "could not find expected ':'",
+        "a line without 'key: value' (a text running over into the next line?): put the text in"
+        " quotes on one line, or indent its continuation",
+    ),
+    (
+        "block sequence entries are not allowed here",
+        "a list item '- ' where a value was expected: start the list on its own line, indented",
+    ),
+    (
+        "found unexpected end of stream",
+        "a quote that is not closed: end the text with the same quote it starts with",
+    ),
+    (
+        "found unknown escape character",
+        "a backslash in a text in double quotes: use single quotes, or write \\\\",
+    ),
+    (
+        "that cannot start any token",
+        "a text that starts with a special character (such as @ or `): put the text in quotes",
+    ),
+    (
+        "expected ',' or ']'",
+        "a text that starts with [ is read as a list: put the text in quotes",
+    ),
+    (
+        "expected ',' or '}'",
+        "a text that starts with { is read as a mapping: put the text in quotes",
+    ),
+)
+
+
+def friendly_syntax(problem: str) -> str:
+    """PyYAML's description of a syntax error in plain words with a hint, keeping its own words
+    (in parentheses) so they can be looked up."""
+    for words, hint in _FRIENDLY:
+        if words in problem:
+            return f"YAML syntax: {hint} (YAML: {problem})"
+    return f"YAML syntax: {problem}"
+
+
 class _Builder:
     def __init__(self, file: str) -> None:
         self.file = file
@@ -180,6 +260,18 @@ class _Builder:
         if isinstance(node, yaml.SequenceNode):
             return YSeq(tuple(self.build(n) for n in node.value), loc)
         assert isinstance(node, yaml.ScalarNode)
+        bad = _BAD_CHAR.search(node.value)
+        if bad is not None:
+            self.problems.append(Problem(loc, _bad_char_message(bad.group())))
+            # the text stays a text (so no knock-on "must be a text"), without the character
+            return YScalar(_BAD_CHAR.sub("\ufffd", node.value), loc)
+        if not node.style and _INT.fullmatch(node.value):
+            digits = sum(c.isdigit() for c in node.value)
+            if digits > MAX_DIGITS:
+                self.problems.append(
+                    Problem(loc, f"number with {digits} digits; at most {MAX_DIGITS} are allowed")
+                )
+                return YScalar(None, loc)
         return YScalar(_scalar(node), loc)
 
     def _map(self, node: yaml.MappingNode, loc: SourceLocation) -> YMap:
@@ -234,7 +326,7 @@ def parse_text(text: str, file: str) -> tuple[YNode | None, list[Problem]]:
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         where = _loc(file, mark) if mark is not None else start
-        return None, [Problem(where, f"YAML syntax: {err.problem or err.context}")]
+        return None, [Problem(where, friendly_syntax(str(err.problem or err.context)))]
     except yaml.YAMLError as err:
         return None, [_reader_problem(err, text, file)]
     finally:

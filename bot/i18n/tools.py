@@ -71,36 +71,82 @@ def build_template(paths: ContentPaths) -> Catalog:
     return template
 
 
-def _from_shipped(po: Path, locale: str) -> int:
-    """Fill the code's untranslated messages in ``po`` from the shipped catalog of ``locale``
-    (an operator translates their own content; the code's translations come with the package,
-    also those added by an upgrade). Returns how many were filled."""
+def _code_ids(template: Catalog) -> set[tuple[str, str | None]]:
+    """The (msgid, context) of the program's own messages (the catalogs carry no locations)."""
+    return {
+        (str(m.id), m.context)
+        for m in template
+        if m.id and any(str(where).startswith(CODE_PREFIX) for where, _line in m.locations)
+    }
+
+
+def _from_shipped(catalog: Catalog, locale: str, code: set[tuple[str, str | None]]) -> int:
+    """Fill the code's untranslated messages in ``catalog`` from the shipped catalog of
+    ``locale`` (an operator translates their own content; the code's translations come with the
+    package, also those added by an upgrade). Returns how many were filled."""
     shipped = po_path(shipped_content().locales, locale)
-    if not shipped.is_file() or shipped.resolve() == po.resolve():
+    if not shipped.is_file():
         return 0
     with shipped.open("rb") as handle:
         source = read_po(handle, locale=locale)
-    with po.open("rb") as handle:
-        catalog = read_po(handle, locale=locale)
     filled = 0
     for message in catalog:
         if not message.id or message.string or message.fuzzy:
             continue
-        if not any(str(where).startswith(CODE_PREFIX) for where, _line in message.locations):
+        if (str(message.id), message.context) not in code:
             continue
         known = source.get(message.id, message.context)
         if known is not None and known.string and not known.fuzzy:
             message.string = known.string
             filled += 1
-    if filled:
-        with po.open("wb") as handle:
-            write_po(handle, catalog, ignore_obsolete=True)
     return filled
+
+
+def _flow_of(context: str | None) -> str:
+    return (context or "").split("/", 1)[0]
+
+
+def carry_renamed(old: Catalog, new: Catalog) -> list[str]:
+    """Keep the translations of renamed nodes: a new, untranslated message whose text was
+    translated under a context that no longer exists in the same flow (``flow/old_node``) gets
+    that translation. Returns one line per message carried over."""
+    contexts = {m.context for m in new if m.id}
+    lines: list[str] = []
+    for message in new:
+        if not message.id or message.string or not message.context:
+            continue
+        if old.get(message.id, message.context) is not None:
+            continue
+        for previous in old:
+            if (
+                previous.id == message.id
+                and previous.string
+                and not previous.fuzzy
+                and previous.context not in contexts
+                and previous.context
+                and "/" in previous.context
+                and _flow_of(previous.context) == _flow_of(message.context)
+            ):
+                message.string = previous.string
+                short = (
+                    str(message.id) if len(str(message.id)) <= 40 else str(message.id)[:37] + "..."
+                )
+                lines.append(
+                    f"  kept the translation of {short!r}: {previous.context} -> {message.context}"
+                )
+                break
+    return lines
+
+
+def _read(po: Path, locale: str) -> Catalog:
+    with po.open("rb") as handle:
+        return read_po(handle, locale=locale)
 
 
 def update_catalogs(paths: ContentPaths) -> list[str]:
     """Extract every message into ``LOCALES/beistand.pot``, then ``pybabel update`` (or ``init``)
-    the catalog of each language folder in ``LOCALES``."""
+    the catalog of each language folder in ``LOCALES``, keeping the translations of renamed nodes
+    and writing no location comments (a diff shows only real changes)."""
     locales = paths.locales
     shipped = shipped_content()
     if shipped.packaged and locales.resolve().is_relative_to(shipped.root.resolve()):
@@ -112,26 +158,27 @@ def update_catalogs(paths: ContentPaths) -> list[str]:
         raise ConfigError(f"locales directory not found: {locales}")
     template_path = (locales / f"{DOMAIN}.pot").resolve()
     lines = [f"extracting into {template_path}"]
+    template = build_template(paths)
+    code = _code_ids(template)
     with template_path.open("wb") as handle:
-        write_po(handle, build_template(paths), sort_output=True, omit_header=True)
+        write_po(handle, template, sort_output=True, omit_header=True, no_location=True)
     for lang_dir in sorted(p for p in locales.iterdir() if p.is_dir()):
-        po = po_path(locales, lang_dir.name)
+        locale = lang_dir.name
+        po = po_path(locales, locale)
         verb = "update" if po.is_file() else "init"
+        before = _read(po, locale) if verb == "update" else None
         extra = ["--no-fuzzy-matching", "--ignore-obsolete"] if verb == "update" else []
-        _pybabel(
-            verb,
-            "-i",
-            str(template_path),
-            "-d",
-            str(locales),
-            "-D",
-            DOMAIN,
-            "-l",
-            lang_dir.name,
-            *extra,
-        )
+        _pybabel(verb, "-i", str(template_path), "-d", str(locales), "-D", DOMAIN, "-l", locale,
+                 *extra)  # fmt: skip
         lines.append(f"{verb}d {po}")
-        filled = _from_shipped(po, lang_dir.name)
+        catalog = _read(po, locale)
+        if before is not None:
+            lines.extend(carry_renamed(before, catalog))
+            catalog.creation_date = before.creation_date  # no header churn either
+        same = shipped.locales.resolve() == locales.resolve()
+        filled = 0 if same else _from_shipped(catalog, locale, code)
         if filled:
             lines.append(f"  {filled} translations of the program's texts taken from the package")
+        with po.open("wb") as handle:
+            write_po(handle, catalog, ignore_obsolete=True, no_location=True)
     return lines

@@ -3,7 +3,7 @@
 Interactive on a terminal, scriptable through a pipe (one user message per line; end of input ends
 the chat with exit status 0). Options are numbered; the user types the number or the label.
 Typed lines become events through :func:`bot.engine.typed.parse_typed`, as on Telegram and
-Matrix, so ``/start FLOW`` opens that flow here too.
+Matrix, so ``/start FLOW`` opens that flow here too; ``beistand chat --flow FLOW`` starts in it.
 """
 
 from __future__ import annotations
@@ -29,8 +29,11 @@ class Console:
         locale: str | None,
         stdin: TextIO = sys.stdin,
         stdout: TextIO = sys.stdout,
+        flow: str | None = None,
     ) -> None:
         self.handler = handler
+        #: the flow the chat opens with (``beistand chat --flow FLOW``), else the menu
+        self.flow = flow
         self.sender = Sender("console", CONSOLE_USER, locale)
         self.stdin = stdin
         self.stdout = stdout
@@ -63,7 +66,7 @@ class Console:
 
     async def run(self) -> int:
         """Chat until end of input; returns the exit status."""
-        self.show(await self.handler.handle(Incoming(self.sender, Start())))
+        self.show(await self.handler.handle(Incoming(self.sender, Start(self.flow))))
         while (line := await self.readline()) is not None:
             if not line.strip():
                 continue

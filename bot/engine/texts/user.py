@@ -40,6 +40,14 @@ def stale_button(t: Translator) -> str:
     return t.gettext("Diese Schaltfläche ist nicht mehr gültig.")
 
 
+def flow_changed(t: Translator) -> str:
+    """A saved conversation whose step no longer exists (the flows were edited meanwhile)."""
+    return t.gettext(
+        "Die Inhalte wurden inzwischen überarbeitet, und die Stelle, an der Sie zuletzt waren, "
+        "gibt es nicht mehr. Wir beginnen deshalb noch einmal vorne."
+    )
+
+
 def not_understood(t: Translator) -> str:
     """Typed text that is no answer, command, danger or topic."""
     return t.gettext(
