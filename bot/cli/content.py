@@ -9,8 +9,8 @@ from pathlib import Path
 
 from bot.cli.common import chosen_paths, print_problems
 from bot.config import Settings
-from bot.content import load_content, missing_translations, require_content
-from bot.errors import ConfigError, Problem
+from bot.content import Content, ContentPaths, load_content, missing_translations, require_content
+from bot.errors import ConfigError, Problem, SourceLocation
 
 
 def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
@@ -22,6 +22,7 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
         missing = missing_translations(content, paths)
         if args.translations:
             problems = [*problems, *missing]
+        problems = [*problems, *_vanished_positions(content, settings, paths)]
     print_problems(problems)
     errors = sum(1 for p in problems if p.severity == "error")
     warnings = sum(1 for p in problems if p.severity == "warning")
@@ -37,6 +38,31 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
             summary += " (list them with --translations)"
     print(summary)
     return 1 if errors else 0
+
+
+def _vanished_positions(content: Content, settings: Settings, paths: ContentPaths) -> list[Problem]:
+    """A warning for each node that stored conversations stand at but the files no longer have
+    (read from the service's database, if there is one; nothing is written)."""
+    from bot.storage.positions import saved_positions
+
+    positions = saved_positions(settings.db)
+    found: list[Problem] = []
+    for (flow_id, node), count in sorted((positions or {}).items()):
+        flow = content.flows.get(flow_id)
+        if flow is not None and node in flow.nodes:
+            continue
+        where = flow.loc if flow is not None else SourceLocation(str(paths.flows), 1, 1)
+        gone = f"node '{node}'" if flow is not None else f"flow '{flow_id}' (node '{node}')"
+        found.append(
+            Problem(
+                where,
+                f"{count} saved conversation(s) in {settings.db} stand at {gone}, which the "
+                "files no longer have: after the reload they are told the flow changed and "
+                "start again from the menu",
+                "warning",
+            )
+        )
+    return found
 
 
 def cmd_graph(args: argparse.Namespace, settings: Settings) -> int:

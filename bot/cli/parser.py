@@ -66,6 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check flows, knowledge and translations")
     content_args(p)
     p.add_argument("--translations", action="store_true", help="list each missing translation")
+    p.add_argument(
+        "--db",
+        help="the service's database (default: $BEISTAND_DB or DATA_DIR/beistand.db), read only "
+        "to warn about saved conversations at nodes the files no longer have",
+    )
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser(
