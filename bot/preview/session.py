@@ -206,7 +206,7 @@ class Preview:
         self.sender = Sender("preview", USER, locale)
         if state is None:
             return True
-        self._add("note", f"language: {locale}")
+        self._add("note", f"🌐 {locale}")
         return await self.jump(state.flow, state.node, locale)
 
     def _track(self, passed: list[tuple[str, str]] | tuple[tuple[str, str], ...]) -> None:

@@ -111,12 +111,12 @@ async def test_tap_break_fix(
     error = page.locator("#problems li.error", has_text=line)
     await error.first.wait_for()
     assert "anzeige.yaml:" in (await error.first.text_content() or "")
-    assert "last good content" in (await page.text_content("#status") or "")
+    assert "letzten guten Inhalt" in (await page.text_content("#status") or "")
     await page.screenshot(path=str(shots / "3-broken-file.png"))
 
     path.write_text(old, encoding="utf-8")
     await page.wait_for_selector("#problems li.none")
-    assert "content loaded" in (await page.text_content("#status") or "")
+    assert "Inhalt geladen" in (await page.text_content("#status") or "")
     before = await _current(page)
     buttons = page.locator("#log button.choice:not([disabled])")
     await buttons.first.click()
@@ -134,6 +134,10 @@ async def test_language_switch_and_jump(browser_page: Any, served: tuple[Preview
     _, url = served
     await page.goto(url)
     await page.wait_for_selector('body[data-current="menu/auswahl"]')
+    # the page's own labels: German by default, English with the chat language
+    assert await page.get_attribute("html", "lang") == "de"
+    assert await page.text_content("#restart") == "Neu starten"
+    assert await page.get_attribute("#text", "placeholder") == "Nachricht eingeben oder /start FLOW"
     await page.select_option("#jump-flow", "bedrohung")
     await page.select_option("#jump-node", "kanal")
     await page.click("#jump")
@@ -142,6 +146,10 @@ async def test_language_switch_and_jump(browser_page: Any, served: tuple[Preview
     await page.select_option("#lang", "en")
     await page.wait_for_selector("#log li.note", state="attached")
     assert await _current(page) == ("bedrohung", "kanal")
+    await page.wait_for_selector('html[lang="en"]')
+    assert await page.text_content("#restart") == "Restart"
+    assert await page.get_attribute("#text", "placeholder") == "Type a message or /start FLOW"
+    assert "content loaded" in (await page.text_content("#status") or "")
     await page.click("#restart")
     await page.wait_for_selector('body[data-current="menu/auswahl"]')
     await page.fill("#text", "/start hass")

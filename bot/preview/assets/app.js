@@ -6,6 +6,69 @@ const $ = (id) => document.getElementById(id);
 let last = null;        // the last state shown
 let lastJson = "";
 let shownGraph = "";    // "flow@version" of the diagram on the page
+let shownTitle = null;  // [flow, title] of the diagram on the page
+
+// The page's own labels, German first; the chat language select picks the set.
+const LABELS = {
+  de: {
+    title: "Beistand-Vorschau", loading: "lädt…", language: "Sprache", restart: "Neu starten",
+    jumpTo: "Springen zu", node: "Knoten", go: "Los", message: "Nachricht",
+    placeholder: "Nachricht eingeben oder /start FLOW", send: "Senden", chat: "Chat",
+    diagram: "Diagramm", validation: "Prüfung", start: "(Start)", none: "keine Probleme",
+    hint: "Aktueller Knoten rot, der gegangene Weg blau. Ein Klick auf einen Knoten springt dorthin.",
+    error: (m) => "Fehler: " + m,
+    notRunning: "die Vorschau läuft nicht",
+    notReady: (n) => `die Dateien sind nicht gültig (${n} Fehler); nach der Korrektur startet die Vorschau`,
+    broken: (n) => `die Dateien auf der Platte sind nicht gültig (${n} Fehler): der Chat behält den letzten guten Inhalt`,
+    loaded: (n, v) => `Inhalt geladen: ${n} Abläufe (Neuladen ${v})`,
+    count: (e, w) => `(${e} Fehler, ${w} Warnung(en))`,
+    paths: (c) => `Abläufe: ${c.flows} · Wissen: ${c.knowledge} · Sprachen: ${c.locales}`,
+  },
+  en: {
+    title: "Beistand preview", loading: "loading…", language: "Language", restart: "Restart",
+    jumpTo: "Jump to", node: "node", go: "Go", message: "message",
+    placeholder: "Type a message or /start FLOW", send: "Send", chat: "chat",
+    diagram: "Diagram", validation: "Validation", start: "(start)", none: "no problems",
+    hint: "Current node in red, the path taken in blue. Click a node to jump there.",
+    error: (m) => "error: " + m,
+    notRunning: "the preview is not running",
+    notReady: (n) => `the files do not validate (${n} error(s)); fix them and the preview starts`,
+    broken: (n) => `the files on disk do not validate (${n} error(s)): the chat keeps the last good content`,
+    loaded: (n, v) => `content loaded: ${n} flows (reload ${v})`,
+    count: (e, w) => `(${e} error(s), ${w} warning(s))`,
+    paths: (c) => `flows: ${c.flows} · knowledge: ${c.knowledge} · locales: ${c.locales}`,
+  },
+};
+let ui = "de";
+
+function t(key, ...args) {
+  const label = LABELS[ui][key];
+  return typeof label === "function" ? label(...args) : label;
+}
+
+function applyLabels(locale) {
+  ui = LABELS[locale] ? locale : "de";
+  document.documentElement.lang = ui;
+  document.title = t("title");
+  for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+  for (const node of document.querySelectorAll("[data-i18n-placeholder]")) {
+    node.placeholder = t(node.dataset.i18nPlaceholder);
+  }
+  for (const node of document.querySelectorAll("[data-i18n-aria]")) {
+    node.setAttribute("aria-label", t(node.dataset.i18nAria));
+  }
+  drawTitle();
+  if (last) {
+    drawStatus(last);
+  }
+  const first = $("jump-node").firstChild;
+  if (first) first.textContent = t("start");
+}
+
+function drawTitle() {
+  const [flow, title] = shownTitle || [null, null];
+  $("flow-title").textContent = flow ? `${t("diagram")}: ${flow}${title ? " – " + title : ""}` : t("diagram");
+}
 
 async function api(path, body) {
   const options = body === undefined ? {} : {
@@ -22,7 +85,7 @@ async function send(body) {
   try {
     show(await api("/api/event", body));
   } catch (error) {
-    $("status").textContent = "error: " + error.message;
+    $("status").textContent = t("error", error.message);
   }
 }
 
@@ -62,11 +125,11 @@ function drawStatus(state) {
   const errors = state.problems.filter((p) => p.severity === "error").length;
   status.classList.toggle("broken", state.broken);
   if (!state.ready) {
-    status.textContent = `the files do not validate (${errors} error(s)); fix them and the preview starts`;
+    status.textContent = t("notReady", errors);
   } else if (state.broken) {
-    status.textContent = `the files on disk do not validate (${errors} error(s)): the chat keeps the last good content`;
+    status.textContent = t("broken", errors);
   } else {
-    status.textContent = `content loaded: ${state.flows.length} flows (reload ${state.version})`;
+    status.textContent = t("loaded", state.flows.length, state.version);
   }
   const list = $("problems");
   list.replaceChildren();
@@ -76,9 +139,9 @@ function drawStatus(state) {
     item.dataset.line = problem.line;
     list.append(item);
   }
-  if (!state.problems.length) list.append(el("li", "none", "no problems"));
-  $("problem-count").textContent = `(${errors} error(s), ${state.problems.length - errors} warning(s))`;
-  $("paths").textContent = `flows: ${state.content.flows} · knowledge: ${state.content.knowledge} · locales: ${state.content.locales}`;
+  if (!state.problems.length) list.append(el("li", "none", t("none")));
+  $("problem-count").textContent = t("count", errors, state.problems.length - errors);
+  $("paths").textContent = t("paths", state.content);
 }
 
 function drawJump(state) {
@@ -104,12 +167,13 @@ function drawJump(state) {
     drawNodes();
   }
   $("lang").value = state.locale;
+  if (state.locale !== ui) applyLabels(state.locale);
 }
 
 function drawNodes() {
   const flow = (last ? last.flows : []).find((f) => f.id === $("jump-flow").value);
   const nodes = $("jump-node");
-  nodes.replaceChildren(el("option", "", "(start)"));
+  nodes.replaceChildren(el("option", "", t("start")));
   nodes.firstChild.value = "";
   for (const id of flow ? flow.nodes : []) {
     const option = el("option", "", id);
@@ -129,7 +193,8 @@ async function drawGraph(state) {
     box.innerHTML = await response.text(); // generated by the server, every text escaped there
     shownGraph = wanted;
     const title = state.flows.find((f) => f.id === flow);
-    $("flow-title").textContent = `Diagram: ${flow}${title ? " – " + title.title : ""}`;
+    shownTitle = [flow, title ? title.title : ""];
+    drawTitle();
     for (const node of box.querySelectorAll(".node")) {
       node.addEventListener("click", () => send({ type: "jump", flow, node: node.dataset.node }));
     }
@@ -178,7 +243,7 @@ async function poll() {
   try {
     show(await api("/api/state"));
   } catch (error) {
-    $("status").textContent = "the preview is not running";
+    $("status").textContent = t("notRunning");
     $("status").classList.add("broken");
   }
 }
@@ -192,10 +257,14 @@ document.addEventListener("DOMContentLoaded", () => {
     send({ type: "text", text });
   });
   $("restart").addEventListener("click", () => send({ type: "restart" }));
-  $("lang").addEventListener("change", () => send({ type: "language", locale: $("lang").value }));
+  $("lang").addEventListener("change", () => {
+    applyLabels($("lang").value);
+    send({ type: "language", locale: $("lang").value });
+  });
   $("jump-flow").addEventListener("change", drawNodes);
   $("jump").addEventListener("click", () =>
     send({ type: "jump", flow: $("jump-flow").value, node: $("jump-node").value || null }));
+  applyLabels($("lang").value);
   poll();
   setInterval(poll, 700);
 });
