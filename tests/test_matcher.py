@@ -107,7 +107,15 @@ TEST_PHRASES = (
     "Ich werde bedroht und beleidigt",
 )
 
-TODAY = sorted({*PATTERN_PHRASES, *TEST_PHRASES, *_conversation_danger_phrases()})
+
+def _legacy(phrase: str) -> bool:
+    """Whether the danger patterns before the matcher (the frozen copy above) knew ``phrase``."""
+    return any(pattern.search(normalize(phrase)) for pattern in LEGACY)
+
+
+#: Conversation tests also expect 110 for typo and other-language phrases (the new recall, see
+#: TYPO_PHRASES); the phrases of today are those the old patterns knew.
+TODAY = sorted({*PATTERN_PHRASES, *TEST_PHRASES, *filter(_legacy, _conversation_danger_phrases())})
 
 #: Typos, dialect spelling and the other language: the new recall.
 TYPO_PHRASES = (

@@ -80,3 +80,19 @@ def test_without_a_database_validate_says_nothing_more(
     assert main([*args, "--db", str(tmp_path / "none.db")]) == 0
     assert capsys.readouterr().out.splitlines()[-1].startswith("0 error(s), 0 warning(s)")
     assert not (tmp_path / "none.db").exists()
+
+
+def test_the_default_data_folder_is_not_the_service(
+    db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without BEISTAND_DB, BEISTAND_DATA_DIR or --db, ./data (a developer's terminal chat) is
+    not read: its conversations may stand anywhere."""
+    monkeypatch.chdir(db.parent.parent)  # ./data/beistand.db holds vanished positions
+    for name in ("BEISTAND_DB", "BEISTAND_DATA_DIR", "BEISTAND_ENV_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    flows, knowledge, locales = (str(BASIC / part) for part in ("flows", "knowledge", "locales"))
+    assert main(["validate", "--flows", flows, "--knowledge", knowledge, "--locales", locales]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("0 error(s), 0 warning(s)")
+    monkeypatch.setenv("BEISTAND_DATA_DIR", str(db.parent))
+    assert main(["validate", "--flows", flows, "--knowledge", knowledge, "--locales", locales]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("0 error(s), 2 warning(s)")

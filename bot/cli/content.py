@@ -42,9 +42,13 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
 
 def _vanished_positions(content: Content, settings: Settings, paths: ContentPaths) -> list[Problem]:
     """A warning for each node that stored conversations stand at but the files no longer have
-    (read from the service's database, if there is one; nothing is written)."""
+    (read from the service's database, if there is one; nothing is written). Only a database
+    named in the settings counts (``--db``, ``BEISTAND_DB``, ``BEISTAND_DATA_DIR``): the default
+    ``./data`` is a developer's terminal chat, not the service."""
     from bot.storage.positions import saved_positions
 
+    if not {"db", "data_dir"} & settings.model_fields_set:
+        return []
     positions = saved_positions(settings.db)
     found: list[Problem] = []
     for (flow_id, node), count in sorted((positions or {}).items()):
