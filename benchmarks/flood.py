@@ -76,6 +76,9 @@ class FloodReport:
     offered: int = 0
     attacker_allowed: dict[str, int] = field(default_factory=dict)
     attacker_window_max: int | None = 0  # None: not observable (through a channel)
+    #: seconds from the start to the last admitted flood message (events offered before the end
+    #: may be handled after it on a slow machine, and the bucket refills meanwhile); 0: unknown
+    span: float = 0.0
     limit: int = 10
     window: float = 10.0
     latencies: list[float] = field(default_factory=list)
@@ -101,7 +104,7 @@ class FloodReport:
 
     def allowed_bound(self) -> float:
         """Most a token bucket of ``limit`` per ``window`` may let through in ``seconds``."""
-        return self.limit + self.seconds * self.limit / self.window + 1
+        return self.limit + max(self.seconds, self.span) * self.limit / self.window + 1
 
     def lines(self) -> list[str]:
         allowed = sorted(self.attacker_allowed.values())
@@ -225,6 +228,8 @@ class _Flood:
         if self.pending:
             await asyncio.gather(*self.pending)
         keys = {self.runtime.key(s): s.user_id for s in flooders}
+        admitted = [t for k in keys for t in self.allowed_at.get(k, [])]
+        self.report.span = max(admitted, default=self.started) - self.started
         self.report.attacker_allowed = {keys[k]: len(self.allowed_at.get(k, [])) for k in keys}
         self.report.attacker_window_max = max(
             (_window_max(self.allowed_at.get(k, []), self.report.window) for k in keys),
