@@ -78,7 +78,7 @@ class CaseRecord:
     land: str  # a Land code, "DE", or "none" if the user gave none
     status: str  # open, claimed, closed
     contact_id: int | None
-    circle: int  # 1 local, 2 nationwide, 3 nobody free
+    circle: int  # 1 local region, 2 Land, 3 everyone, 4 nobody free (bot.handoff.rules)
     user_route: bytes | None
     locale: str
     created_at: int
