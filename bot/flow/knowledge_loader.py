@@ -11,7 +11,12 @@ from pathlib import Path
 from bot.errors import Problem, SourceLocation
 from bot.flow import schema
 from bot.flow.loader import display_name
-from bot.flow.local_loader import check_local_service, load_regions, services_files
+from bot.flow.local_loader import (
+    check_local_service,
+    load_regions,
+    services_files,
+    unquoted_key,
+)
 from bot.flow.model import (
     Closure,
     ContactWay,
@@ -264,11 +269,13 @@ def _check_vocabulary(
     codes = [r.code for r in regions] + [NATIONAL]
     keys = [r.ags for r in local_regions]
     places = {text_of(n): n.loc for n in item.seq("regions") if isinstance(n, YScalar)}
+    for node in item.seq("regions"):
+        problems.extend(unquoted_key(node))
     for code in svc.regions:
         where = places.get(code, item.key_loc("regions"))
         if code.isdigit():
             if code not in keys:
-                known = f" (regions.yaml has: {', '.join(keys)})" if keys else " (no regions.yaml)"
+                known = f" (regions.yaml has: {', '.join(keys)})" if keys else " (no regions)"
                 hint = schema.suggest(code, keys)
                 problems.append(Problem(where, f"unknown region key {code!r}{hint}{known}"))
         elif regions and code not in codes:

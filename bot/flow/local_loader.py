@@ -34,9 +34,28 @@ def services_files(directory: Path) -> list[Path]:
     return [p for p in sorted(directory.glob("*.y*ml")) if p.name != REGIONS_FILE]
 
 
+def unquoted_key(node: YNode | None) -> list[Problem]:
+    """An AGS key written as a bare number: YAML reads ``09162`` as a number (and ``01001``
+    even as an octal one), so keys must be quoted."""
+    if (
+        isinstance(node, YScalar)
+        and isinstance(node.value, int)
+        and not isinstance(node.value, bool)
+    ):
+        return [
+            Problem(
+                node.loc,
+                f'write the AGS key in quotes ("{node.value}"): YAML reads unquoted digits '
+                "as a number, and drops leading zeros",
+            )
+        ]
+    return []
+
+
 def load_regions(directory: Path) -> tuple[tuple[LocalRegion, ...], list[Problem]]:
     """The regions of ``directory/regions.yaml`` (none if the file is missing) and the problems:
-    the schema, an AGS that is not of its Land, an AGS given twice."""
+    the schema, an unquoted key, an AGS that is not of its Land, an AGS given twice. The regions
+    that are fine are kept even if others are not (so services are checked against them)."""
     path = directory / REGIONS_FILE
     if not path.is_file():
         return (), []
@@ -44,14 +63,21 @@ def load_regions(directory: Path) -> tuple[tuple[LocalRegion, ...], list[Problem
     if tree is None:
         return (), problems
     checker = schema.Checker()
-    if not checker.check(tree, schema.REGIONS_FILE, "regions file") or not isinstance(tree, YMap):
-        return (), [*problems, *checker.problems]
+    checker.check(tree, schema.REGIONS_FILE, "regions file")
+    problems.extend(checker.problems)
+    if not isinstance(tree, YMap):
+        return (), problems
     found: dict[str, LocalRegion] = {}
     for item in tree.seq("regions"):
-        assert isinstance(item, YMap)
+        if not isinstance(item, YMap):
+            continue
+        problems.extend(unquoted_key(item.get("ags")))
+        if not schema.Checker().check(item, schema.LOCAL_REGION, "region"):
+            continue  # reported above, by the file's check
         region = LocalRegion(
-            text_of(item.get("ags")), text_of(item.get("name")), text_of(item.get("land")), item.loc
-        )
+            str(text_of(item.get("ags"))), text_of(item.get("name")), text_of(item.get("land")),
+            item.loc,
+        )  # fmt: skip
         problems.extend(_check_region(item, region, found))
         if region.ags not in found:
             found[region.ags] = region
