@@ -159,3 +159,46 @@ def test_init_copies_the_example_into_local(tmp_path: Path) -> None:
     assert paths.local == local
     loaded, _ = load_content(paths)
     assert loaded is not None and len(loaded.knowledge.local_regions) == 2
+
+
+def test_validate_reports_an_overlay_and_fails(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.cli import main
+
+    monkeypatch.chdir(ROOT)
+    for name in ("BEISTAND_CONTENT_DIR", "BEISTAND_LOCAL_DIR", "BEISTAND_ENV_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["validate", "--local", "tests/fixtures/local/wrong_land"]) == 1
+    out = capsys.readouterr().out
+    assert "tests/fixtures/local/wrong_land/regions.yaml:2:48: error: region '14999'" in out
+    assert main(["validate", "--local", "examples/musterland"]) == 0
+    out = capsys.readouterr().out
+    assert "0 error(s)" in out and "2 local regions (examples/musterland)" in out
+
+
+def test_every_region_question_offers_110_in_one_step(musterland: Content) -> None:
+    from bot.engine.actions import Ask
+    from bot.engine.events import Choose
+    from bot.engine.state import ChoosingRegion, State
+    from bot.engine.step import step
+    from bot.flow.model import ChoiceNode
+    from tests.conftest import MONDAY_10
+
+    asked = 0
+    for flow in musterland.flows.values():
+        for node in flow.nodes.values():
+            if not (isinstance(node, ChoiceNode) and node.ask == "land"):
+                continue
+            for locale in ("de", "en"):
+                state = State(flow.id, node.id, locale, turn=1)
+                result = step(musterland, state, Choose(1, 12), MONDAY_10)  # SN: 13th Land
+                assert result.state is not None and result.state.mode == ChoosingRegion()
+                ask = [a for a in result.actions if isinstance(a, Ask)][-1]
+                assert "110" in ask.options[-1].label
+                danger = step(musterland, result.state, Choose(ask.turn, ask.options[-1].index),
+                              MONDAY_10)  # fmt: skip
+                assert any("110" in getattr(a, "text", "") for a in danger.actions)
+                assert danger.state is not None and danger.state.mode == ChoosingRegion()
+                asked += 1
+    assert asked >= 10

@@ -33,6 +33,8 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
             per_locale[problem.message[1 : problem.message.index("]")]] += 1
         counts = ", ".join(f"{loc} {n}" for loc, n in per_locale.items())
         summary += f"; {len(content.flows)} flows, {len(content.knowledge.services)} services"
+        if paths.local is not None:
+            summary += f", {len(content.knowledge.local_regions)} local regions ({paths.local})"
         summary += f"; missing translations: {counts}"
         if missing and not args.translations:
             summary += " (list them with --translations)"
