@@ -85,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", help="database file (default: $BEISTAND_DB or DATA_DIR/beistand.db)")
     p.add_argument("--lang", help="language: de or en (default: de)")
     p.add_argument("--flow", help="open this flow instead of the menu (like /start FLOW)")
+    p.add_argument(
+        "--local", type=Path, default=None, help="the local layer directory (BEISTAND_LOCAL_DIR)"
+    )
     p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser(
