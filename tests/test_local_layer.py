@@ -202,3 +202,23 @@ def test_every_region_question_offers_110_in_one_step(musterland: Content) -> No
                 assert danger.state is not None and danger.state.mode == ChoosingRegion()
                 asked += 1
     assert asked >= 10
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("Musterland", 0),
+        ("landkreis musterlnd", 0),  # a typo in a longer name
+        ("Stadt Musterstadt", 1),
+        ("musterstadt", 1),
+        ("City of Musterstad", 1),
+        ("Muster", None),  # the beginning of both names: ambiguous
+        ("Stadt", None),  # only the kind of place
+        ("Leipzig", None),
+        ("ml", None),
+    ],
+)
+def test_a_region_is_found_by_its_name_without_the_kind(typed: str, expected: int | None) -> None:
+    from bot.engine.intent import match_place
+
+    assert match_place(typed, ["Landkreis Musterland", "Stadt Musterstadt"]) == expected
