@@ -36,6 +36,7 @@ EXPECT = Obj(
         "says": _FRAGMENTS,
         "not_says": _FRAGMENTS,
         "services": ListOf(ident("a service id"), min_items=1),
+        "first_services": ListOf(ident("a service id"), min_items=1),
         "no_services": Bool(),
         "options": _FRAGMENTS,
         "stale": Bool(),
@@ -210,6 +211,10 @@ class _Conversation:
         for sid in _texts(expect.get("services")):
             if sid not in shown:
                 failures.append(f"expected service {sid!r}; shown: {sorted(shown) or 'none'}")
+        order = [c.service_id for a in actions if isinstance(a, ShowServices) for c in a.cards]
+        first = _texts(expect.get("first_services"))
+        if first and tuple(order[: len(first)]) != first:
+            failures.append(f"expected the cards to begin with {first}; shown: {order or 'none'}")
         if _flag(expect, "no_services") and shown:
             failures.append(f"expected no services; shown: {sorted(shown)}")
         offered = [o.label for a in actions if isinstance(a, Ask) for o in a.options]

@@ -15,7 +15,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.content import ContentLayout, shipped_content
+from bot.content import ContentLayout, examples_dir, shipped_content
 from bot.errors import ConfigError
 
 #: the parts copied, by the attribute of :class:`ContentLayout` that names them
@@ -32,6 +32,8 @@ class InitResult:
     layout: ContentLayout
     files: int
     env_written: bool
+    #: the example local layer copied into ``local/`` (``--example``), or ""
+    example: str = ""
 
 
 def _fix_schema_links(path: Path, schemas: Path) -> None:
@@ -70,14 +72,37 @@ def settings_text(template: str, content_dir: Path) -> str:
     return "".join(lines[:head] + block + lines[head:])
 
 
-def init_directory(target: Path, force: bool = False) -> InitResult:
+def examples() -> list[str]:
+    """The names of the example local layers that come with Beistand."""
+    root = examples_dir()
+    return sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+
+
+def _copy_example(name: str, layout: ContentLayout) -> int:
+    """Copy the example local layer ``name`` into ``layout.local``; the number of files."""
+    assert layout.local is not None
+    shutil.copytree(examples_dir() / name, layout.local, ignore=_IGNORE, dirs_exist_ok=True)
+    files = 0
+    for path in sorted(layout.local.rglob("*")):
+        if path.is_file():
+            files += 1
+            if path.suffix in (".yaml", ".yml"):
+                _fix_schema_links(path, layout.schemas)
+    return files
+
+
+def init_directory(target: Path, force: bool = False, example: str = "") -> InitResult:
     """Write a copy of the shipped content and a commented ``.env`` into ``target``.
 
     Raises :class:`ConfigError` for a non-empty ``target`` (unless ``force``) or one that is
     not a directory. With ``force`` the shipped files replace those of the same name; an existing
     ``.env`` is never replaced (it may hold the secret that keys every stored conversation).
+    ``example`` names an example local layer (``examples/<name>``) to copy into ``local/``.
     """
     target = target.expanduser().absolute()
+    if example and example not in examples():
+        known = ", ".join(examples()) or "(none)"
+        raise ConfigError(f"no example {example!r}; examples: {known}")
     if target.exists() and not target.is_dir():
         raise ConfigError(f"{target} exists and is not a directory")
     if target.is_dir() and any(target.iterdir()) and not force:
@@ -99,6 +124,8 @@ def init_directory(target: Path, force: bool = False) -> InitResult:
             files += 1
             if path.suffix in (".yaml", ".yml"):
                 _fix_schema_links(path, layout.schemas)
+    if example:
+        files += _copy_example(example, layout)
     env_written = not layout.settings_file.exists()
     if env_written:
         text = settings_text(shipped.settings_file.read_text(encoding="utf-8"), target)
@@ -106,7 +133,7 @@ def init_directory(target: Path, force: bool = False) -> InitResult:
         fd = os.open(layout.settings_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
-    return InitResult(layout, files, env_written)
+    return InitResult(layout, files, env_written, example)
 
 
 def next_steps(result: InitResult) -> list[str]:
@@ -127,7 +154,14 @@ def next_steps(result: InitResult) -> list[str]:
         "  5. after changing texts, update the catalogs: beistand translations",
         "  6. start the bot: beistand run",
     ]
+    if result.example:
+        lines += [
+            "",
+            f"The example local layer {result.example!r} is in {result.layout.local}: its regions",
+            "and contacts are fictitious. Replace them with your own or delete the folder before",
+            "going live (docs/kommunen.md).",
+        ]
     return lines
 
 
-__all__ = ["PARTS", "InitResult", "init_directory", "next_steps", "settings_text"]
+__all__ = ["PARTS", "InitResult", "examples", "init_directory", "next_steps", "settings_text"]

@@ -17,16 +17,28 @@ NATIONAL = "DE"
 
 
 def select(
-    knowledge: Knowledge, topic: str | None, ids: tuple[str, ...], land: str | None
+    knowledge: Knowledge,
+    topic: str | None,
+    ids: tuple[str, ...],
+    land: str | None,
+    region: str | None = None,
 ) -> tuple[Service, ...]:
-    """Verified services for a query: by ids in order, or by topic with the Land's own first."""
+    """Verified services for a query: by ids in order, or by topic in this order: the local
+    contacts of the user's ``region`` (an AGS key of the local layer), the region's other
+    services, the Land's, the national ones (each service once).
+
+    A query by ids shows exactly those (an editor chose them, the emergency cards among them);
+    the local contact comes first wherever services are listed by topic (also a handoff's
+    "contact details instead")."""
     if ids:
         found = (knowledge.services.get(i) for i in ids)
         return tuple(s for s in found if s is not None and s.verified)
     chosen = [s for s in knowledge.services.values() if s.verified and topic in s.topics]
-    local = [s for s in chosen if land and land in s.regions]
-    national = [s for s in chosen if NATIONAL in s.regions]
-    return tuple(local + national)
+    here = [s for s in chosen if region and region in s.regions]
+    ordered = [s for s in here if s.local_contact] + [s for s in here if not s.local_contact]
+    ordered += [s for s in chosen if land and land in s.regions]
+    ordered += [s for s in chosen if NATIONAL in s.regions]
+    return tuple(dict.fromkeys(ordered))
 
 
 # ---------------------------------------------------------------- opening hours

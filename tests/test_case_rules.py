@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from bot.engine.state import CaseContext
 from bot.handoff import rules
-from bot.handoff.rules import HandoffSettings
+from bot.handoff.rules import LAND, LOCAL, NATION, NOBODY, HandoffSettings
 from bot.ports import (
     AddCase,
     Audit,
@@ -26,10 +26,14 @@ CASE = CaseRecord("AB12-CD", KEY, "threat", "high", "BY", "open", None, 0, b"rou
 
 
 def person(
-    cid: int, lands: tuple[str, ...], topics: tuple[str, ...] = ("threat",)
+    cid: int,
+    lands: tuple[str, ...],
+    topics: tuple[str, ...] = ("threat",),
+    regions: tuple[str, ...] = (),
+    role: str = "contact",
 ) -> ContactRecord:
     return ContactRecord(
-        cid, f"P{cid}", lands, topics, "matrix", f"@{cid}:x", f"r{cid}", "de", True
+        cid, f"P{cid}", lands, topics, "matrix", f"@{cid}:x", f"r{cid}", "de", True, regions, role
     )
 
 
@@ -47,11 +51,12 @@ def notified(writes: tuple[object, ...]) -> list[int | None]:
 
 def test_opening_tells_the_lands_contacts_for_the_topic() -> None:
     writes = rules.open_case(CASE, [BY, NW, DE, HATE], SETTINGS)
-    assert isinstance(writes[0], AddCase) and writes[0].case.circle == 1
+    assert isinstance(writes[0], AddCase) and writes[0].case.circle == LOCAL
     assert notified(writes) == [1]
     assert Told("AB12-CD", 1) in writes
     change = next(w for w in writes if isinstance(w, ChangeCase))
-    assert change.changes == (("circle", 1), ("escalate_at", 1000 + 10 * 60))
+    # no region: the local circle is passed over, the Land's contacts come first
+    assert change.changes == (("circle", LAND), ("escalate_at", 1000 + 10 * 60))
     assert [w.event for w in writes if isinstance(w, Audit)] == ["case.opened"]
 
 
@@ -59,14 +64,65 @@ def test_without_a_land_the_nationwide_contacts_come_first() -> None:
     assert notified(rules.open_case(replace(CASE, land="none"), [BY, DE], SETTINGS)) == [3]
 
 
-def test_circle_two_is_everyone_for_the_topic_then_nobody_free() -> None:
-    first = replace(CASE, circle=1)
+def test_the_nation_circle_is_everyone_for_the_topic_then_nobody_free() -> None:
+    first = replace(CASE, circle=LAND)
     second = rules.escalate(first, {1}, [BY, NW, DE, HATE], 2000, SETTINGS)
     assert notified(second) == [2, 3]
+    assert ("circle", NATION) in next(w for w in second if isinstance(w, ChangeCase)).changes
     assert [w.event for w in second if isinstance(w, Audit)] == ["case.escalated"]
-    last = rules.escalate(replace(CASE, circle=2), {1, 2, 3}, [BY, NW, DE], 3000, SETTINGS)
+    last = rules.escalate(replace(CASE, circle=NATION), {1, 2, 3}, [BY, NW, DE], 3000, SETTINGS)
     assert [w.kind for w in last if isinstance(w, Notify)] == ["nobody"]
-    assert ChangeCase("AB12-CD", (("circle", 3), ("escalate_at", None))) in last
+    assert ChangeCase("AB12-CD", (("circle", NOBODY), ("escalate_at", None))) in last
+
+
+LOCAL_CASE = replace(CASE, land="SN", region="14999")
+MUSTERLAND = person(10, ("SN",), ("all",), ("14999",))
+MUSTERSTADT = person(11, ("SN",), ("all",), ("14998",))
+SACHSEN = person(12, ("SN",))
+MELDESTELLE = person(13, ("SN",), ("all",), ("14999",), "meldestelle")
+EVERYONE = [MUSTERLAND, MUSTERSTADT, SACHSEN, MELDESTELLE, BY, DE]
+
+
+def circle_of(writes: tuple[object, ...]) -> object:
+    change = next(w for w in writes if isinstance(w, ChangeCase))
+    return dict(change.changes)["circle"]
+
+
+def test_a_local_case_asks_the_region_then_the_land_then_the_nation() -> None:
+    opened = rules.open_case(LOCAL_CASE, EVERYONE, SETTINGS)
+    assert notified(opened) == [10] and circle_of(opened) == LOCAL
+    land = rules.escalate(replace(LOCAL_CASE, circle=LOCAL), {10}, EVERYONE, 2000, SETTINGS)
+    # the Land circle: Sachsen's contacts not told yet (the other region's local contact too)
+    assert notified(land) == [11, 12] and circle_of(land) == LAND
+    nation = rules.escalate(
+        replace(LOCAL_CASE, circle=LAND), {10, 11, 12}, EVERYONE, 3000, SETTINGS
+    )
+    assert notified(nation) == [1, 3] and circle_of(nation) == NATION
+    told = {10, 11, 12, 1, 3}
+    last = rules.escalate(replace(LOCAL_CASE, circle=NATION), told, EVERYONE, 4000, SETTINGS)
+    assert [w.kind for w in last if isinstance(w, Notify)] == ["nobody"]
+    assert circle_of(last) == NOBODY
+
+
+def test_a_region_without_a_local_contact_starts_with_the_land() -> None:
+    opened = rules.open_case(replace(LOCAL_CASE, region="14998"), [MUSTERLAND, SACHSEN], SETTINGS)
+    assert notified(opened) == [10, 12] and circle_of(opened) == LAND
+
+
+def test_a_local_contact_is_not_asked_for_a_case_without_its_region() -> None:
+    elsewhere = replace(LOCAL_CASE, region="none")
+    opened = rules.open_case(elsewhere, [MUSTERLAND, SACHSEN], SETTINGS)
+    assert circle_of(opened) == LAND  # the local contact is one of Sachsen's, asked there
+    assert notified(opened) == [10, 12]
+    other_topic = replace(person(14, ("SN",), ("hate",), ("14999",)))
+    assert notified(rules.open_case(LOCAL_CASE, [other_topic, SACHSEN], SETTINGS)) == [12]
+
+
+def test_a_meldestelle_never_gets_handoff_cases() -> None:
+    for circle in (LOCAL, LAND, NATION):
+        assert not rules.in_circle(MELDESTELLE, LOCAL_CASE, circle)
+    only = rules.open_case(LOCAL_CASE, [MELDESTELLE], SETTINGS)
+    assert notified(only) == [] and circle_of(only) == NOBODY
 
 
 def test_away_and_unregistered_contacts_are_not_told() -> None:
@@ -76,7 +132,7 @@ def test_away_and_unregistered_contacts_are_not_told() -> None:
 
 
 def test_first_claim_wins_only_for_those_told() -> None:
-    outcome, writes = rules.claim(replace(CASE, circle=1), {1, 3}, 1, 1500)
+    outcome, writes = rules.claim(replace(CASE, circle=LAND), {1, 3}, 1, 1500)
     assert outcome == "won"
     kinds = [(w.kind, w.contact_id) for w in writes if isinstance(w, Notify)]
     assert kinds == [("claimed", None), ("taken", 3)]

@@ -264,6 +264,41 @@ def test_contacts_invite_list_remove(tmp_path: Path) -> None:
     wrong = beistand(
         "contacts", "invite", "--name", "X", "--land", "XX", "--topics", "threat", env=env
     )
-    assert wrong.returncode == 1 and "unknown Land or topic: XX" in wrong.stderr
+    assert wrong.returncode == 1 and "unknown Land XX" in wrong.stderr
     assert beistand("contacts", "remove", "1", env=env).returncode == 0
     assert beistand("contacts", "remove", "1", env=env).returncode == 1
+
+
+def test_contacts_invite_a_local_contact_and_a_meldestelle(tmp_path: Path) -> None:
+    env = {
+        "BEISTAND_DATA_DIR": str(tmp_path),
+        "BEISTAND_SECRET": "s" * 40,
+        "BEISTAND_LOCAL_DIR": str(ROOT / "examples" / "musterland"),
+    }
+    create_db(tmp_path / "beistand.db")
+    local = beistand(
+        "contacts", "invite", "--name", "Landratsamt", "--region", "14999", "--topics", "all",
+        env=env,
+    )  # fmt: skip
+    assert local.returncode == 0, local.stderr
+    office = beistand(
+        "contacts", "invite", "--name", "Meldestelle", "--region", "14999,14998",
+        "--topics", "assault", "--role", "meldestelle", env=env,
+    )  # fmt: skip
+    assert office.returncode == 0, office.stderr
+    listed = beistand("contacts", "list", env=env).stdout
+    # --region implies the Land of the key
+    assert "Landratsamt  [SN]  [all]  regions [14999]  invited, not registered" in listed
+    assert "Meldestelle  [SN]  [assault]  regions [14999, 14998]  meldestelle  invited" in listed
+    unknown = beistand(
+        "contacts", "invite", "--name", "X", "--region", "14997", "--topics", "all", env=env
+    )
+    assert unknown.returncode == 1
+    assert "unknown region 14997 (the local layer has: 14999 Landkreis Musterland" in (
+        unknown.stderr
+    )
+    without = beistand(
+        "contacts", "invite", "--name", "X", "--region", "14999", "--topics", "all",
+        env={**env, "BEISTAND_LOCAL_DIR": ""},
+    )  # fmt: skip
+    assert without.returncode == 1 and "no regions" in without.stderr

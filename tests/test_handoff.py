@@ -14,6 +14,7 @@ from bot.content import Content
 from bot.engine.actions import Action, Ask, Say
 from bot.engine.events import Choose, Command, Start, Text
 from bot.engine.state import InCase
+from bot.handoff import rules
 from bot.runtime import Runtime
 from bot.runtime_api import Incoming, Sender
 from bot.storage.sqlite import SqliteStore
@@ -212,7 +213,7 @@ async def test_escalation_with_a_controlled_clock(world: World) -> None:
     world.clock.now += 11 * 60
     await deliver(world)
     assert f"Zu Ihrem Fall {code} ist gerade leider niemand frei" in world.telegram.texts("1001")[0]
-    assert rows(world.db, "SELECT circle, status FROM cases") == [(3, "open")]
+    assert rows(world.db, "SELECT circle, status FROM cases") == [(rules.NOBODY, "open")]
     # a late claim still reaches the user
     late = Sender("matrix", "@de:x", "de", route="room-@de:x")
     await world.runtime.handle(Incoming(late, Command("claim", code)))

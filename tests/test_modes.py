@@ -11,6 +11,7 @@ from bot.engine.state import (
     AT_NODE,
     AtNode,
     ChoosingLanguage,
+    ChoosingRegion,
     Consenting,
     InCase,
     Mode,
@@ -29,6 +30,7 @@ OLD = [
     ("suggest:bedrohung,hass,belastung", Suggesting(("bedrohung", "hass", "belastung"))),
     ("case:K7F3-Q9", InCase("K7F3-Q9")),
     ("case:K7F3-Q9:start", InCase("K7F3-Q9", "start")),
+    ("region", ChoosingRegion()),  # since the local layer (issue 14)
 ]
 
 

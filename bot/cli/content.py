@@ -33,6 +33,8 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
             per_locale[problem.message[1 : problem.message.index("]")]] += 1
         counts = ", ".join(f"{loc} {n}" for loc, n in per_locale.items())
         summary += f"; {len(content.flows)} flows, {len(content.knowledge.services)} services"
+        if paths.local is not None:
+            summary += f", {len(content.knowledge.local_regions)} local regions ({paths.local})"
         summary += f"; missing translations: {counts}"
         if missing and not args.translations:
             summary += " (list them with --translations)"
@@ -105,7 +107,11 @@ def cmd_test(args: argparse.Namespace, settings: Settings) -> int:
     from bot.convtest import run_paths
 
     content_paths = chosen_paths(args, settings)
-    paths = args.paths or [content_paths.conversations]
+    # a local layer brings its own conversations (the content's may choose a Land that now
+    # has a region question); without them the content's run over the layer
+    local = content_paths.local / "conversations" if content_paths.local else None
+    default = local if local is not None and local.is_dir() else content_paths.conversations
+    paths = args.paths or [default]
     missing = [p for p in paths if not p.exists()]
     if missing:
         raise ConfigError(f"no conversation tests at {', '.join(str(p) for p in missing)}")
@@ -152,7 +158,7 @@ def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
     """Write a copy of the shipped content and a commented ``.env`` into a directory."""
     from bot.initdir import init_directory, next_steps
 
-    for line in next_steps(init_directory(args.directory, force=args.force)):
+    for line in next_steps(init_directory(args.directory, force=args.force, example=args.example)):
         print(line)
     return 0
 

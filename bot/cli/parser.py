@@ -85,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", help="database file (default: $BEISTAND_DB or DATA_DIR/beistand.db)")
     p.add_argument("--lang", help="language: de or en (default: de)")
     p.add_argument("--flow", help="open this flow instead of the menu (like /start FLOW)")
+    p.add_argument(
+        "--local", type=Path, default=None, help="the local layer directory (BEISTAND_LOCAL_DIR)"
+    )
     p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser(
@@ -104,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="*",
         type=Path,
         help=f"test files or folders (default: {ContentPaths().conversations}, or "
-        "BEISTAND_CONTENT_DIR/conversations)",
+        "BEISTAND_CONTENT_DIR/conversations; with a local layer its conversations/)",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="list passing conversations")
     content_args(p)
@@ -127,16 +130,34 @@ def build_parser() -> argparse.ArgumentParser:
     invite = actions.add_parser("invite", help="print a one-time registration code (7 days)")
     invite.add_argument("--name", required=True)
     invite.add_argument(
-        "--land", required=True, help="Land codes, comma-separated; DE = nationwide"
+        "--land",
+        default="",
+        help="Land codes, comma-separated; DE = nationwide (with --region: the region's Land)",
     )
     invite.add_argument("--topics", required=True, help="topics, comma-separated, or 'all'")
+    invite.add_argument(
+        "--region",
+        default="",
+        metavar="AGS",
+        help="make them the local contact of these regions of the local layer (AGS keys, "
+        "comma-separated; docs/kommunen.md)",
+    )
+    invite.add_argument(
+        "--role",
+        default="contact",
+        choices=("contact", "meldestelle"),
+        help="contact (handoff cases, the default) or meldestelle (receives reports only)",
+    )
+    invite.add_argument("--local", type=Path, default=None, help="the local layer directory")
     actions.add_parser("list", help="list contact persons")
     remove = actions.add_parser("remove", help="remove a contact person")
     remove.add_argument("id", type=int)
     p.set_defaults(func=cmd_contacts)
 
     p = sub.add_parser("schema", help="print the JSON Schema of flow or knowledge files")
-    p.add_argument("kind", nargs="?", default="flow", choices=("flow", "knowledge", "taxonomy"))
+    p.add_argument(
+        "kind", nargs="?", default="flow", choices=("flow", "knowledge", "taxonomy", "regions")
+    )
     p.add_argument("--write", metavar="DIR", help="write every schema into DIR")
     p.set_defaults(func=cmd_schema)
 
@@ -150,6 +171,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("directory", type=Path, metavar="DIR")
     p.add_argument(
         "--force", action="store_true", help="write into a non-empty DIR (keeps an existing .env)"
+    )
+    p.add_argument(
+        "--example",
+        default="",
+        metavar="NAME",
+        help="also copy an example local layer into DIR/local (e.g. musterland; docs/kommunen.md)",
     )
     p.set_defaults(func=cmd_init)
 

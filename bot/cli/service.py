@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from dataclasses import replace
 
 from bot.config import Settings
 from bot.content import require_content
@@ -19,7 +20,10 @@ async def _chat(args: argparse.Namespace, settings: Settings) -> int:
     from bot.storage.sqlite import SqliteStore
     from bot.transports.console import Console
 
-    content = require_content(settings.content)
+    paths = settings.content
+    if args.local is not None:
+        paths = replace(paths, local=args.local)
+    content = require_content(paths)
     if args.flow is not None and args.flow not in content.flows:
         raise ConfigError(f"unknown flow {args.flow!r}; flows: {', '.join(sorted(content.flows))}")
     secret = settings.secret_bytes(generate=True)

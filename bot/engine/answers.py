@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import lru_cache
 
-from bot.engine import intent, texts
+from bot.engine import intent, region, texts
 from bot.engine.case import on_case_choice, on_case_text, on_consent
 from bot.engine.commands import names_for
 from bot.engine.events import Command
@@ -14,8 +14,15 @@ from bot.engine.nodes import enter
 from bot.engine.orders import on_command, set_language
 from bot.engine.questions import all_labels, current_labels, emergency, options, prompt
 from bot.engine.run import Run
-from bot.engine.state import AT_NODE, ChoosingLanguage, Consenting, InCase, Suggesting
-from bot.flow.model import ChoiceNode, Content
+from bot.engine.state import (
+    AT_NODE,
+    ChoosingLanguage,
+    ChoosingRegion,
+    Consenting,
+    InCase,
+    Suggesting,
+)
+from bot.flow.model import LAND_SLOT, REGION_SLOT, ChoiceNode, Content
 
 #: How many flows typed topic words offer at most.
 MAX_SUGGESTIONS = 3
@@ -39,17 +46,37 @@ def on_choice(run: Run, index: int) -> None:
                 prompt(run)
         case Consenting():
             on_consent(run, index)
+        case ChoosingRegion():
+            on_region(run, index)
         case InCase() as mode:
             on_case_choice(run, mode, index)
         case _:
             node = run.node()
             if isinstance(node, ChoiceNode):
                 option = options(run, node)[index]
-                run.state = run.state.pushed().with_slots(option.sets)
+                chosen = run.state.with_slots(option.sets)
+                run.state = region.fit(chosen, run.content.knowledge)
+                if node.ask == LAND_SLOT and region.offered(run):
+                    region.ask(run)  # the Land has regions: one more question, same node
+                    prompt(run)
+                    return
+                run.state = run.state.pushed()
                 enter(run, run.state.flow, option.next)
             else:
                 run.state = replace(run.state, history=())
                 enter(run, run.content.entry)
+
+
+def on_region(run: Run, index: int) -> None:
+    """An answer to the region question: set the slot, go on where the Land answer leads."""
+    value = region.value_of(run, index)
+    node = run.node()
+    run.state = replace(run.state, mode=AT_NODE)
+    if not isinstance(node, ChoiceNode) or node.next is None:  # the content changed under it
+        prompt(run)
+        return
+    run.state = run.state.pushed().with_slots(((REGION_SLOT, value),))
+    enter(run, run.state.flow, node.next)
 
 
 def on_text(run: Run, text: str) -> None:
@@ -61,6 +88,8 @@ def on_text(run: Run, text: str) -> None:
         on_case_text(run, mode.code, text)
         return
     picked = intent.match_answer(text, all_labels(run))
+    if picked is None and isinstance(mode, ChoosingRegion):  # "Musterland", with a typo too
+        picked = intent.match_place(text, [r.name for r in region.offered(run)])
     if picked is not None:
         on_choice(run, picked)
         return

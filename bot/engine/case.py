@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.engine import intent, texts
+from bot.engine import intent, region, texts
 from bot.engine.actions import CloseCase, OpenCase, Relay
 from bot.engine.events import Command, Event, Start
 from bot.engine.nodes import enter, show_services
@@ -29,7 +29,10 @@ def on_consent(run: Run, index: int) -> None:
     if index == 0 and run.case.refusal is None and run.case.new_code:
         code = run.case.new_code
         land = run.state.slot(LAND_SLOT) or "none"
-        run.actions.append(OpenCase(code, node.topic, node.urgency or "normal", land, flow.id))
+        local = region.local_region(run)
+        where = local.ags if local is not None else "none"
+        urgency = node.urgency or "normal"
+        run.actions.append(OpenCase(code, node.topic, urgency, land, flow.id, where))
         run.say(texts.case_opened(t, code))
         run.case = replace(run.case, code=code, claimed=False)
         run.state = replace(run.state, mode=InCase(code))

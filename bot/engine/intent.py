@@ -253,3 +253,29 @@ def match_answer(text: str, labels: Sequence[str], *, strict: bool = False) -> i
         return None
     prefixed = [i for i, label in enumerate(offered) if label.startswith(typed)]
     return prefixed[0] if len(prefixed) == 1 else None
+
+
+#: Words of a place's name that say what kind of place it is, not which (dropped for matching).
+PLACE_KINDS = frozenset(
+    {"landkreis", "kreis", "stadt", "gemeinde", "markt", "grosse", "kreisstadt", "hansestadt",
+     "stadtkreis", "district", "city", "town", "municipality", "of", "der", "die", "das"}
+)  # fmt: skip
+
+
+def match_place(text: str, names: Sequence[str]) -> int | None:
+    """Which of the offered place names typed text means (its index), or None: the name's
+    own words without their kind ("Musterland" for "Landkreis Musterland"), with a typo or two
+    in longer words (:func:`_allowed`), or a unique beginning of :data:`MIN_PREFIX` letters."""
+    typed = " ".join(w for w in folded_words(normalize(text)) if w not in PLACE_KINDS)
+    if len(typed) < MIN_PREFIX:
+        return None
+    cores = [" ".join(w for w in folded_words(normalize(n)) if w not in PLACE_KINDS) for n in names]
+    exact = [i for i, core in enumerate(cores) if core == typed]
+    if len(exact) == 1:
+        return exact[0]
+    near = [
+        i
+        for i, core in enumerate(cores)
+        if core.startswith(typed) or OSA.distance(core, typed) <= _allowed(len(core))
+    ]
+    return near[0] if len(near) == 1 else None

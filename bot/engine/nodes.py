@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.engine import texts
+from bot.engine import region, texts
 from bot.engine.actions import ShowServices
 from bot.engine.present import card_for
 from bot.engine.questions import prompt
@@ -45,8 +45,10 @@ def enter(run: Run, flow_id: str, node_id: str | None = None) -> None:
                 current = node.target_node or flow.start
                 continue
             case ChoiceNode(ask=str(slot), next=str(after)) if run.state.slot(slot) is not None:
-                current = after
-                continue
+                if slot != LAND_SLOT or not region.wanted(run):
+                    current = after
+                    continue
+                region.ask(run)  # the Land is known, its region not yet: ask that only
             case ServicesNode():
                 show_services(run, flow, node)
                 if node.next:
@@ -70,11 +72,13 @@ def show_services(run: Run, flow: Flow, node: ServicesNode | HandoffNode) -> Non
     """The service cards of a services node, or those of a handoff node's topic."""
     land = run.state.slot(LAND_SLOT)
     land = None if land in (None, "none") else land
+    local = region.local_region(run)
+    ags = local.ags if local is not None else None
     if isinstance(node, HandoffNode):
-        services = select(run.content.knowledge, node.topic, (), land)
+        services = select(run.content.knowledge, node.topic, (), land, ags)
         intro = texts.reachable_directly(run.t)
     else:
-        services = select(run.content.knowledge, node.query.topic, node.query.ids, land)
+        services = select(run.content.knowledge, node.query.topic, node.query.ids, land, ags)
         intro = run.ctx_text(flow, node, node.text) if node.texts else ""
     cards = tuple(card_for(s, run.t, run.now) for s in services)
     run.actions.append(ShowServices(intro, cards))

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from bot.engine import texts
+from bot.engine import region, texts
 from bot.engine.actions import Ask, Option
 from bot.engine.run import Run
-from bot.engine.state import AtNode, ChoosingLanguage, Consenting, InCase, Suggesting
+from bot.engine.state import (
+    AtNode,
+    ChoosingLanguage,
+    ChoosingRegion,
+    Consenting,
+    InCase,
+    Suggesting,
+)
 from bot.flow.model import LAND_SLOT, ChoiceNode, HandoffNode, OptionSpec
 from bot.i18n import LANGUAGE_NAMES
 
@@ -29,6 +36,8 @@ def current_labels(run: Run) -> list[str]:
             return [LANGUAGE_NAMES.get(loc, loc) for loc in run.content.catalogs.locales]
         case Consenting():
             return list(texts.consent_answers(t))
+        case ChoosingRegion():
+            return region.labels(run)
         case InCase(confirm=""):
             return [texts.end_case(t)]
         case InCase():
@@ -56,10 +65,23 @@ def consent_text(run: Run) -> str:
     node = run.node()
     topic_id, urgency = (node.topic, node.urgency) if isinstance(node, HandoffNode) else ("", "")
     land = run.state.slot(LAND_SLOT) or "none"
-    region = next((r.label for r in run.content.knowledge.regions if r.code == land), land)
+    label = next((r.label for r in run.content.knowledge.regions if r.code == land), land)
+    land_name = t.pgettext("region", label)
     topic = run.content.knowledge.topic_labels.get(topic_id, topic_id)
+    local = region.local_region(run)
+    if local is not None:
+        circles = texts.circles_local(t, local.name, land_name)
+    elif land != "none":
+        circles = texts.circles_land(t, land_name)
+    else:
+        circles = texts.circles_nation(t)
     return texts.consent_question(
-        t, t.pgettext("topic", topic), texts.urgency_label(t, urgency), t.pgettext("region", region)
+        t,
+        t.pgettext("topic", topic),
+        texts.urgency_label(t, urgency),
+        land_name,
+        circles,
+        local.name if local is not None else "",
     )
 
 
@@ -73,6 +95,8 @@ def question_text(run: Run) -> str:
             return texts.did_you_mean(t)
         case Consenting():
             return consent_text(run)
+        case ChoosingRegion():
+            return texts.region_question(t)
         case InCase(code=code, confirm=""):
             return texts.case_question(t, code, run.case.claimed)
         case InCase(code=code, confirm=confirm):

@@ -19,6 +19,12 @@ class ChoosingLanguage:
 
 
 @dataclass(frozen=True, slots=True)
+class ChoosingRegion:
+    """After the Land at an ``ask: land`` node: the local layer's regions of that Land are
+    offered (then the node's ``next``)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Suggesting:
     """Flows matching words the user typed are offered (ids, best first)."""
 
@@ -42,7 +48,7 @@ class InCase:
 
 
 #: What kind of question is open; stored as text by the storage edge (``bot/storage/modes.py``).
-Mode = AtNode | ChoosingLanguage | Suggesting | Consenting | InCase
+Mode = AtNode | ChoosingLanguage | Suggesting | Consenting | InCase | ChoosingRegion
 AT_NODE = AtNode()
 
 
@@ -72,6 +78,10 @@ class State:
         merged = dict(self.slots)
         merged.update(updates)
         return replace(self, slots=tuple(sorted(merged.items())))
+
+    def without_slot(self, name: str) -> State:
+        """A copy with one slot unset."""
+        return replace(self, slots=tuple((k, v) for k, v in self.slots if k != name))
 
     def pushed(self) -> State:
         """A copy with the current question added to the history."""

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from bot.content import Content
 from bot.engine import texts
 from bot.engine.present import card_for
+from bot.handoff.rules import NATION
 from bot.i18n import Translator
 from bot.knowledge import BERLIN, select
 from bot.ports import CaseRecord
@@ -46,6 +47,12 @@ class Notices:
         label = next((r.label for r in regions if r.code == land), land)
         return t.pgettext("region", label)
 
+    def place(self, t: Translator, case: CaseRecord) -> str:
+        """The case's Land, and its local region if the user chose one."""
+        land = self.land(t, case.land)
+        local = self.content().knowledge.local_region(case.region)
+        return f"{land} · {local.name}" if local is not None else land
+
     def urgency(self, t: Translator, urgency: str) -> str:
         """An urgency's label."""
         return texts.urgency_word(t, urgency)
@@ -71,7 +78,7 @@ class Notices:
             until = _local(case.escalate_at, "%H:%M")
             then = (
                 texts.others_asked_after(t, until)
-                if case.circle <= 1
+                if case.circle < NATION
                 else texts.nobody_after(t, until)
             )
         text = texts.new_case(
@@ -79,7 +86,7 @@ class Notices:
             case.code,
             self.topic(t, case.topic),
             self.urgency(t, case.urgency),
-            self.land(t, case.land),
+            self.place(t, case),
             _local(case.created_at, "%d.%m. %H:%M"),
             then,
         )
@@ -89,7 +96,11 @@ class Notices:
         """Nobody is free: an apology and the national services."""
         text = texts.nobody_free(t, case.code, case.urgency == "high")
         now = datetime.fromtimestamp(self.clock(), UTC)
-        services = select(self.content().knowledge, case.topic, (), None)
+        knowledge = self.content().knowledge
+        if knowledge.local_region(case.region) is not None:  # the local contact first
+            services = select(knowledge, case.topic, (), case.land, case.region)
+        else:
+            services = select(knowledge, case.topic, (), None)
         return services_notice(text, (card_for(svc, t, now) for svc in services))
 
     def listing(self, t: Translator, case: CaseRecord) -> str:
@@ -99,7 +110,7 @@ class Notices:
             case.code,
             self.topic(t, case.topic),
             self.urgency(t, case.urgency),
-            self.land(t, case.land),
+            self.place(t, case),
             case.status == "claimed",
             texts.age(t, int(self.clock()) - case.created_at),
         )

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from bot.engine.state import CaseContext
 from bot.ports import (
+    ROLE_MELDESTELLE,
     AddCase,
     Audit,
     Block,
@@ -30,6 +31,11 @@ from bot.ports import (
 
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 NATIONWIDE = "DE"
+
+#: The circles a case goes through (``CaseRecord.circle``; 0 while it is being opened): the
+#: local contacts of the user's region, the contacts of their Land (the nationwide contacts if
+#: they gave no Land), every contact for the topic; then nobody is free.
+LOCAL, LAND, NATION, NOBODY = 1, 2, 3, 4
 
 
 def new_code(length: int = 6) -> str:
@@ -93,13 +99,25 @@ def open_case(
 ) -> tuple[Write, ...]:
     """A new case (``case`` as it is opened, circle 0), its count against the daily limit and
     its first circle's notices."""
-    opened = replace(case, status="open", circle=1)
+    opened = replace(case, status="open", circle=LOCAL)
     audit = Audit(case.created_at, "case.opened", case.code, "user")
     counted: tuple[Write, ...] = ()
     if case.limit_key is not None:
         counted = (CountOpen(case.limit_key, case.created_at),)
     first = escalate(case, set(), contacts, case.created_at, settings)
     return (AddCase(opened), *counted, audit, *first)
+
+
+def in_circle(contact: ContactRecord, case: CaseRecord, circle: int) -> bool:
+    """Whether a contact belongs to a case's circle (whether reachable or not). A Meldestelle
+    (``role`` ``meldestelle``) receives reports, never handoff cases."""
+    if contact.role == ROLE_MELDESTELLE:
+        return False
+    if circle == LOCAL:
+        return case.region != "none" and contact.serves_region(case.topic, case.region)
+    if circle == LAND:
+        return contact.serves(case.topic, NATIONWIDE if case.land == "none" else case.land)
+    return circle == NATION and contact.serves(case.topic, None)
 
 
 def escalate(
@@ -111,12 +129,13 @@ def escalate(
 ) -> tuple[Write, ...]:
     """Move a case to the next circle that has someone to notify, or to "nobody free".
 
-    Circle 1 is the user's Land (the nationwide contacts if no Land was given), circle 2
-    everyone for the topic; after that the user is told nobody is free (the case stays open).
+    The circles are :data:`LOCAL` (the local contacts of the user's region, ``contacts invite
+    --region``), :data:`LAND` (the user's Land, the nationwide contacts if no Land was given)
+    and :data:`NATION` (everyone for the topic); a circle without anyone new to ask is passed
+    over. After that the user is told nobody is free (the case stays open).
     """
-    land = None if case.land == "none" else case.land
     timeout = settings.escalate_minutes.get(case.urgency, 60) * 60
-    for next_circle, scope in ((1, land or NATIONWIDE), (2, None)):
+    for next_circle in (LOCAL, LAND, NATION):
         if next_circle <= case.circle:
             continue
         chosen = [
@@ -125,7 +144,7 @@ def escalate(
             if c.account is not None
             and c.available
             and c.id not in told
-            and c.serves(case.topic, scope)
+            and in_circle(c, case, next_circle)
         ]
         if chosen:
             writes: list[Write] = []
@@ -138,7 +157,7 @@ def escalate(
                 writes.append(Audit(now, "case.escalated", case.code, "system"))
             return tuple(writes)
     return (
-        ChangeCase(case.code, (("circle", 3), ("escalate_at", None))),
+        ChangeCase(case.code, (("circle", NOBODY), ("escalate_at", None))),
         Notify("nobody", case.code, now, route=case.user_route),
         Audit(now, "case.nobody_free", case.code, "system"),
     )

@@ -48,9 +48,16 @@ class Handoff:
         """Let the outbox reach people on this platform."""
         self.outbox.register(platform, deliver)
 
-    async def invite(self, name: str, lands: list[str], topics: list[str]) -> str:
+    async def invite(
+        self,
+        name: str,
+        lands: list[str],
+        topics: list[str],
+        regions: list[str] | None = None,
+        role: str = "contact",
+    ) -> str:
         """Create a contact person's invitation; returns the one-time code."""
-        return await self.admin.invite(name, lands, topics)
+        return await self.admin.invite(name, lands, topics, regions, role)
 
     async def contacts(self) -> list[ContactRecord]:
         """Every contact person."""

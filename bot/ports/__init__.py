@@ -21,6 +21,9 @@ from typing import Protocol
 from bot.engine.state import State
 from bot.ports.records import (
     LIMIT_WINDOW,
+    ROLE_CONTACT,
+    ROLE_MELDESTELLE,
+    ROLES,
     CaseRecord,
     Clock,
     ContactRecord,
@@ -208,6 +211,9 @@ class Store(ConversationStore, CounterStore, CaseStore, OutboxStore, Health, Pro
 __all__ = [
     "CASE_CHANGES",
     "LIMIT_WINDOW",
+    "ROLES",
+    "ROLE_CONTACT",
+    "ROLE_MELDESTELLE",
     "AddCase",
     "Audit",
     "Block",

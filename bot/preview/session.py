@@ -56,8 +56,8 @@ class PreviewRuntime(Runtime):
 
 def _signature(paths: ContentPaths) -> tuple[tuple[str, int, int], ...]:
     found: list[tuple[str, int, int]] = []
-    for folder in (paths.flows, paths.knowledge, paths.locales):
-        if not folder.is_dir():
+    for folder in (paths.flows, paths.knowledge, paths.locales, paths.local):
+        if folder is None or not folder.is_dir():
             continue
         for path in sorted(folder.rglob("*")):
             try:

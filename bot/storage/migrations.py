@@ -61,7 +61,7 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             land TEXT NOT NULL,
             status TEXT NOT NULL,          -- open, claimed, closed
             contact_id INTEGER REFERENCES contacts(id) ON DELETE SET NULL,
-            circle INTEGER NOT NULL,       -- 1 local, 2 nationwide, 3 nobody free
+            circle INTEGER NOT NULL,       -- 1 Land, 2 everyone, 3 nobody free (renumbered in 5)
             user_route BLOB,               -- AES-GCM(platform | route); NULL once closed
             locale TEXT NOT NULL,
             created_at INTEGER NOT NULL,
@@ -122,6 +122,18 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE INDEX case_opens_at ON case_opens(at);
         -- the limit key while a case is open or claimed (for a block); NULL once closed
         ALTER TABLE cases ADD COLUMN limit_key BLOB;
+        """,
+    ),
+    (
+        5,
+        "local layer: contacts' regions and role, the case's region",
+        """
+        ALTER TABLE contacts ADD COLUMN regions TEXT NOT NULL DEFAULT '[]';  -- JSON list of AGS
+        ALTER TABLE contacts ADD COLUMN role TEXT NOT NULL DEFAULT 'contact';  -- or meldestelle
+        ALTER TABLE cases ADD COLUMN region TEXT NOT NULL DEFAULT 'none';  -- an AGS or none
+        -- the circles were 1 Land, 2 everyone, 3 nobody free; now 1 local, 2 Land, 3 everyone,
+        -- 4 nobody free (bot/handoff/rules.py)
+        UPDATE cases SET circle = circle + 1 WHERE circle > 0;
         """,
     ),
 )

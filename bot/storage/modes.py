@@ -2,18 +2,28 @@
 
 The column keeps the strings of older versions, so existing databases go on working: ``""`` (a
 flow question is open), ``language``, ``suggest:<flow>,<flow>``, ``consent`` and ``case:<code>``
-(``case:<code>:<confirm>`` while the end of a case waits for a yes).
+(``case:<code>:<confirm>`` while the end of a case waits for a yes), ``region`` (the local
+layer's region question after the Land).
 Only the store's encoding and decoding use these strings; the engine sees :data:`Mode` values.
 """
 
 from __future__ import annotations
 
-from bot.engine.state import AT_NODE, ChoosingLanguage, Consenting, InCase, Mode, Suggesting
+from bot.engine.state import (
+    AT_NODE,
+    ChoosingLanguage,
+    ChoosingRegion,
+    Consenting,
+    InCase,
+    Mode,
+    Suggesting,
+)
 
 _LANGUAGE = "language"
 _CONSENT = "consent"
 _SUGGEST = "suggest:"
 _CASE = "case:"
+_REGION = "region"
 
 
 def mode_text(mode: Mode) -> str:
@@ -23,6 +33,8 @@ def mode_text(mode: Mode) -> str:
             return _LANGUAGE
         case Consenting():
             return _CONSENT
+        case ChoosingRegion():
+            return _REGION
         case Suggesting(flows=flows):
             return _SUGGEST + ",".join(flows)
         case InCase(code=code, confirm=confirm):
@@ -36,6 +48,8 @@ def parse_mode(text: str) -> Mode:
         return ChoosingLanguage()
     if text == _CONSENT:
         return Consenting()
+    if text == _REGION:
+        return ChoosingRegion()
     if text.startswith(_SUGGEST) and text != _SUGGEST:
         return Suggesting(tuple(text.removeprefix(_SUGGEST).split(",")))
     if text.startswith(_CASE) and text != _CASE:

@@ -181,13 +181,25 @@ def urgency_label(t: Translator, urgency: str) -> str:
     }.get(urgency, urgency)
 
 
-def consent_question(t: Translator, topic: str, urgency: str, land: str) -> str:
-    """What would be passed on, and the question whether it may (arguments already translated)."""
-    return t.gettext(
-        "Ich kann Ihr Anliegen an eine Ansprechperson weitergeben, die Ihnen hier im Chat "
-        "antwortet. Weitergegeben wird nur: Thema: {topic} · Dringlichkeit: {urgency} · "
-        "Land: {land}. Kein Name, kein Text, kein Konto. Möchten Sie das?"
-    ).format(topic=topic, urgency=urgency, land=land)
+def consent_question(
+    t: Translator, topic: str, urgency: str, land: str, circles: str = "", region: str = ""
+) -> str:
+    """What would be passed on, who is asked (``circles``), and the question whether it may
+    (arguments already translated; ``region`` only for a user in a local region)."""
+    if region:
+        said = t.gettext(
+            "Ich kann Ihr Anliegen an eine Ansprechperson weitergeben, die Ihnen hier im Chat "
+            "antwortet. Weitergegeben wird nur: Thema: {topic} · Dringlichkeit: {urgency} · "
+            "Land: {land} · Region: {region}. Kein Name, kein Text, kein Konto."
+        ).format(topic=topic, urgency=urgency, land=land, region=region)
+    else:
+        said = t.gettext(
+            "Ich kann Ihr Anliegen an eine Ansprechperson weitergeben, die Ihnen hier im Chat "
+            "antwortet. Weitergegeben wird nur: Thema: {topic} · Dringlichkeit: {urgency} · "
+            "Land: {land}. Kein Name, kein Text, kein Konto."
+        ).format(topic=topic, urgency=urgency, land=land)
+    ask = t.gettext("Möchten Sie das?")
+    return " ".join(part for part in (said, circles, ask) if part)
 
 
 def case_opened(t: Translator, code: str) -> str:
