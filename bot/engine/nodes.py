@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from bot.engine import texts
-from bot.engine.actions import ShowServices
-from bot.engine.present import card_for
+from bot.engine.actions import Card, ShowServices
+from bot.engine.present import card_for, with_status
 from bot.engine.questions import prompt
 from bot.engine.run import Run
-from bot.engine.state import AT_NODE, Consenting, InCase
+from bot.engine.state import Consenting, InCase
 from bot.flow.model import (
     LAND_SLOT,
     ChoiceNode,
@@ -18,6 +16,7 @@ from bot.flow.model import (
     GotoNode,
     HandoffNode,
     MessageNode,
+    Service,
     ServicesNode,
 )
 from bot.knowledge import select
@@ -32,12 +31,11 @@ def enter(run: Run, flow_id: str, node_id: str | None = None) -> None:
     current = node_id or flow.start
     for _ in range(MAX_AUTO_STEPS):
         node = flow.nodes[current]
-        run.state = replace(run.state, flow=flow.id, node=node.id, mode=AT_NODE)
         run.path.append((flow.id, node.id))
-        match node:
+        match node:  # message and goto nodes do not look at the state: it is set after them
             case MessageNode():
-                for text in node.texts:
-                    run.say(run.ctx_text(flow, node, text))
+                for text in run.node_texts(flow, node):
+                    run.say(text)
                 current = node.next
                 continue
             case GotoNode():
@@ -47,6 +45,8 @@ def enter(run: Run, flow_id: str, node_id: str | None = None) -> None:
             case ChoiceNode(ask=str(slot), next=str(after)) if run.state.slot(slot) is not None:
                 current = after
                 continue
+        run.state = run.state.at(flow.id, node.id)
+        match node:
             case ServicesNode():
                 show_services(run, flow, node)
                 if node.next:
@@ -55,11 +55,11 @@ def enter(run: Run, flow_id: str, node_id: str | None = None) -> None:
             case HandoffNode():
                 run.outcomes.append((flow.id, "handoff"))
                 if node.texts:
-                    run.say(run.ctx_text(flow, node, node.text))
+                    run.say(run.node_text(flow, node))
                 code = run.case.code
-                run.state = replace(run.state, mode=InCase(code) if code else Consenting())
+                run.state = run.state.at(flow.id, node.id, InCase(code) if code else Consenting())
             case EndNode():
-                run.say(run.ctx_text(flow, node, node.text))
+                run.say(run.node_text(flow, node))
                 run.outcomes.append((flow.id, "end"))
         prompt(run)
         return
@@ -75,10 +75,18 @@ def show_services(run: Run, flow: Flow, node: ServicesNode | HandoffNode) -> Non
         intro = texts.reachable_directly(run.t)
     else:
         services = select(run.content.knowledge, node.query.topic, node.query.ids, land)
-        intro = run.ctx_text(flow, node, node.text) if node.texts else ""
-    cards = tuple(card_for(s, run.t, run.now) for s in services)
+        intro = run.node_text(flow, node) if node.texts else ""
+    cards = tuple(card(run, s) for s in services)
     run.actions.append(ShowServices(intro, cards))
     run.outcomes.append((flow.id, "services"))
+
+
+def card(run: Run, svc: Service) -> Card:
+    """A service's card in the conversation's language, its status computed for now."""
+    static = run.local.cards.get(svc.id)
+    if static is None:  # a service outside the content (never in a loaded bundle)
+        return card_for(svc, run.t, run.now)
+    return with_status(static, svc, run.t, run.now)
 
 
 def continue_here(run: Run) -> None:

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 from bot.engine import texts
-from bot.engine.actions import Ask, Option
+from bot.engine.actions import Ask
+from bot.engine.prepared import Choice, prepare_choice
 from bot.engine.run import Run
 from bot.engine.state import AtNode, ChoosingLanguage, Consenting, InCase, Suggesting
 from bot.flow.model import LAND_SLOT, ChoiceNode, HandoffNode, OptionSpec
 from bot.i18n import LANGUAGE_NAMES
 
 
+def _choice(run: Run, node: ChoiceNode) -> Choice:
+    """The prepared choice of a node of the current flow (options, labels, question)."""
+    found = run.local.choices.get((run.state.flow, node.id))
+    if found is None or found.node is not node:  # not a node of the bundle's current flow
+        return prepare_choice(run.content, run.t, run.state.flow, node)
+    return found
+
+
 def options(run: Run, node: ChoiceNode) -> list[OptionSpec]:
     """The options the user sees at a choice node, in order."""
-    if node.ask == LAND_SLOT:
-        return [
-            OptionSpec(run.t.pgettext("region", r.label), node.next or "", ((LAND_SLOT, r.code),))
-            for r in run.content.knowledge.regions
-        ]
-    slots = dict(run.state.slots)
-    return [o for o in node.options if o.visible(slots)]
+    choice = _choice(run, node)
+    return [choice.specs[i] for i in choice.visible(run.state.slots)]
 
 
 def current_labels(run: Run) -> list[str]:
@@ -38,16 +42,16 @@ def current_labels(run: Run) -> list[str]:
             return [*titles, texts.back_to_question(t)]
     node = run.node()
     if isinstance(node, ChoiceNode):
-        found = options(run, node)
-        if node.ask:
-            return [o.label for o in found]
-        return [run.ctx_text(run.flow(), node, o.label) for o in found]
+        choice = _choice(run, node)
+        if not choice.conditional:
+            return list(choice.labels)
+        return [choice.labels[i] for i in choice.visible(run.state.slots)]
     return [texts.to_main_menu(t)]
 
 
 def all_labels(run: Run) -> list[str]:
     """Labels of the open question as offered: the emergency answer last."""
-    return [*current_labels(run), texts.emergency_option(run.t)]
+    return [*current_labels(run), run.local.emergency_option]
 
 
 def consent_text(run: Run) -> str:
@@ -81,17 +85,14 @@ def question_text(run: Run) -> str:
             pass
     node = run.node()
     if isinstance(node, ChoiceNode):
-        return run.ctx_text(run.flow(), node, node.text)
+        return _choice(run, node).text
     return texts.how_to_go_on(t)
 
 
 def prompt(run: Run) -> None:
     """(Re-)issue the open question with a fresh turn."""
     text = question_text(run)
-    labels = all_labels(run)
-    run.actions.append(
-        Ask(text, tuple(Option(i, label) for i, label in enumerate(labels)), run.new_turn())
-    )
+    run.actions.append(Ask(text, run.local.options(all_labels(run)), run.new_turn()))
 
 
 def emergency(run: Run) -> None:

@@ -250,11 +250,12 @@ class Knowledge:
         return tuple(r.code for r in self.regions)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)
 class Content:
     """Validated flows, knowledge and translations; swapped as a whole on reload.
 
-    Built by :func:`bot.content.load_content`; the engine sees only this model.
+    Built by :func:`bot.content.load_content`; the engine sees only this model (and what
+    :mod:`bot.engine.prepared` derives from it once, kept by a weak reference to it).
     """
 
     flows: dict[str, Flow]
