@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from weakref import WeakKeyDictionary
+from weakref import WeakKeyDictionary, ref
 
 from bot.engine import texts
 from bot.engine.actions import Card, Option
@@ -45,11 +45,14 @@ class Choice:
         if not self.conditional:
             return tuple(range(len(self.specs)))
         values = dict(slots)
-        return tuple(
-            i
-            for i, tests in enumerate(self.tests)
-            if all(values.get(slot, "none") in allowed for slot, allowed in tests)
-        )
+        shown: list[int] = []
+        for i, tests in enumerate(self.tests):
+            for slot, allowed in tests:
+                if values.get(slot, "none") not in allowed:
+                    break
+            else:
+                shown.append(i)
+        return tuple(shown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +82,7 @@ class Localized:
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """The prepared data of one content bundle, per locale."""
+    """The prepared data of one content bundle, per (normalized) locale."""
 
     by_locale: dict[str, Localized]
 
@@ -139,15 +142,25 @@ def _localized(content: Content, locale: str) -> Localized:
 
 def prepare(content: Content) -> Prepared:
     """Work out the prepared data of a bundle (uncached; :func:`prepared_for` caches it)."""
-    return Prepared({loc: _localized(content, loc) for loc in content.catalogs.by_locale})
+    catalogs = content.catalogs
+    # every locale a conversation can be in: those Catalogs.normalize can return
+    wanted = [loc for loc in catalogs.by_locale if catalogs.normalize(loc) == loc]
+    return Prepared({loc: _localized(content, loc) for loc in wanted})
 
 
 _PREPARED: WeakKeyDictionary[Content, Prepared] = WeakKeyDictionary()
+#: the bundle asked for last (nearly always the one in use), found by identity alone
+_last: tuple[ref[Content], Prepared] | None = None
 
 
 def prepared_for(content: Content) -> Prepared:
     """The prepared data of a bundle, made on first use and kept while the bundle lives."""
+    global _last
+    last = _last
+    if last is not None and last[0]() is content:
+        return last[1]
     found = _PREPARED.get(content)
     if found is None:
         found = _PREPARED[content] = prepare(content)
+    _last = (ref(content), found)
     return found

@@ -27,6 +27,8 @@ def options(run: Run, node: ChoiceNode) -> list[OptionSpec]:
 
 def current_labels(run: Run) -> list[str]:
     """Labels of the open question, without the emergency answer."""
+    if isinstance(run.state.mode, AtNode):  # the common case first
+        return node_labels(run)
     t = run.t
     match run.state.mode:
         case ChoosingLanguage():
@@ -40,13 +42,18 @@ def current_labels(run: Run) -> list[str]:
         case Suggesting(flows=flows):
             titles = [t.content_text(f, run.content.flows[f].title) for f in flows]
             return [*titles, texts.back_to_question(t)]
+    return node_labels(run)
+
+
+def node_labels(run: Run) -> list[str]:
+    """Labels of the current node's question: a choice's options, or the end prompt's."""
     node = run.node()
     if isinstance(node, ChoiceNode):
         choice = _choice(run, node)
         if not choice.conditional:
             return list(choice.labels)
         return [choice.labels[i] for i in choice.visible(run.state.slots)]
-    return [texts.to_main_menu(t)]
+    return [texts.to_main_menu(run.t)]
 
 
 def all_labels(run: Run) -> list[str]:

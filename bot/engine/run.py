@@ -47,10 +47,12 @@ class Run:
     def local(self) -> Localized:
         """What is prepared for the conversation's current language (texts, options, cards)."""
         local = self._local
-        if local is None or self._locale != self.state.locale:
-            locale = self.content.catalogs.normalize(self.state.locale)
-            local = self._local = self.prepared.by_locale[locale]
-            self._locale = self.state.locale
+        locale = self.state.locale
+        if local is None or self._locale != locale:
+            by_locale = self.prepared.by_locale
+            local = by_locale.get(locale) or by_locale[self.content.catalogs.normalize(locale)]
+            self._local = local
+            self._locale = locale
         return local
 
     @property
