@@ -17,9 +17,9 @@ import pytest
 from bot.content import Content, ContentPaths, load_content
 from bot.engine.actions import Ask, Option
 from bot.engine.events import Choose, Start
-from bot.engine.prepared import prepare, prepared_for
+from bot.engine.prepared import FIXED_ASKS, prepare, prepared_for
 from bot.engine.present import card_for, static_card, with_status
-from bot.engine.questions import current_labels
+from bot.engine.questions import current_labels, options, question_text
 from bot.engine.run import Run
 from bot.engine.state import AT_NODE, CaseContext, ChoosingLanguage, InCase, State
 from bot.engine.step import step
@@ -90,6 +90,29 @@ def test_every_choice_matches_the_per_step_computation(bundle: Content) -> None:
                     ]
                     assert [choice.specs[i] for i in choice.visible(slots)] == shown
                     assert [choice.labels[i] for i in choice.visible(slots)] == labels
+                    checked += 1
+    assert checked > len(bundle.catalogs.locales)
+
+
+def test_prepared_and_per_step_paths_of_the_engine_agree(bundle: Content) -> None:
+    """questions.options/current_labels/question_text with the prepared choices and with none
+    (the per-step path, which unprepared choices such as another ``ask:`` take)."""
+    checked = 0
+    for locale in bundle.catalogs.locales:
+        for flow in bundle.flows.values():
+            for node in flow.nodes.values():
+                if not isinstance(node, ChoiceNode):
+                    continue
+                assert node.ask in FIXED_ASKS
+                for slots in _slot_combinations(node):
+                    state = State(flow.id, node.id, locale, slots)
+                    fast = Run(bundle, state, MONDAY_10, CaseContext())
+                    slow = Run(bundle, state, MONDAY_10, CaseContext())
+                    slow._local = replace(fast.local, choices={})
+                    slow._locale = locale
+                    assert options(fast, node) == options(slow, node)
+                    assert current_labels(fast) == current_labels(slow)
+                    assert question_text(fast) == question_text(slow)
                     checked += 1
     assert checked > len(bundle.catalogs.locales)
 

@@ -23,6 +23,9 @@ from bot.engine.present import static_card
 from bot.flow.model import LAND_SLOT, ChoiceNode, Content, OptionSpec
 from bot.i18n import LANGUAGE_NAMES, Translator
 
+#: The choices prepared: those with their own options and those asking the Land (the answers
+#: of any other ``ask:`` are worked out per step by :func:`bot.engine.questions.options`).
+FIXED_ASKS = frozenset({None, "", LAND_SLOT})
 #: A compiled visibility condition: the slot, and the values it must hold ("none" for unset).
 Test = tuple[str, frozenset[str]]
 
@@ -92,8 +95,8 @@ def _numbered(labels: tuple[str, ...]) -> tuple[Option, ...]:
 
 
 def prepare_choice(content: Content, t: Translator, flow_id: str, node: ChoiceNode) -> Choice:
-    """The options the user sees at a choice node, as :func:`bot.engine.questions.options`
-    computed them per step before."""
+    """A choice node's question and the options the user sees, as
+    :func:`bot.engine.questions.options` works them out per step for unprepared choices."""
     context = f"{flow_id}/{node.id}"
     text = t.content_text(context, node.text)
     if node.ask == LAND_SLOT:
@@ -130,7 +133,7 @@ def _localized(content: Content, locale: str) -> Localized:
         for node in flow.nodes.values():
             context = f"{flow.id}/{node.id}"
             node_texts[flow.id, node.id] = tuple(t.content_text(context, x) for x in node.texts)
-            if isinstance(node, ChoiceNode):
+            if isinstance(node, ChoiceNode) and node.ask in FIXED_ASKS:
                 choices[flow.id, node.id] = prepare_choice(content, t, flow.id, node)
     emergency = texts.emergency_option(t)
     label_sets = [c.labels for c in choices.values() if not c.conditional]

@@ -4,25 +4,32 @@ from __future__ import annotations
 
 from bot.engine import texts
 from bot.engine.actions import Ask
-from bot.engine.prepared import Choice, prepare_choice
+from bot.engine.prepared import Choice
 from bot.engine.run import Run
 from bot.engine.state import AtNode, ChoosingLanguage, Consenting, InCase, Suggesting
 from bot.flow.model import LAND_SLOT, ChoiceNode, HandoffNode, OptionSpec
 from bot.i18n import LANGUAGE_NAMES
 
 
-def _choice(run: Run, node: ChoiceNode) -> Choice:
-    """The prepared choice of a node of the current flow (options, labels, question)."""
+def _choice(run: Run, node: ChoiceNode) -> Choice | None:
+    """The prepared choice of a node of the current flow, or None where its answers are not
+    fixed by the content (then they are worked out per step below)."""
     found = run.local.choices.get((run.state.flow, node.id))
-    if found is None or found.node is not node:  # not a node of the bundle's current flow
-        return prepare_choice(run.content, run.t, run.state.flow, node)
-    return found
+    return found if found is not None and found.node is node else None
 
 
 def options(run: Run, node: ChoiceNode) -> list[OptionSpec]:
     """The options the user sees at a choice node, in order."""
     choice = _choice(run, node)
-    return [choice.specs[i] for i in choice.visible(run.state.slots)]
+    if choice is not None:
+        return [choice.specs[i] for i in choice.visible(run.state.slots)]
+    if node.ask == LAND_SLOT:
+        return [
+            OptionSpec(run.t.pgettext("region", r.label), node.next or "", ((LAND_SLOT, r.code),))
+            for r in run.content.knowledge.regions
+        ]
+    slots = dict(run.state.slots)
+    return [o for o in node.options if o.visible(slots)]
 
 
 def current_labels(run: Run) -> list[str]:
@@ -48,12 +55,17 @@ def current_labels(run: Run) -> list[str]:
 def node_labels(run: Run) -> list[str]:
     """Labels of the current node's question: a choice's options, or the end prompt's."""
     node = run.node()
-    if isinstance(node, ChoiceNode):
-        choice = _choice(run, node)
+    if not isinstance(node, ChoiceNode):
+        return [texts.to_main_menu(run.t)]
+    choice = _choice(run, node)
+    if choice is not None:
         if not choice.conditional:
             return list(choice.labels)
         return [choice.labels[i] for i in choice.visible(run.state.slots)]
-    return [texts.to_main_menu(run.t)]
+    found = options(run, node)
+    if node.ask:
+        return [o.label for o in found]
+    return [run.ctx_text(run.flow(), node, o.label) for o in found]
 
 
 def all_labels(run: Run) -> list[str]:
@@ -92,7 +104,8 @@ def question_text(run: Run) -> str:
             pass
     node = run.node()
     if isinstance(node, ChoiceNode):
-        return _choice(run, node).text
+        choice = _choice(run, node)
+        return choice.text if choice is not None else run.ctx_text(run.flow(), node, node.text)
     return texts.how_to_go_on(t)
 
 
