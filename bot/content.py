@@ -10,6 +10,7 @@ from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
 
+from bot.engine.prepared import prepared_for
 from bot.errors import ContentError, Problem, SourceLocation
 from bot.flow.knowledge_loader import load_knowledge
 from bot.flow.loader import display_name, flow_files, load_flow_file
@@ -191,7 +192,9 @@ def load_content(
     problems.extend(found)
     if any(p.severity == "error" for p in problems):
         return None, problems
-    return Content(flows, knowledge, catalogs), problems
+    content = Content(flows, knowledge, catalogs)
+    prepared_for(content)  # what the engine precomputes, ready before the first step
+    return content, problems
 
 
 def drawable_flows(

@@ -233,6 +233,12 @@ _NON_WORD = re.compile(r"[^\w]+")
 MIN_PREFIX = 3
 
 
+@lru_cache(maxsize=2048)
+def _normalized_label(label: str) -> str:
+    """A label normalized once: labels come from the content and the code, never from users."""
+    return normalize(label)
+
+
 def match_answer(text: str, labels: Sequence[str], *, strict: bool = False) -> int | None:
     """Which of the offered answers typed text means (its index), or None.
 
@@ -241,8 +247,10 @@ def match_answer(text: str, labels: Sequence[str], *, strict: bool = False) -> i
     of :data:`MIN_PREFIX` letters at least. ``strict`` is for an open case, where any other text
     is relayed to the contact person: only the number or the whole label (with at most a
     trailing ``.``) count, so a message is not taken for an answer by its first words.
+    ``labels`` are the engine's own (content and code), never typed text: their normalized
+    forms are kept in a small cache.
     """
-    offered = [normalize(label) for label in labels]
+    offered = [_normalized_label(label) for label in labels]
     typed = normalize(text).rstrip("." if strict else ".!?)")
     # isdecimal, not isdigit: int() refuses digits such as "¹" that isdigit() passes
     if typed.isdecimal() and 1 <= int(typed) <= len(offered):

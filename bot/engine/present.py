@@ -20,6 +20,12 @@ from bot.knowledge import BERLIN, closing_time, closure_on, next_opening
 
 def card_for(svc: Service, t: Translator, now: datetime) -> Card:
     """A service as a translated card, with "open now" computed for ``now``."""
+    return with_status(static_card(svc, t), svc, t, now)
+
+
+def static_card(svc: Service, t: Translator) -> Card:
+    """A service as a translated card without its status (which depends on the time): what
+    :mod:`bot.engine.prepared` keeps per service and locale."""
     ctx = f"service/{svc.id}"
     contacts = tuple(
         Contact(c.kind, c.value, t.content_text(ctx, c.note) if c.note else "")
@@ -31,8 +37,14 @@ def card_for(svc: Service, t: Translator, now: datetime) -> Card:
         summary=t.content_text(ctx, svc.summary),
         contacts=contacts,
         hours=format_hours(svc, t),
-        status=format_status(svc, t, now),
+        status="",
     )
+
+
+def with_status(card: Card, svc: Service, t: Translator, now: datetime) -> Card:
+    """A card without status (:func:`static_card`) with "open now" computed for ``now``."""
+    status = format_status(svc, t, now)
+    return Card(card.service_id, card.name, card.summary, card.contacts, card.hours, status)
 
 
 def help_text(t: Translator, locale: str) -> str:
@@ -126,4 +138,12 @@ def format_status(svc: Service, t: Translator, now: datetime) -> str:
     return f"{said} {again}".strip()
 
 
-__all__ = ["card_for", "command_descriptions", "format_hours", "format_status", "help_text"]
+__all__ = [
+    "card_for",
+    "command_descriptions",
+    "format_hours",
+    "format_status",
+    "help_text",
+    "static_card",
+    "with_status",
+]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.engine import region, texts
-from bot.engine.actions import Ask, Option
+from bot.engine.actions import Ask
+from bot.engine.prepared import Choice
 from bot.engine.run import Run
 from bot.engine.state import (
     AtNode,
@@ -17,8 +18,18 @@ from bot.flow.model import LAND_SLOT, ChoiceNode, HandoffNode, OptionSpec
 from bot.i18n import LANGUAGE_NAMES
 
 
+def _choice(run: Run, node: ChoiceNode) -> Choice | None:
+    """The prepared choice of a node of the current flow, or None where its answers are not
+    fixed by the content (then they are worked out per step below)."""
+    found = run.local.choices.get((run.state.flow, node.id))
+    return found if found is not None and found.node is node else None
+
+
 def options(run: Run, node: ChoiceNode) -> list[OptionSpec]:
     """The options the user sees at a choice node, in order."""
+    choice = _choice(run, node)
+    if choice is not None:
+        return [choice.specs[i] for i in choice.visible(run.state.slots)]
     if node.ask == LAND_SLOT:
         return [
             OptionSpec(run.t.pgettext("region", r.label), node.next or "", ((LAND_SLOT, r.code),))
@@ -30,6 +41,8 @@ def options(run: Run, node: ChoiceNode) -> list[OptionSpec]:
 
 def current_labels(run: Run) -> list[str]:
     """Labels of the open question, without the emergency answer."""
+    if isinstance(run.state.mode, AtNode):  # the common case first
+        return node_labels(run)
     t = run.t
     match run.state.mode:
         case ChoosingLanguage():
@@ -45,18 +58,28 @@ def current_labels(run: Run) -> list[str]:
         case Suggesting(flows=flows):
             titles = [t.content_text(f, run.content.flows[f].title) for f in flows]
             return [*titles, texts.back_to_question(t)]
+    return node_labels(run)
+
+
+def node_labels(run: Run) -> list[str]:
+    """Labels of the current node's question: a choice's options, or the end prompt's."""
     node = run.node()
-    if isinstance(node, ChoiceNode):
-        found = options(run, node)
-        if node.ask:
-            return [o.label for o in found]
-        return [run.ctx_text(run.flow(), node, o.label) for o in found]
-    return [texts.to_main_menu(t)]
+    if not isinstance(node, ChoiceNode):
+        return [texts.to_main_menu(run.t)]
+    choice = _choice(run, node)
+    if choice is not None:
+        if not choice.conditional:
+            return list(choice.labels)
+        return [choice.labels[i] for i in choice.visible(run.state.slots)]
+    found = options(run, node)
+    if node.ask:
+        return [o.label for o in found]
+    return [run.ctx_text(run.flow(), node, o.label) for o in found]
 
 
 def all_labels(run: Run) -> list[str]:
     """Labels of the open question as offered: the emergency answer last."""
-    return [*current_labels(run), texts.emergency_option(run.t)]
+    return [*current_labels(run), run.local.emergency_option]
 
 
 def consent_text(run: Run) -> str:
@@ -105,17 +128,15 @@ def question_text(run: Run) -> str:
             pass
     node = run.node()
     if isinstance(node, ChoiceNode):
-        return run.ctx_text(run.flow(), node, node.text)
+        choice = _choice(run, node)
+        return choice.text if choice is not None else run.ctx_text(run.flow(), node, node.text)
     return texts.how_to_go_on(t)
 
 
 def prompt(run: Run) -> None:
     """(Re-)issue the open question with a fresh turn."""
     text = question_text(run)
-    labels = all_labels(run)
-    run.actions.append(
-        Ask(text, tuple(Option(i, label) for i, label in enumerate(labels)), run.new_turn())
-    )
+    run.actions.append(Ask(text, run.local.options(all_labels(run)), run.new_turn()))
 
 
 def emergency(run: Run) -> None:

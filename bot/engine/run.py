@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot.engine.actions import Action, Say
+from bot.engine.prepared import Localized, prepared_for
 from bot.engine.state import CaseContext, State
 from bot.flow.model import Content, Flow, Node
 from bot.i18n import Translator
@@ -35,17 +36,29 @@ class Run:
         self.state = state
         self.now = now
         self.case = case
-        self._t: Translator | None = None
+        self.prepared = prepared_for(content)
+        self._locale: str | None = None
+        self._local: Localized | None = None
         self.actions: list[Action] = []
         self.outcomes: list[tuple[str, str]] = []
         self.path: list[tuple[str, str]] = []
 
     @property
+    def local(self) -> Localized:
+        """What is prepared for the conversation's current language (texts, options, cards)."""
+        local = self._local
+        locale = self.state.locale
+        if local is None or self._locale != locale:
+            by_locale = self.prepared.by_locale
+            local = by_locale.get(locale) or by_locale[self.content.catalogs.normalize(locale)]
+            self._local = local
+            self._locale = locale
+        return local
+
+    @property
     def t(self) -> Translator:
         """The translator of the conversation's current language."""
-        if self._t is None or self._t.locale != self.state.locale:
-            self._t = self.content.catalogs.translator(self.state.locale)
-        return self._t
+        return self.local.translator
 
     def say(self, text: str) -> None:
         """Send a text."""
@@ -63,9 +76,21 @@ class Run:
         """A text of a node, translated in the node's context."""
         return self.t.content_text(f"{flow.id}/{node.id}", text)
 
+    def node_texts(self, flow: Flow, node: Node) -> tuple[str, ...]:
+        """The texts of a node, translated in the node's context (prepared)."""
+        found = self.local.node_texts.get((flow.id, node.id))
+        if found is None:  # a node outside the content (never in a loaded bundle)
+            return tuple(self.ctx_text(flow, node, text) for text in node.texts)
+        return found
+
+    def node_text(self, flow: Flow, node: Node) -> str:
+        """The first (often only) text of a node, translated (empty if it has none)."""
+        found = self.node_texts(flow, node)
+        return found[0] if found else ""
+
     def new_turn(self) -> int:
         """Count a new question; its buttons are the only valid ones from now on."""
-        self.state = replace(self.state, turn=self.state.turn + 1)
+        self.state = self.state.next_turn()
         return self.state.turn
 
     def result(self) -> Step:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 #: How many earlier questions ``back`` can return to.
 MAX_HISTORY = 30
@@ -69,24 +69,43 @@ class State:
     turn: int = 0
     mode: Mode = AT_NODE
 
+    # The copies below are built directly, not through dataclasses.replace (several per step,
+    # the engine's hottest path); tests/test_prepared.py fails if a field is added here and
+    # not to them.
+
     def slot(self, name: str) -> str | None:
         """The value of a slot, or None if unset."""
-        return dict(self.slots).get(name)
+        for key, value in reversed(self.slots):  # the last one wins, as in a dict
+            if key == name:
+                return value
+        return None
 
     def with_slots(self, updates: tuple[tuple[str, str], ...]) -> State:
         """A copy with some slots set (order kept stable by name)."""
         merged = dict(self.slots)
         merged.update(updates)
-        return replace(self, slots=tuple(sorted(merged.items())))
+        slots = tuple(sorted(merged.items()))
+        return State(self.flow, self.node, self.locale, slots, self.history, self.turn, self.mode)
 
     def without_slot(self, name: str) -> State:
         """A copy with one slot unset."""
-        return replace(self, slots=tuple((k, v) for k, v in self.slots if k != name))
+        slots = tuple((k, v) for k, v in self.slots if k != name)
+        return State(self.flow, self.node, self.locale, slots, self.history, self.turn, self.mode)
 
     def pushed(self) -> State:
         """A copy with the current question added to the history."""
         history = (*self.history, (self.flow, self.node))[-MAX_HISTORY:]
-        return replace(self, history=history)
+        return State(self.flow, self.node, self.locale, self.slots, history, self.turn, self.mode)
+
+    def at(self, flow: str, node: str, mode: Mode = AT_NODE) -> State:
+        """A copy at another node (of another flow) with ``mode`` open."""
+        return State(flow, node, self.locale, self.slots, self.history, self.turn, mode)
+
+    def next_turn(self) -> State:
+        """A copy with the turn counted up (a new question is asked)."""
+        return State(
+            self.flow, self.node, self.locale, self.slots, self.history, self.turn + 1, self.mode
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -283,11 +283,12 @@ class Knowledge:
         return next((r for r in self.local_regions if r.ags == ags), None)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)
 class Content:
     """Validated flows, knowledge and translations; swapped as a whole on reload.
 
-    Built by :func:`bot.content.load_content`; the engine sees only this model.
+    Built by :func:`bot.content.load_content`; the engine sees only this model (and what
+    :mod:`bot.engine.prepared` derives from it once, kept by a weak reference to it).
     """
 
     flows: dict[str, Flow]
