@@ -37,7 +37,9 @@ from bot.ports import (
     PutState,
     Register,
     RemoveContact,
+    Seen,
     SetAvailable,
+    Standing,
     Told,
     Unit,
     Write,
@@ -94,6 +96,15 @@ class _Reads:
 
     async def opened_since(self, limit_key: bytes, since: int) -> int:
         return sum(1 for key, at in self._tables().opens if key == limit_key and at > since)
+
+    async def standing(self, user_key: bytes | None, limit_key: bytes, now: int) -> Standing:
+        cases = [] if user_key is None else await self.user_cases(user_key)
+        current = next((c for c in cases if c.status in ("open", "claimed")), None)
+        blocked = await self.blocked(limit_key, now) or (
+            bool(cases) and user_key is not None and await self.blocked(user_key, now)
+        )
+        opened = await self.opened_since(limit_key, now - LIMIT_WINDOW)
+        return Standing(current, blocked, opened)
 
     async def notified(self, code: str) -> set[int]:
         return {cid for c, cid in self._tables().notices if c == code}
@@ -211,16 +222,26 @@ class MemoryStore(_Reads):
         return None if found is None else found[0]
 
     async def save(
-        self, key: bytes, state: State, now: float, counters: tuple[CounterKey, ...] = ()
+        self,
+        key: bytes,
+        state: State,
+        now: float,
+        counters: tuple[CounterKey, ...] = (),
+        seen: bytes | None = None,
     ) -> None:
         async with self.unit() as unit:
             unit.apply(PutState(key, state, int(now)), Count(counters))
+            if seen is not None:
+                unit.apply(Seen(seen, int(now)))
 
     async def first_time(self, key: bytes, now: float) -> bool:
         if key in self._data.seen:
             return False
         self._data.seen[key] = int(now)
         return True
+
+    async def was_seen(self, key: bytes) -> bool:
+        return key in self._data.seen
 
     async def erase(self, key: bytes) -> None:
         async with self.unit() as unit:
@@ -332,6 +353,8 @@ def _apply(data: _Tables, write: Write) -> None:  # noqa: C901 - a table, as in 
             data.conversations[key] = (state, at)
         case Forget(key):
             data.conversations.pop(key, None)
+        case Seen(key, at):
+            data.seen.setdefault(key, at)
         case Count(counted):
             for counter in counted:
                 data.counters[counter] = data.counters.get(counter, 0) + 1
