@@ -190,10 +190,14 @@ class Runtime:
         seen = None
         if event_id is not None and self.limiter.would_allow(key):
             seen = self.event_key(sender.platform, event_id)
-            if seen in self._inflight or await self.store.was_seen(seen):
+            if seen in self._inflight:  # claimed before the lookup: a twin waits for nothing
                 log.debug("event.redelivered", extra={"platform": sender.platform})
                 return ()
             self._inflight.add(seen)
+            if await self.store.was_seen(seen):
+                self._inflight.discard(seen)
+                log.debug("event.redelivered", extra={"platform": sender.platform})
+                return ()
         try:
             return await self._admitted(key, sender, event, seen, verify_device)
         finally:

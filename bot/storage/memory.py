@@ -39,11 +39,11 @@ from bot.ports import (
     RemoveContact,
     Seen,
     SetAvailable,
-    Standing,
     Told,
     Unit,
     Write,
 )
+from bot.storage.standing import StandingFromReads
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +75,7 @@ def _empty() -> _Tables:
     return _Tables({}, {}, {}, {}, {}, {}, set(), {}, [], {}, [])
 
 
-class _Reads:
+class _Reads(StandingFromReads):
     """The case and contact reads over a set of tables."""
 
     def _tables(self) -> _Tables:
@@ -96,15 +96,6 @@ class _Reads:
 
     async def opened_since(self, limit_key: bytes, since: int) -> int:
         return sum(1 for key, at in self._tables().opens if key == limit_key and at > since)
-
-    async def standing(self, user_key: bytes | None, limit_key: bytes, now: int) -> Standing:
-        cases = [] if user_key is None else await self.user_cases(user_key)
-        current = next((c for c in cases if c.status in ("open", "claimed")), None)
-        blocked = await self.blocked(limit_key, now) or (
-            bool(cases) and user_key is not None and await self.blocked(user_key, now)
-        )
-        opened = await self.opened_since(limit_key, now - LIMIT_WINDOW)
-        return Standing(current, blocked, opened)
 
     async def notified(self, code: str) -> set[int]:
         return {cid for c, cid in self._tables().notices if c == code}
@@ -229,16 +220,14 @@ class MemoryStore(_Reads):
         counters: tuple[CounterKey, ...] = (),
         seen: bytes | None = None,
     ) -> None:
+        also = () if seen is None else (Seen(seen, int(now)),)
         async with self.unit() as unit:
-            unit.apply(PutState(key, state, int(now)), Count(counters))
-            if seen is not None:
-                unit.apply(Seen(seen, int(now)))
+            unit.apply(PutState(key, state, int(now)), Count(counters), *also)
 
     async def first_time(self, key: bytes, now: float) -> bool:
-        if key in self._data.seen:
-            return False
-        self._data.seen[key] = int(now)
-        return True
+        new = key not in self._data.seen
+        self._data.seen.setdefault(key, int(now))
+        return new
 
     async def was_seen(self, key: bytes) -> bool:
         return key in self._data.seen

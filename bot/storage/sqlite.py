@@ -58,6 +58,7 @@ class SqliteStore(SqliteCaseReads):
         # reads outside a unit waiting for the next read job, and the task running them
         self._reads: list[tuple[str, tuple[object, ...], asyncio.Future[jobs.Rows]]] = []
         self._reader_task: asyncio.Task[None] | None = None
+        self._checkpoint: jobs.Checkpoint | None = None  # the last checkpoint job queued
 
     async def __aenter__(self) -> Self:
         await self.open()
@@ -251,8 +252,19 @@ class SqliteStore(SqliteCaseReads):
         await self.checkpoint()
 
     async def checkpoint(self) -> None:
-        """Fold the WAL into the database file and truncate it (so deleted data is gone)."""
-        await jobs.run_job(self.db, jobs.statement("PRAGMA wal_checkpoint(TRUNCATE)"))
+        """Fold the WAL into the database file and truncate it (so deleted data is gone).
+
+        Callers whose writes committed before a checkpoint job *starts* are served by it, so
+        concurrent callers share one queued checkpoint (each costs an fsync and holds up the
+        writer)."""
+        ticket = self._checkpoint
+        done: asyncio.Future[None]
+        if ticket is None or ticket.started or ticket.done is None:
+            ticket = self._checkpoint = jobs.Checkpoint()
+            ticket.done = done = asyncio.ensure_future(jobs.run_job(self.db, ticket.job))
+        else:
+            done = ticket.done
+        await asyncio.shield(done)
 
     async def purge(self, idle_before: float, seen_before: float) -> int:
         """Delete conversations idle since before ``idle_before`` and old event ids."""

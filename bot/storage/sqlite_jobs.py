@@ -21,6 +21,7 @@ a read on it (or on the read connection) sees committed rows only.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar, cast
@@ -138,6 +139,19 @@ def read_all(
         return results
 
     return job
+
+
+class Checkpoint:
+    """A ``wal_checkpoint(TRUNCATE)`` job that notes when it starts: writes committed before
+    that are folded in and gone from the WAL when it ends."""
+
+    def __init__(self) -> None:
+        self.started = False  # set on the writer thread, read on the loop (a plain flag)
+        self.done: asyncio.Future[None] | None = None
+
+    def job(self, conn: sqlite3.Connection) -> None:
+        self.started = True
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").close()
 
 
 def statement(sql: str, args: tuple[Any, ...] = ()) -> Callable[[sqlite3.Connection], None]:
