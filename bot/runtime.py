@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hmac
 import logging
 import time
@@ -32,7 +33,7 @@ from bot.engine.state import State
 from bot.engine.step import Step, step
 from bot.engine.texts import UNVERIFIED_DEVICE, slow_down
 from bot.erasure import ChannelErasure
-from bot.errors import Problem
+from bot.errors import Problem, Redelivered
 from bot.handoff import Handoff, HandoffSettings
 from bot.knowledge import BERLIN
 from bot.metrics import NO_OBSERVER, Observer
@@ -190,14 +191,10 @@ class Runtime:
         seen = None
         if event_id is not None and self.limiter.would_allow(key):
             seen = self.event_key(sender.platform, event_id)
-            if seen in self._inflight:  # claimed before the lookup: a twin waits for nothing
+            if seen in self._inflight:  # its twin is being handled
                 log.debug("event.redelivered", extra={"platform": sender.platform})
                 return ()
-            self._inflight.add(seen)
-            if await self.store.was_seen(seen):
-                self._inflight.discard(seen)
-                log.debug("event.redelivered", extra={"platform": sender.platform})
-                return ()
+            self._inflight.add(seen)  # a redelivery after a restart: see _step
         try:
             return await self._admitted(key, sender, event, seen, verify_device)
         finally:
@@ -264,7 +261,7 @@ class Runtime:
         now = self.clock()
         content = self.content  # one consistent bundle for the whole step
         state = await self.store.load(key)
-        limits = limit_key(self.secret, sender.platform, sender.user_id)
+        limits = functools.partial(limit_key, self.secret, sender.platform, sender.user_id)
         case = await self.handoff.cases.context_for(key, limits, can_open(state))
         moment = datetime.fromtimestamp(now, UTC)
         result = step(content, state, event, moment, sender.locale, case)
@@ -272,7 +269,11 @@ class Runtime:
         land = known.slot("land") if known is not None else None
         week = datetime.fromtimestamp(now, BERLIN).strftime("%G-W%V") if result.outcomes else ""
         counters = tuple((week, flow, outcome, land or "none") for flow, outcome in result.outcomes)
-        await self._carry_out(key, sender, state, result, now, counters, seen)
+        try:
+            await self._carry_out(key, sender, state, result, now, counters, seen)
+        except Redelivered:  # recorded with an earlier step (before a restart): drop this one
+            log.debug("event.redelivered", extra={"platform": sender.platform})
+            return ()
         return result.actions
 
     async def _carry_out(
@@ -318,8 +319,8 @@ class Runtime:
                 await self.erasure.erase(sender)  # e.g. Matrix leaves the room
         elif result.state is not None and (result.state != before or counters or seen):
             await self.store.save(key, result.state, now, counters, seen)
-        elif seen is not None:
-            await self.store.first_time(seen, now)
+        elif seen is not None and not await self.store.first_time(seen, now):
+            raise Redelivered("event id recorded before")
 
     def limited(self, sender: Sender) -> bool:
         """True if the flood limit would refuse this sender's next event now (uses nothing up)."""

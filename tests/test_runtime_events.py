@@ -52,6 +52,21 @@ async def test_a_redelivery_while_the_first_is_handled_is_dropped(runtime: Runti
     assert state is not None and state.turn == 1
 
 
+async def test_a_redelivery_after_a_restart_changes_nothing(
+    content: Content, tmp_path: Path
+) -> None:
+    async with SqliteStore(tmp_path / "r.db") as store:
+        first = Runtime(content, store, SECRET, clock=FakeClock())
+        await first.handle(Incoming(ALICE, Start(), event_id="20"))
+        await first.handle(Incoming(ALICE, Command("help"), event_id="21"))
+        before = await store.load(first.key(ALICE))
+    async with SqliteStore(tmp_path / "r.db") as store:
+        second = Runtime(content, store, SECRET, clock=FakeClock())
+        assert await second.handle(Incoming(ALICE, Start(), event_id="21")) == ()
+        assert await store.load(second.key(ALICE)) == before
+        assert await second.handle(Incoming(ALICE, Start(), event_id="22")) != ()
+
+
 async def test_the_event_id_is_recorded_only_with_its_step(
     runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:

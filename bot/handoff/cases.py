@@ -107,7 +107,7 @@ class Cases:
     # ------------------------------------------------------------ users
 
     async def context_for(
-        self, user_key: bytes, limit_key: bytes, may_open: bool = True
+        self, user_key: bytes, limit_key: bytes | Callable[[], bytes], may_open: bool = True
     ) -> CaseContext:
         """The user's open case, or whether a new one may be opened (and its code).
 
@@ -116,13 +116,15 @@ class Cases:
         case (the in-memory superset), the block and the daily limit (by the limit key, which
         ``/loeschen`` does not touch and a restart does not forget) and a new code only when
         the step ``may_open`` a case (:func:`bot.engine.case.can_open`). A user who never had a
-        case and is not at a consent question costs no query."""
+        case and is not at a consent question costs no query (and ``limit_key``, if given as
+        a function, is not even derived)."""
         if self._case_users is None:
             self._case_users = await self.store.case_users()
         had = user_key in self._case_users
         if not had and not may_open:
             return CaseContext()
-        found = await self.store.standing(user_key if had else None, limit_key, self.now())
+        limits = limit_key() if callable(limit_key) else limit_key
+        found = await self.store.standing(user_key if had else None, limits, self.now())
         cases = [] if found.current is None else [found.current]
         if found.current is not None or not may_open:
             return rules.context(cases, False, 0, self.settings, "")

@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from bot.engine.state import State
+from bot.errors import Redelivered
 from bot.ports import (
     LIMIT_WINDOW,
     AddCase,
@@ -343,7 +344,9 @@ def _apply(data: _Tables, write: Write) -> None:  # noqa: C901 - a table, as in 
         case Forget(key):
             data.conversations.pop(key, None)
         case Seen(key, at):
-            data.seen.setdefault(key, at)
+            if key in data.seen:  # the unit fails: all or nothing
+                raise Redelivered("event id recorded before")
+            data.seen[key] = at
         case Count(counted):
             for counter in counted:
                 data.counters[counter] = data.counters.get(counter, 0) + 1

@@ -15,7 +15,10 @@ flow positions and enumerated values.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import sqlite3
+import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,7 +29,7 @@ from typing import Any, Self
 import aiosqlite
 
 from bot.engine.state import State
-from bot.errors import StorageError
+from bot.errors import Redelivered, StorageError
 from bot.ops.files import companions, private_file
 from bot.ports import Count, Counter, CounterKey, Forget, OutboxRow, PutState, Unit, Write
 from bot.storage import sqlite_jobs as jobs
@@ -37,6 +40,10 @@ from bot.storage.sqlite_schema import PRAGMAS, connect, connect_reader, migrate,
 
 __all__ = ["PRAGMAS", "Counter", "SqliteStore", "statements"]
 
+log = logging.getLogger(__name__)
+#: Seconds between two background folds of the WAL into the database file (while writing).
+FOLD_EVERY = 0.25
+
 
 class SqliteStore(SqliteCaseReads):
     """Conversation state, cases, contacts and the outbox in one SQLite file (implements
@@ -46,6 +53,11 @@ class SqliteStore(SqliteCaseReads):
         self.path = str(path)
         self._db: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
+        # folds the WAL into the file in the background (PASSIVE checkpoints, never blocking
+        # the writer or a reader); the writer's own automatic checkpoints are off
+        self._folder: aiosqlite.Connection | None = None
+        self._folding: asyncio.Task[None] | None = None
+        self._folded = 0.0
         self._write = asyncio.Lock()
         # write-through cache of recent states; this process is the database's only writer
         self._cache: OrderedDict[bytes, State] = OrderedDict()
@@ -98,6 +110,8 @@ class SqliteStore(SqliteCaseReads):
             await self.migrate()
             if self.path != ":memory:":
                 self._reader = await connect_reader(self.path)
+                self._folder = await connect_reader(self.path)
+                await self.db.execute("PRAGMA wal_autocheckpoint=0")
                 for companion in companions(Path(self.path)):
                     private_file(companion)
         except sqlite3.Error as err:
@@ -109,6 +123,12 @@ class SqliteStore(SqliteCaseReads):
 
     async def close(self) -> None:
         """Close the connections (idempotent)."""
+        if self._folding is not None:
+            with contextlib.suppress(Exception):
+                await self._folding
+        if self._folder is not None:
+            folder, self._folder = self._folder, None
+            await folder.close()
         if self._reader is not None:
             reader, self._reader = self._reader, None
             await reader.close()
@@ -205,7 +225,10 @@ class SqliteStore(SqliteCaseReads):
     ) -> None:
         """Write a conversation's state, counter increments and the step's event id. Saves of
         many conversations are committed together: one transaction (one job on the writer) for
-        all that arrive while the previous commit runs; returns once it committed."""
+        all that arrive while the previous commit runs; returns once it committed.
+
+        Raises:
+            Redelivered: ``seen`` was recorded before; nothing of this save was written."""
         self._cache.pop(key, None)  # re-filled only once the write succeeded
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         at = int(now)
@@ -223,20 +246,44 @@ class SqliteStore(SqliteCaseReads):
             while self._pending:
                 batch, self._pending = self._pending, []
                 rows = [row for row, _, _, _ in batch]
-                counted = [c for _, counters, _, _ in batch for c in counters]
-                seen = [s for _, _, s, _ in batch if s is not None]
+                counted = [counters for _, counters, _, _ in batch]
+                seen = [s for _, _, s, _ in batch]
                 try:
-                    await jobs.run_job(self.db, jobs.commit_batch(rows, counted, seen))
+                    job = jobs.commit_batch(rows, counted, seen)
+                    dropped = await jobs.run_job(self.db, job)
                 except Exception as err:
                     for *_, done in batch:
                         if not done.done():
                             done.set_exception(err)
                     continue
-                for *_, done in batch:
-                    if not done.done():
+                for number, (*_, done) in enumerate(batch):
+                    if done.done():
+                        continue
+                    if number in dropped:
+                        done.set_exception(Redelivered("event id recorded before"))
+                    else:
                         done.set_result(None)
+                self._fold_soon()
         finally:
             self._committer = None
+
+    def _fold_soon(self) -> None:
+        """After a commit: fold the WAL into the file in the background, at most every
+        :data:`FOLD_EVERY` seconds (a PASSIVE checkpoint on its own connection and thread: its
+        fsync never holds up a commit, as SQLite's automatic checkpoint inside a commit did)."""
+        now = time.monotonic()
+        if self._folder is None or self._folding is not None or now - self._folded < FOLD_EVERY:
+            return
+        self._folded = now
+        self._folding = asyncio.create_task(self._fold(self._folder))
+
+    async def _fold(self, folder: aiosqlite.Connection) -> None:
+        try:
+            await jobs.run_job(folder, jobs.statement("PRAGMA wal_checkpoint(PASSIVE)"))
+        except sqlite3.Error as error:  # the next commit tries again
+            log.warning("store.fold_failed", extra={"error": type(error).__name__})
+        finally:
+            self._folding = None
 
     async def count(self, counters: tuple[CounterKey, ...]) -> None:
         """Increment counters on their own (for steps that store no state)."""

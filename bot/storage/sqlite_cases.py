@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
+from bot.errors import Redelivered
 from bot.ports import (
     LIMIT_WINDOW,
     AddCase,
@@ -183,7 +184,8 @@ def apply_write(db: sqlite3.Connection, write: Write) -> None:  # noqa: C901 - a
         case Forget(key):
             db.execute("DELETE FROM conversations WHERE key=?", (key,))
         case Seen(key, at):
-            db.execute(SEEN, (key, at))
+            if db.execute(SEEN, (key, at)).rowcount == 0:
+                raise Redelivered("event id recorded before")
         case Count(rows):
             if rows:
                 db.executemany(COUNT, rows)

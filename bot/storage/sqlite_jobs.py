@@ -36,6 +36,8 @@ T = TypeVar("T")
 
 #: One conversation row of :data:`~bot.storage.sqlite_rows.UPSERT`.
 Row = tuple[object, ...]
+#: An event id and when it was seen.
+SeenRow = tuple[bytes, int]
 #: The rows a read returns.
 Rows = list[tuple[Any, ...]]
 
@@ -75,18 +77,21 @@ def write_all(writes: Sequence[Write]) -> Callable[[sqlite3.Connection], None]:
 
 
 def commit_batch(
-    rows: Sequence[Row], counted: Sequence[CounterKey], seen: Sequence[tuple[bytes, int]]
-) -> Callable[[sqlite3.Connection], None]:
+    rows: Sequence[Row], counted: Sequence[Sequence[CounterKey]], seen: Sequence[SeenRow | None]
+) -> Callable[[sqlite3.Connection], set[int]]:
     """The job of a group commit: states, counters and event ids of many steps, one
-    transaction."""
+    transaction. A step whose event id is recorded already (a redelivery) is left out; the
+    job returns their positions."""
 
-    def body(conn: sqlite3.Connection) -> None:
-        if rows:
-            conn.executemany(UPSERT, rows)
-        if counted:
-            conn.executemany(COUNT, counted)
-        if seen:
-            conn.executemany(SEEN, seen)
+    def body(conn: sqlite3.Connection) -> set[int]:
+        dropped = set()
+        for number, event in enumerate(seen):
+            if event is not None and conn.execute(SEEN, event).rowcount == 0:
+                dropped.add(number)
+        kept = [n for n in range(len(rows)) if n not in dropped]
+        conn.executemany(UPSERT, [rows[n] for n in kept])
+        conn.executemany(COUNT, [c for n in kept for c in counted[n]])
+        return dropped
 
     return lambda conn: transact(conn, body)
 

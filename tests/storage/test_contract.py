@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from bot.engine.state import InCase, State
+from bot.errors import Redelivered
 from bot.ports import (
     LIMIT_WINDOW,
     AddCase,
@@ -102,6 +103,23 @@ async def test_a_save_records_its_event_id_in_the_same_transaction(store: Store)
             raise RuntimeError("the step failed")
     assert not await store.was_seen(b"e3")  # no step, no record: a redelivery is handled
     assert await store.first_time(b"e3", 1003.0)
+
+
+async def test_a_save_whose_event_id_was_recorded_writes_nothing(store: Store) -> None:
+    await store.save(KEY, STATE, 1000.0, seen=b"e1")
+    moved = State("demo", "weiter", "en")
+    results = await asyncio.gather(
+        store.save(KEY, moved, 1001.0, (WEEK,), seen=b"e1"),
+        store.save(OTHER, moved, 1001.0, (WEEK,), seen=b"e2"),
+        return_exceptions=True,
+    )
+    assert isinstance(results[0], Redelivered) and results[1] is None
+    assert await store.load(KEY) == STATE and await store.load(OTHER) == moved
+    assert [c.count for c in await store.counters()] == [1]  # only the other step's
+    with pytest.raises(Redelivered):
+        async with store.unit() as unit:
+            unit.apply(PutState(KEY, moved, 1002), Count((WEEK,)), Seen(b"e2", 1002))
+    assert await store.load(KEY) == STATE and [c.count for c in await store.counters()] == [1]
 
 
 async def test_standing_answers_case_block_and_limit_in_one_lookup(store: Store) -> None:
