@@ -83,13 +83,21 @@ class Mix:
         return next(self.order)
 
 
+#: The consent answer that opens a case (``--no-cases`` never picks it).
+CONSENT = "Ja, über diesen Chat weitergeben"
+NO_CASES = False
+
+
 def next_event(rng: random.Random, last: Ask | None) -> Event:
     """A live user's next event: mostly button presses, some typing and commands."""
     roll = rng.random()
     if last is None:
         return Start()
     if roll < 0.75:
-        return Choose(last.turn, rng.randrange(max(1, len(last.options) - 1)))
+        index = rng.randrange(max(1, len(last.options) - 1))
+        if NO_CASES and last.options[index].label == CONSENT:
+            index = (index + 1) % max(1, len(last.options) - 1)
+        return Choose(last.turn, index)
     if roll < 0.9:
         return Text(str(rng.randrange(1, max(2, len(last.options)))))
     return Command(rng.choice(["help", "back", "start"]))
@@ -145,6 +153,15 @@ async def run_once(
     results: dict[str, float] = {}
     async with SqliteStore(db) as store:
         runtime = Runtime(content, store, SECRET, rate_limit=1_000_000, rate_window=1)
+        checkpoints = 0
+        shred = store.checkpoint
+
+        async def counted() -> None:  # erasures and closed cases: an fsync'd TRUNCATE each
+            nonlocal checkpoints
+            checkpoints += 1
+            await shred()
+
+        store.checkpoint = counted  # type: ignore[method-assign]
         closed: list[float] = []
         cpu, wall = time.process_time(), time.perf_counter()
         await asyncio.gather(
@@ -182,6 +199,7 @@ async def run_once(
             max(1, int(r * args.seconds / args.users)) * args.users for r in args.rates
         )
         results["returning share"] = mix.returning / total
+        results["shreds per 1000 msgs"] = checkpoints * 1000 / total
     return results
 
 
@@ -194,9 +212,14 @@ def main() -> None:
     parser.add_argument("--rates", type=float, nargs="*", default=[1000, 2000], help="paced msg/s")
     parser.add_argument("--seconds", type=float, default=3.0, help="length of a paced run")
     parser.add_argument("--repeat", type=int, default=3, help="runs (min / median / max)")
+    parser.add_argument(
+        "--no-cases", action="store_true", help="users never agree to pass a case on"
+    )
     parser.add_argument("--flows", type=Path, default=ContentPaths().flows)
     parser.add_argument("--knowledge", type=Path, default=ContentPaths().knowledge)
     args = parser.parse_args()
+    global NO_CASES
+    NO_CASES = args.no_cases
     needed = (
         args.repeat
         * (args.users * args.messages + sum(r * args.seconds for r in args.rates))

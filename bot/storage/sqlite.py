@@ -15,10 +15,7 @@ flow positions and enumerated values.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 import sqlite3
-import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -37,12 +34,9 @@ from bot.storage.checks import database_error, prepare_file
 from bot.storage.sqlite_cases import OUTBOX_DUE, SqliteCaseReads, outbox_row
 from bot.storage.sqlite_rows import LOAD, decode, encode, statements
 from bot.storage.sqlite_schema import PRAGMAS, connect, connect_reader, migrate, quick_check
+from bot.storage.sqlite_wal import Wal
 
 __all__ = ["PRAGMAS", "Counter", "SqliteStore", "statements"]
-
-log = logging.getLogger(__name__)
-#: Seconds between two background folds of the WAL into the database file (while writing).
-FOLD_EVERY = 0.25
 
 
 class SqliteStore(SqliteCaseReads):
@@ -53,11 +47,7 @@ class SqliteStore(SqliteCaseReads):
         self.path = str(path)
         self._db: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
-        # folds the WAL into the file in the background (PASSIVE checkpoints, never blocking
-        # the writer or a reader); the writer's own automatic checkpoints are off
-        self._folder: aiosqlite.Connection | None = None
-        self._folding: asyncio.Task[None] | None = None
-        self._folded = 0.0
+        self._wal: Wal | None = None  # folds and shreds the WAL (bot/storage/sqlite_wal.py)
         self._write = asyncio.Lock()
         # write-through cache of recent states; this process is the database's only writer
         self._cache: OrderedDict[bytes, State] = OrderedDict()
@@ -70,7 +60,6 @@ class SqliteStore(SqliteCaseReads):
         # reads outside a unit waiting for the next read job, and the task running them
         self._reads: list[tuple[str, tuple[object, ...], asyncio.Future[jobs.Rows]]] = []
         self._reader_task: asyncio.Task[None] | None = None
-        self._checkpoint: jobs.Checkpoint | None = None  # the last checkpoint job queued
 
     async def __aenter__(self) -> Self:
         await self.open()
@@ -110,10 +99,10 @@ class SqliteStore(SqliteCaseReads):
             await self.migrate()
             if self.path != ":memory:":
                 self._reader = await connect_reader(self.path)
-                self._folder = await connect_reader(self.path)
-                await self.db.execute("PRAGMA wal_autocheckpoint=0")
+                await self.db.execute("PRAGMA wal_autocheckpoint=0")  # folded by Wal instead
                 for companion in companions(Path(self.path)):
                     private_file(companion)
+            self._wal = Wal(self.db, await connect_reader(self.path) if self._reader else None)
         except sqlite3.Error as err:
             await self.close()
             raise database_error(Path(self.path), err) from None
@@ -123,12 +112,9 @@ class SqliteStore(SqliteCaseReads):
 
     async def close(self) -> None:
         """Close the connections (idempotent)."""
-        if self._folding is not None:
-            with contextlib.suppress(Exception):
-                await self._folding
-        if self._folder is not None:
-            folder, self._folder = self._folder, None
-            await folder.close()
+        if self._wal is not None:
+            wal, self._wal = self._wal, None
+            await wal.close()
         if self._reader is not None:
             reader, self._reader = self._reader, None
             await reader.close()
@@ -171,6 +157,8 @@ class SqliteStore(SqliteCaseReads):
     async def _read_pending(self) -> None:
         try:
             while self._reads:
+                if self._wal is not None:
+                    await self._wal.wait_for_shred()
                 batch, self._reads = self._reads, []
                 queries = [(sql, args) for sql, args, _ in batch]
                 try:
@@ -263,27 +251,10 @@ class SqliteStore(SqliteCaseReads):
                         done.set_exception(Redelivered("event id recorded before"))
                     else:
                         done.set_result(None)
-                self._fold_soon()
+                if self._wal is not None:
+                    self._wal.fold_soon()
         finally:
             self._committer = None
-
-    def _fold_soon(self) -> None:
-        """After a commit: fold the WAL into the file in the background, at most every
-        :data:`FOLD_EVERY` seconds (a PASSIVE checkpoint on its own connection and thread: its
-        fsync never holds up a commit, as SQLite's automatic checkpoint inside a commit did)."""
-        now = time.monotonic()
-        if self._folder is None or self._folding is not None or now - self._folded < FOLD_EVERY:
-            return
-        self._folded = now
-        self._folding = asyncio.create_task(self._fold(self._folder))
-
-    async def _fold(self, folder: aiosqlite.Connection) -> None:
-        try:
-            await jobs.run_job(folder, jobs.statement("PRAGMA wal_checkpoint(PASSIVE)"))
-        except sqlite3.Error as error:  # the next commit tries again
-            log.warning("store.fold_failed", extra={"error": type(error).__name__})
-        finally:
-            self._folding = None
 
     async def count(self, counters: tuple[CounterKey, ...]) -> None:
         """Increment counters on their own (for steps that store no state)."""
@@ -299,19 +270,11 @@ class SqliteStore(SqliteCaseReads):
         await self.checkpoint()
 
     async def checkpoint(self) -> None:
-        """Fold the WAL into the database file and truncate it (so deleted data is gone).
-
-        Callers whose writes committed before a checkpoint job *starts* are served by it, so
-        concurrent callers share one queued checkpoint (each costs an fsync and holds up the
-        writer)."""
-        ticket = self._checkpoint
-        done: asyncio.Future[None]
-        if ticket is None or ticket.started or ticket.done is None:
-            ticket = self._checkpoint = jobs.Checkpoint()
-            ticket.done = done = asyncio.ensure_future(jobs.run_job(self.db, ticket.job))
-        else:
-            done = ticket.done
-        await asyncio.shield(done)
+        """Fold the WAL into the database file and truncate it (so deleted data is gone);
+        concurrent callers share one (:meth:`bot.storage.sqlite_wal.Wal.shred`)."""
+        if self._wal is None:
+            raise StorageError("store is not open")
+        await self._wal.shred()
 
     async def purge(self, idle_before: float, seen_before: float) -> int:
         """Delete conversations idle since before ``idle_before`` and old event ids."""
