@@ -67,7 +67,9 @@ class ConversationStore(Protocol):
         seen: bytes | None = None,
     ) -> None:
         """Store a state, its counter increments and the event id ``seen`` of the step in one
-        transaction (may be committed in a group with other conversations' saves)."""
+        transaction (may be committed in a group with other conversations' saves). Raises
+        :class:`bot.errors.Redelivered`, writing nothing, if ``seen`` was recorded before (as
+        does a unit with such a :class:`Seen` write)."""
         ...
 
     async def first_time(self, key: bytes, now: float) -> bool:

@@ -44,7 +44,7 @@ from bot.ports import (
     Unit,
     Write,
 )
-from bot.storage.standing import StandingFromReads
+from bot.storage.standing import SeenIds, StandingFromReads
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +169,7 @@ class _MemoryUnit(_Reads):
         self.writes.extend(writes)
 
 
-class MemoryStore(_Reads):
+class MemoryStore(_Reads, SeenIds):
     """The store's contract in dictionaries (one process, nothing on disk)."""
 
     def __init__(self) -> None:
@@ -225,13 +225,8 @@ class MemoryStore(_Reads):
         async with self.unit() as unit:
             unit.apply(PutState(key, state, int(now)), Count(counters), *also)
 
-    async def first_time(self, key: bytes, now: float) -> bool:
-        new = key not in self._data.seen
-        self._data.seen.setdefault(key, int(now))
-        return new
-
-    async def was_seen(self, key: bytes) -> bool:
-        return key in self._data.seen
+    def _seen(self) -> dict[bytes, int]:
+        return self._data.seen
 
     async def erase(self, key: bytes) -> None:
         async with self.unit() as unit:

@@ -1,6 +1,6 @@
-"""A user's standing (:meth:`bot.ports.CaseReads.standing`) made of the single reads, for
-stores where a lookup costs no round trip (the in-memory store); the SQLite store answers it
-in one query instead."""
+"""Parts of the in-memory store: a user's standing (:meth:`bot.ports.CaseReads.standing`) made
+of the single reads (a lookup costs no round trip there; the SQLite store answers it in one
+query instead) and the recorded event ids."""
 
 from __future__ import annotations
 
@@ -26,3 +26,20 @@ class StandingFromReads:
         blocked = old or await self.blocked(limit_key, now)
         opened = await self.opened_since(limit_key, now - LIMIT_WINDOW)
         return Standing(current, blocked, opened)
+
+
+class SeenIds:
+    """:meth:`first_time` and :meth:`was_seen` over a dictionary of recorded event ids."""
+
+    def _seen(self) -> dict[bytes, int]:
+        raise NotImplementedError
+
+    async def first_time(self, key: bytes, now: float) -> bool:
+        seen = self._seen()
+        if key in seen:
+            return False
+        seen[key] = int(now)
+        return True
+
+    async def was_seen(self, key: bytes) -> bool:
+        return key in self._seen()
