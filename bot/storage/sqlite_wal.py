@@ -5,8 +5,8 @@ when something must be gone from disk.
   seconds, a ``PASSIVE`` checkpoint on a connection (and thread) of its own copies the WAL into
   the database file. It never blocks the writer or a reader, and its fsync holds up no
   commit; SQLite's automatic checkpoint, which ran inside a commit on the writer thread, is off.
-- **Shredding** (:meth:`Wal.shred`): a ``TRUNCATE`` checkpoint on the writer after an erasure
-  or a closed case, before the reply. Callers whose writes committed before a queued shred
+- **Shredding** (:meth:`Wal.shred`): a fold, then a ``TRUNCATE`` checkpoint on the writer
+  after an erasure or a closed case, before the reply. Callers whose writes committed before a queued shred
   starts share it; while one is pending no fold starts and no read job is sent (each would
   make the shred wait in SQLite's busy handler, which sleeps in steps of 1 to 100 ms).
 """
@@ -66,10 +66,17 @@ class Wal:
             self._folding = None
 
     async def shred(self) -> None:
-        """Fold the WAL into the file and truncate it (so deleted data is gone from disk)."""
-        if self._folding is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.shield(self._folding)
+        """Fold the WAL into the file and truncate it (so deleted data is gone from disk).
+
+        A fold on the folding connection goes first: it copies and syncs most of the WAL while
+        commits go on, so the ``TRUNCATE`` that holds up the writer has little left to do."""
+        pending = self._shred
+        if pending is None or pending.started or pending.done is None:
+            if self.folder is not None and self._folding is None and self.shredding() is None:
+                self._folding = asyncio.create_task(self._fold(self.folder))
+            if self._folding is not None:  # never two checkpoints at once (busy handler sleeps)
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(self._folding)
         shred = self._shred
         done: asyncio.Future[None]
         if shred is None or shred.started or shred.done is None:
