@@ -6,9 +6,10 @@ when something must be gone from disk.
   the database file. It never blocks the writer or a reader, and its fsync holds up no
   commit; SQLite's automatic checkpoint, which ran inside a commit on the writer thread, is off.
 - **Shredding** (:meth:`Wal.shred`): a fold, then a ``TRUNCATE`` checkpoint on the writer
-  after an erasure or a closed case, before the reply. Callers whose writes committed before a queued shred
-  starts share it; while one is pending no fold starts and no read job is sent (each would
-  make the shred wait in SQLite's busy handler, which sleeps in steps of 1 to 100 ms).
+  after an erasure or a closed case, before the reply. Callers whose writes committed before a
+  queued shred starts share it; while one is pending no fold starts and no read job is sent
+  (each would make the shred wait in SQLite's busy handler, which sleeps in steps of 1 to
+  100 ms).
 """
 
 from __future__ import annotations
