@@ -42,6 +42,11 @@ class StorageError(BotError):
     """The store failed in a way the caller cannot repair."""
 
 
+class Redelivered(StorageError):
+    """A step's event id was recorded before (a platform delivered it again): the step's
+    writes were not made; the runtime drops the step and its reply."""
+
+
 class TransportError(BotError):
     """A messenger platform rejected a call or could not be reached."""
 

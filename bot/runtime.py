@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
+import functools
 import hmac
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
@@ -27,17 +26,19 @@ from typing import Any, Self
 from bot.config import Settings
 from bot.content import Content, ContentPaths, load_content
 from bot.engine.actions import Action, CloseCase, OpenCase, Relay, Say
+from bot.engine.case import can_open
 from bot.engine.commands import CONTACT_COMMANDS
 from bot.engine.events import Command, Event
 from bot.engine.state import State
 from bot.engine.step import Step, step
 from bot.engine.texts import UNVERIFIED_DEVICE, slow_down
 from bot.erasure import ChannelErasure
-from bot.errors import Problem
+from bot.errors import Problem, Redelivered
 from bot.handoff import Handoff, HandoffSettings
 from bot.knowledge import BERLIN
 from bot.metrics import NO_OBSERVER, Observer
-from bot.ports import Count, CounterKey, Forget, PutState, Store, Write
+from bot.ports import Count, CounterKey, Forget, PutState, Seen, Store, Write
+from bot.ratelimit import RateLimiter
 from bot.runtime_api import Deliver, Erase, Incoming, Partners, Sender, VerifyDevice
 from bot.serial import SerialQueue
 
@@ -52,7 +53,7 @@ PURGE_EVERY_SECONDS = 3600.0
 
 def pseudonym(secret: bytes, platform: str, user_id: str) -> bytes:
     """HMAC-SHA256 of platform and user id under the secret: the only user key ever stored."""
-    return hmac.new(secret, f"{platform}|{user_id}".encode(), hashlib.sha256).digest()
+    return hmac.digest(secret, f"{platform}|{user_id}".encode(), "sha256")
 
 
 def limit_key(secret: bytes, platform: str, user_id: str) -> bytes:
@@ -60,63 +61,12 @@ def limit_key(secret: bytes, platform: str, user_id: str) -> bytes:
     abuse blocks. Apart from the conversation key, so that ``/loeschen`` (which deletes the
     conversation and unlinks its cases) does not reset the limit, and a block or a limit row
     cannot be joined to a conversation or a case without the secret."""
-    return hmac.new(secret, f"limit|{platform}|{user_id}".encode(), hashlib.sha256).digest()
+    return hmac.digest(secret, f"limit|{platform}|{user_id}".encode(), "sha256")
 
 
 def short(key: bytes) -> str:
     """A short, non-reversible label of a key for log lines."""
     return key[:4].hex()
-
-
-@dataclass(slots=True)
-class _Bucket:
-    tokens: float
-    stamp: float
-    warned: bool = False
-
-
-class RateLimiter:
-    """A token bucket per key: ``limit`` events per ``window`` seconds, refilled steadily."""
-
-    def __init__(self, limit: int, window: float, clock: Clock) -> None:
-        self.limit = limit
-        self.rate = limit / window
-        self.clock = clock
-        self._buckets: dict[bytes, _Bucket] = {}
-
-    def allow(self, key: bytes) -> tuple[bool, bool]:
-        """(allowed, first refusal in this burst) for one event of ``key``."""
-        now = self.clock()
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            if len(self._buckets) > 50_000:
-                self._sweep(now)
-            bucket = self._buckets[key] = _Bucket(float(self.limit), now)
-        bucket.tokens = min(self.limit, bucket.tokens + (now - bucket.stamp) * self.rate)
-        bucket.stamp = now
-        if bucket.tokens >= 1:
-            bucket.tokens -= 1
-            bucket.warned = False
-            return True, False
-        first = not bucket.warned
-        bucket.warned = True
-        return False, first
-
-    def would_allow(self, key: bytes) -> bool:
-        """True if :meth:`allow` would let an event of ``key`` through now; uses nothing up."""
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            return True
-        return bucket.tokens + (self.clock() - bucket.stamp) * self.rate >= 1
-
-    def _sweep(self, now: float) -> None:
-        full = [
-            k
-            for k, b in self._buckets.items()
-            if b.tokens + (now - b.stamp) * self.rate >= self.limit
-        ]
-        for key in full:
-            del self._buckets[key]
 
 
 class Runtime:
@@ -151,6 +101,7 @@ class Runtime:
         self.worker_idle = worker_idle
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._inflight: set[bytes] = set()  # event ids being handled, not yet recorded
         self.erasure = ChannelErasure(lambda loc: self.content.catalogs.translator(loc), observer)
 
     async def __aenter__(self) -> Self:
@@ -237,13 +188,28 @@ class Runtime:
         key = self.key(sender)
         # an event the flood limit refuses changes nothing, so it is not worth a write to
         # remember its id; handling it twice is harmless
-        if (
-            event_id is not None
-            and self.limiter.would_allow(key)
-            and not await self.first_time(sender.platform, event_id)
-        ):
-            log.debug("event.redelivered", extra={"platform": sender.platform})
-            return ()
+        seen = None
+        if event_id is not None and self.limiter.would_allow(key):
+            seen = self.event_key(sender.platform, event_id)
+            if seen in self._inflight:  # its twin is being handled
+                log.debug("event.redelivered", extra={"platform": sender.platform})
+                return ()
+            self._inflight.add(seen)  # a redelivery after a restart: see _step
+        try:
+            return await self._admitted(key, sender, event, seen, verify_device)
+        finally:
+            self._inflight.discard(seen)
+
+    async def _admitted(
+        self,
+        key: bytes,
+        sender: Sender,
+        event: Event,
+        seen: bytes | None,
+        verify_device: VerifyDevice | None,
+    ) -> tuple[Action, ...]:
+        """An event past the redelivery check. Its id (``seen``) is recorded with the step's
+        state in one transaction; outside a step (registering, a contact's command) first."""
         allowed, first_refusal = self.limiter.allow(key)
         if not allowed:
             # one line per burst at INFO: a flood must not flood the log as well
@@ -254,11 +220,15 @@ class Runtime:
                 return (Say(slow_down(t)),)
             return ()
         cases = self.handoff.cases
-        if isinstance(event, Command) and event.name == "register":
+        command = event.name if isinstance(event, Command) else None
+        contact = None if command == "register" else await cases.contact_for(sender)
+        if seen is not None and (contact is not None or command in CONTACT_COMMANDS):
+            await self.store.first_time(seen, self.clock())
+            seen = None
+        if command == "register":
             if verify_device is not None and not await verify_device():  # T12
                 return (Say(UNVERIFIED_DEVICE),)
-            return await cases.register(sender, event.argument)
-        contact = await cases.contact_for(sender)
+            return await cases.register(sender, event.argument)  # type: ignore[union-attr]
         if contact is not None:  # a contact person; a user too, outside their contact role
             # T12: a Matrix contact's device must be cross-signed before anything reaches the
             # contact role; on such a device the person cannot use the user role either
@@ -268,10 +238,10 @@ class Runtime:
             answered = await cases.contact_event(contact, event)
             if answered is not None:
                 return answered
-        if isinstance(event, Command) and event.name in CONTACT_COMMANDS:
+        if command in CONTACT_COMMANDS:
             return cases.refuse(sender)
         async with self.locks.hold(key):
-            actions = await self._step(key, sender, event)
+            actions = await self._step(key, sender, event, seen)
         # relays leave after the lock: a slow platform never holds up this conversation's lock
         replies: list[Action] = []
         for action in actions:
@@ -285,19 +255,25 @@ class Runtime:
         )
         return tuple(replies)
 
-    async def _step(self, key: bytes, sender: Sender, event: Event) -> tuple[Action, ...]:
+    async def _step(
+        self, key: bytes, sender: Sender, event: Event, seen: bytes | None
+    ) -> tuple[Action, ...]:
         now = self.clock()
         content = self.content  # one consistent bundle for the whole step
         state = await self.store.load(key)
-        limits = limit_key(self.secret, sender.platform, sender.user_id)
-        case = await self.handoff.cases.context_for(key, limits)
+        limits = functools.partial(limit_key, self.secret, sender.platform, sender.user_id)
+        case = await self.handoff.cases.context_for(key, limits, can_open(state))
         moment = datetime.fromtimestamp(now, UTC)
         result = step(content, state, event, moment, sender.locale, case)
         known = result.state or state
         land = known.slot("land") if known is not None else None
         week = datetime.fromtimestamp(now, BERLIN).strftime("%G-W%V") if result.outcomes else ""
         counters = tuple((week, flow, outcome, land or "none") for flow, outcome in result.outcomes)
-        await self._carry_out(key, sender, state, result, now, counters)
+        try:
+            await self._carry_out(key, sender, state, result, now, counters, seen)
+        except Redelivered:  # recorded with an earlier step (before a restart): drop this one
+            log.debug("event.redelivered", extra={"platform": sender.platform})
+            return ()
         return result.actions
 
     async def _carry_out(
@@ -308,16 +284,20 @@ class Runtime:
         result: Step,
         now: float,
         counters: tuple[CounterKey, ...],
+        seen: bytes | None = None,
     ) -> None:
         """Carry out a step's decisions: the one place where a step's writes happen.
 
         A step with case work (``OpenCase``, ``CloseCase``, erasure) writes the state, the
-        counters and the case writes in one unit; the outbox is woken after the commit. A plain
-        step saves its state through the store's group commit."""
+        counters, the event id ``seen`` and the case writes in one unit; the outbox is woken
+        after the commit. A plain step saves its state, counters and event id through the
+        store's group commit (one transaction with other conversations' saves)."""
         case_work = result.erase or any(isinstance(a, OpenCase | CloseCase) for a in result.actions)
         if case_work:
             cases = self.handoff.cases
             own: tuple[Write, ...] = (Count(counters),)
+            if seen is not None:
+                own = (*own, Seen(seen, int(now)))
             if result.erase:
                 own = (Forget(key), *own)
             elif result.state is not None:
@@ -337,17 +317,22 @@ class Runtime:
                     "conversation.erased", extra={"key": short(key), "platform": sender.platform}
                 )
                 await self.erasure.erase(sender)  # e.g. Matrix leaves the room
-        elif result.state is not None and (result.state != before or counters):
-            await self.store.save(key, result.state, now, counters)
+        elif result.state is not None and (result.state != before or counters or seen):
+            await self.store.save(key, result.state, now, counters, seen)
+        elif seen is not None and not await self.store.first_time(seen, now):
+            raise Redelivered("event id recorded before")
 
     def limited(self, sender: Sender) -> bool:
         """True if the flood limit would refuse this sender's next event now (uses nothing up)."""
         return not self.limiter.would_allow(self.key(sender))
 
+    def event_key(self, platform: str, event_id: str) -> bytes:
+        """How a platform event id is stored: a keyed hash."""
+        return hmac.digest(self.secret, f"event|{platform}|{event_id}".encode(), "sha256")[:16]
+
     async def first_time(self, platform: str, event_id: str) -> bool:
-        """True the first time a platform event id is seen (stored as a keyed hash)."""
-        key = hmac.new(self.secret, f"event|{platform}|{event_id}".encode(), hashlib.sha256)
-        return await self.store.first_time(key.digest()[:16], self.clock())
+        """True the first time a platform event id is seen (recorded on its own)."""
+        return await self.store.first_time(self.event_key(platform, event_id), self.clock())
 
     async def purge(self) -> int:
         """Delete conversations idle longer than the retention time (and closed cases past

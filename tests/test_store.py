@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
 
 from bot.engine.state import AT_NODE, State
+from bot.storage import sqlite_jobs as jobs
 from bot.storage.migrations import MIGRATIONS
 from bot.storage.sqlite import SqliteStore
 
@@ -122,3 +125,73 @@ async def test_concurrent_saves_are_group_committed_and_all_land(tmp_path: Path)
         assert await store.conversation_count() == 50
     async with SqliteStore(tmp_path / "g.db") as reopened:  # cold cache: read from the file
         assert all([await reopened.load(k) == STATE for k in keys])
+
+
+async def test_a_transaction_is_one_job_on_the_connection_thread(store: SqliteStore) -> None:
+    threads: list[int] = []
+
+    def job(conn: sqlite3.Connection) -> int:
+        threads.append(threading.get_ident())
+        return int(conn.execute("SELECT count(*) FROM conversations").fetchone()[0])
+
+    await store.save(KEY, STATE, 1000.0)
+    assert await jobs.run_job(store.db, job) == 1
+    assert threads[0] != threading.get_ident()
+    assert threads[0] == store.db._thread.ident  # aiosqlite's own thread, after its queue
+    assert not await jobs.run_job(store.db, lambda conn: conn.in_transaction)
+
+
+async def test_a_failed_commit_rolls_back_and_fails_every_save_of_the_batch(
+    store: SqliteStore,
+) -> None:
+    await store.save(KEY, STATE, 1000.0)
+    bad = State("demo", "frage", turn=2**70)  # too big for SQLite's integer
+    results = await asyncio.gather(
+        store.save(b"a" * 32, STATE, 1001.0, seen=b"e1"),
+        store.save(b"b" * 32, bad, 1001.0),
+        return_exceptions=True,
+    )
+    assert all(isinstance(r, OverflowError) for r in results)
+    assert await store.conversation_count() == 1 and not await store.was_seen(b"e1")
+    await store.save(b"a" * 32, STATE, 1002.0, seen=b"e1")  # the connection is usable
+    assert await store.was_seen(b"e1")
+
+
+async def test_reads_arriving_together_share_one_job(store: SqliteStore) -> None:
+    keys = [bytes([i]) * 32 for i in range(10)]
+    await asyncio.gather(*(store.save(k, STATE, 1000.0) for k in keys))
+    store._cache.clear()
+    calls: list[int] = []
+    original = jobs.read_all
+
+    def counted(queries: list[tuple[str, tuple[object, ...]]]):  # type: ignore[no-untyped-def]
+        calls.append(len(queries))
+        return original(queries)
+
+    jobs.read_all = counted  # type: ignore[assignment]
+    try:
+        loaded = await asyncio.gather(*(store.load(k) for k in keys), store.was_seen(b"x"))
+    finally:
+        jobs.read_all = original
+    assert loaded == [STATE] * 10 + [False]
+    assert sum(calls) == 11 and len(calls) < 11
+
+
+async def test_concurrent_checkpoints_share_one_and_empty_the_wal(store: SqliteStore) -> None:
+    started: list[int] = []
+    original = jobs.Checkpoint.job
+
+    def job(self: jobs.Checkpoint, conn: sqlite3.Connection) -> None:
+        started.append(1)
+        original(self, conn)
+
+    await store.save(KEY, STATE, 1000.0)
+    jobs.Checkpoint.job = job  # type: ignore[method-assign]
+    try:
+        await asyncio.gather(*(store.checkpoint() for _ in range(5)))
+        await store.save(KEY, STATE, 1001.0)
+        await store.checkpoint()  # after a commit: a new one
+    finally:
+        jobs.Checkpoint.job = original  # type: ignore[method-assign]
+    assert len(started) == 2
+    assert Path(store.path + "-wal").stat().st_size == 0

@@ -15,8 +15,15 @@ from bot.engine.events import Command, Event, Start
 from bot.engine.nodes import enter, show_services
 from bot.engine.questions import emergency, prompt
 from bot.engine.run import Run
-from bot.engine.state import AT_NODE, InCase
+from bot.engine.state import AT_NODE, Consenting, InCase, State
 from bot.flow.model import LAND_SLOT, HandoffNode
+
+
+def can_open(state: State | None) -> bool:
+    """Whether a step from ``state`` may open a case: only the answer to the consent question
+    does (:func:`on_consent`), so only then does the runtime read the block and the daily
+    limit and draw a case code (:attr:`~bot.engine.state.CaseContext.new_code`)."""
+    return state is not None and isinstance(state.mode, Consenting)
 
 
 def on_consent(run: Run, index: int) -> None:

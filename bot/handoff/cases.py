@@ -33,7 +33,6 @@ from bot.handoff.outbox import Outbox
 from bot.handoff.rules import HandoffSettings
 from bot.metrics import NO_OBSERVER, Observer
 from bot.ports import (
-    LIMIT_WINDOW,
     AddCase,
     Audit,
     CaseRecord,
@@ -107,23 +106,29 @@ class Cases:
 
     # ------------------------------------------------------------ users
 
-    async def context_for(self, user_key: bytes, limit_key: bytes) -> CaseContext:
+    async def context_for(
+        self, user_key: bytes, limit_key: bytes | Callable[[], bytes], may_open: bool = True
+    ) -> CaseContext:
         """The user's open case, or whether a new one may be opened (and its code).
 
-        The open case is found by the user key (the cache only spares the query for keys that
-        never had a case); the block and the daily limit are always read from the store by
-        the limit key, which ``/loeschen`` does not touch and a restart does not forget."""
+        One lookup of the store answers all of it (:meth:`~bot.ports.CaseReads.standing`),
+        and only when needed: the open case is looked for only for user keys that ever had a
+        case (the in-memory superset), the block and the daily limit (by the limit key, which
+        ``/loeschen`` does not touch and a restart does not forget) and a new code only when
+        the step ``may_open`` a case (:func:`bot.engine.case.can_open`). A user who never had a
+        case and is not at a consent question costs no query (and ``limit_key``, if given as
+        a function, is not even derived)."""
         if self._case_users is None:
             self._case_users = await self.store.case_users()
-        now = self.now()
-        cases = await self.store.user_cases(user_key) if user_key in self._case_users else []
-        if any(c.status in ("open", "claimed") for c in cases):
+        had = user_key in self._case_users
+        if not had and not may_open:
+            return CaseContext()
+        limits = limit_key() if callable(limit_key) else limit_key
+        found = await self.store.standing(user_key if had else None, limits, self.now())
+        cases = [] if found.current is None else [found.current]
+        if found.current is not None or not may_open:
             return rules.context(cases, False, 0, self.settings, "")
-        blocked = await self.store.blocked(limit_key, now) or (
-            bool(cases) and await self.store.blocked(user_key, now)  # blocks from before v4
-        )
-        opened = 0 if blocked else await self.store.opened_since(limit_key, now - LIMIT_WINDOW)
-        return rules.context(cases, blocked, opened, self.settings, rules.new_code())
+        return rules.context(cases, found.blocked, found.opened, self.settings, rules.new_code())
 
     async def plan(
         self,

@@ -30,6 +30,7 @@ from bot.ports.records import (
     Counter,
     CounterKey,
     OutboxRow,
+    Standing,
 )
 from bot.ports.writes import (
     CASE_CHANGES,
@@ -46,6 +47,7 @@ from bot.ports.writes import (
     PutState,
     Register,
     RemoveContact,
+    Seen,
     SetAvailable,
     Told,
     Write,
@@ -60,13 +62,25 @@ class ConversationStore(Protocol):
         ...
 
     async def save(
-        self, key: bytes, state: State, now: float, counters: tuple[CounterKey, ...] = ()
+        self,
+        key: bytes,
+        state: State,
+        now: float,
+        counters: tuple[CounterKey, ...] = (),
+        seen: bytes | None = None,
     ) -> None:
-        """Store a state and its counter increments together (may be committed in a group)."""
+        """Store a state, its counter increments and the event id ``seen`` of the step in one
+        transaction (may be committed in a group with other conversations' saves). Raises
+        :class:`bot.errors.Redelivered`, writing nothing, if ``seen`` was recorded before (as
+        does a unit with such a :class:`Seen` write)."""
         ...
 
     async def first_time(self, key: bytes, now: float) -> bool:
         """Record an event id; False if it was recorded before."""
+        ...
+
+    async def was_seen(self, key: bytes) -> bool:
+        """Whether an event id is recorded (committed), without recording it."""
         ...
 
     async def purge(self, idle_before: float, seen_before: float) -> int:
@@ -115,6 +129,13 @@ class CaseReads(Protocol):
 
     async def opened_since(self, limit_key: bytes, since: int) -> int:
         """How many cases a limit key opened after ``since``."""
+        ...
+
+    async def standing(self, user_key: bytes | None, limit_key: bytes, now: int) -> Standing:
+        """In one lookup: the open or claimed case of ``user_key`` (oldest first; None: not
+        looked for), whether ``limit_key`` is blocked at ``now`` (or ``user_key``, if it has
+        cases: blocks from before migration 4), and how many cases ``limit_key`` opened in the
+        last :data:`LIMIT_WINDOW`."""
         ...
 
     async def notified(self, code: str) -> set[int]:
@@ -239,7 +260,9 @@ __all__ = [
     "PutState",
     "Register",
     "RemoveContact",
+    "Seen",
     "SetAvailable",
+    "Standing",
     "Store",
     "Told",
     "Unit",

@@ -110,6 +110,17 @@ class OutboxRow:
     nonce: str
 
 
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """What one lookup tells about a user's handoff: their open (or claimed) case, whether
+    they are blocked from new cases and how many cases their limit key opened in the last
+    :data:`LIMIT_WINDOW`."""
+
+    current: CaseRecord | None
+    blocked: bool
+    opened: int
+
+
 __all__ = [
     "LIMIT_WINDOW",
     "ROLES",
@@ -121,4 +132,5 @@ __all__ = [
     "Counter",
     "CounterKey",
     "OutboxRow",
+    "Standing",
 ]

@@ -26,6 +26,14 @@ class Forget:
 
 
 @dataclass(frozen=True, slots=True)
+class Seen:
+    """Record a platform event id (its keyed hash) as handled, so a redelivery is dropped."""
+
+    key: bytes
+    at: int
+
+
+@dataclass(frozen=True, slots=True)
 class Count:
     """Increment anonymous counters."""
 
@@ -170,6 +178,7 @@ class RemoveContact:
 Write = (
     PutState
     | Forget
+    | Seen
     | Count
     | AddCase
     | ChangeCase
@@ -201,6 +210,7 @@ __all__ = [
     "PutState",
     "Register",
     "RemoveContact",
+    "Seen",
     "SetAvailable",
     "Told",
     "Write",

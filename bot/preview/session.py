@@ -49,9 +49,10 @@ class PreviewRuntime(Runtime):
         result: Step,
         now: float,
         counters: tuple[CounterKey, ...],
+        seen: bytes | None = None,
     ) -> None:
         self.paths.extend(result.path)
-        await super()._carry_out(key, sender, before, result, now, counters)
+        await super()._carry_out(key, sender, before, result, now, counters, seen)
 
 
 def _signature(paths: ContentPaths) -> tuple[tuple[str, int, int], ...]:

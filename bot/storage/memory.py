@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from bot.engine.state import State
+from bot.errors import Redelivered
 from bot.ports import (
     LIMIT_WINDOW,
     AddCase,
@@ -37,11 +38,13 @@ from bot.ports import (
     PutState,
     Register,
     RemoveContact,
+    Seen,
     SetAvailable,
     Told,
     Unit,
     Write,
 )
+from bot.storage.standing import SeenIds, StandingFromReads
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +76,7 @@ def _empty() -> _Tables:
     return _Tables({}, {}, {}, {}, {}, {}, set(), {}, [], {}, [])
 
 
-class _Reads:
+class _Reads(StandingFromReads):
     """The case and contact reads over a set of tables."""
 
     def _tables(self) -> _Tables:
@@ -166,7 +169,7 @@ class _MemoryUnit(_Reads):
         self.writes.extend(writes)
 
 
-class MemoryStore(_Reads):
+class MemoryStore(_Reads, SeenIds):
     """The store's contract in dictionaries (one process, nothing on disk)."""
 
     def __init__(self) -> None:
@@ -211,16 +214,19 @@ class MemoryStore(_Reads):
         return None if found is None else found[0]
 
     async def save(
-        self, key: bytes, state: State, now: float, counters: tuple[CounterKey, ...] = ()
+        self,
+        key: bytes,
+        state: State,
+        now: float,
+        counters: tuple[CounterKey, ...] = (),
+        seen: bytes | None = None,
     ) -> None:
+        also = () if seen is None else (Seen(seen, int(now)),)
         async with self.unit() as unit:
-            unit.apply(PutState(key, state, int(now)), Count(counters))
+            unit.apply(PutState(key, state, int(now)), Count(counters), *also)
 
-    async def first_time(self, key: bytes, now: float) -> bool:
-        if key in self._data.seen:
-            return False
-        self._data.seen[key] = int(now)
-        return True
+    def _seen(self) -> dict[bytes, int]:
+        return self._data.seen
 
     async def erase(self, key: bytes) -> None:
         async with self.unit() as unit:
@@ -332,6 +338,10 @@ def _apply(data: _Tables, write: Write) -> None:  # noqa: C901 - a table, as in 
             data.conversations[key] = (state, at)
         case Forget(key):
             data.conversations.pop(key, None)
+        case Seen(key, at):
+            if key in data.seen:  # the unit fails: all or nothing
+                raise Redelivered("event id recorded before")
+            data.seen[key] = at
         case Count(counted):
             for counter in counted:
                 data.counters[counter] = data.counters.get(counter, 0) + 1

@@ -1,12 +1,15 @@
 """The SQLite store (aiosqlite): conversation state, seen event ids, counters, cases, outbox.
 
-One connection per store; aiosqlite runs every statement on its own thread in order. Because the
-connection is shared by all conversations, every write takes the store's write lock, so one
-conversation's transaction never swallows another's statements; every read outside a unit takes
-it too, so a read never sees another task's transaction before it commits. Pragmas:
-WAL journal, foreign keys, a busy timeout and ``secure_delete`` (deleted rows are overwritten),
-checked after connecting. No user text is ever written here: the key is a pseudonym and the state
-holds only flow positions and enumerated values.
+Two connections per store, each with its own aiosqlite thread: the writer, and (for a file) a
+read-only one. Every transaction is ONE job on the writer thread (:mod:`bot.storage.sqlite_jobs`:
+BEGIN, all writes, COMMIT in one function call), so the writer is never left inside a
+transaction between two calls and a read, on either connection, sees committed rows only. Reads
+outside a unit go to the read connection and never wait behind a commit (WAL lets a reader run
+beside the writer). A unit holds the store's write lock from its reads to its commit, so two
+units never interleave; the group commit of plain saves needs no lock. Pragmas: WAL journal,
+foreign keys, a busy timeout and ``secure_delete`` (deleted rows are overwritten), checked after
+connecting. No user text is ever written here: the key is a pseudonym and the state holds only
+flow positions and enumerated values.
 """
 
 from __future__ import annotations
@@ -23,19 +26,15 @@ from typing import Any, Self
 import aiosqlite
 
 from bot.engine.state import State
-from bot.errors import StorageError
+from bot.errors import Redelivered, StorageError
 from bot.ops.files import companions, private_file
 from bot.ports import Count, Counter, CounterKey, Forget, OutboxRow, PutState, Unit, Write
+from bot.storage import sqlite_jobs as jobs
 from bot.storage.checks import database_error, prepare_file
-from bot.storage.sqlite_cases import (
-    OUTBOX_DUE,
-    SqliteCaseReads,
-    apply_write,
-    outbox_row,
-    purge_cases,
-)
-from bot.storage.sqlite_rows import COUNT, LOAD, UPSERT, decode, encode, statements
-from bot.storage.sqlite_schema import PRAGMAS, connect, migrate, quick_check
+from bot.storage.sqlite_cases import OUTBOX_DUE, SqliteCaseReads, outbox_row
+from bot.storage.sqlite_rows import LOAD, decode, encode, statements
+from bot.storage.sqlite_schema import PRAGMAS, connect, connect_reader, migrate, quick_check
+from bot.storage.sqlite_wal import Wal
 
 __all__ = ["PRAGMAS", "Counter", "SqliteStore", "statements"]
 
@@ -47,15 +46,20 @@ class SqliteStore(SqliteCaseReads):
     def __init__(self, path: Path | str, cache_size: int = 10_000) -> None:
         self.path = str(path)
         self._db: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._wal: Wal | None = None  # folds and shreds the WAL (bot/storage/sqlite_wal.py)
         self._write = asyncio.Lock()
         # write-through cache of recent states; this process is the database's only writer
         self._cache: OrderedDict[bytes, State] = OrderedDict()
         self._cache_size = cache_size
         # plain state saves waiting for the next group commit, and the task committing them
         self._pending: list[
-            tuple[tuple[object, ...], tuple[tuple[str, str, str, str], ...], asyncio.Future[None]]
+            tuple[jobs.Row, tuple[CounterKey, ...], tuple[bytes, int] | None, asyncio.Future[None]]
         ] = []
         self._committer: asyncio.Task[None] | None = None
+        # reads outside a unit waiting for the next read job, and the task running them
+        self._reads: list[tuple[str, tuple[object, ...], asyncio.Future[jobs.Rows]]] = []
+        self._reader_task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Self:
         await self.open()
@@ -76,9 +80,15 @@ class SqliteStore(SqliteCaseReads):
             raise StorageError("store is not open")
         return self._db
 
+    @property
+    def reads(self) -> aiosqlite.Connection:
+        """The connection for reads outside a unit (the writer's for ``:memory:``)."""
+        return self._reader or self.db
+
     async def open(self) -> None:
         """Prepare the file (private modes; an empty file is refused), connect, set and check the
-        pragmas, check an existing database and run pending migrations."""
+        pragmas, check an existing database, run pending migrations and open the read
+        connection."""
         existed = False
         if self.path != ":memory:":
             existed = prepare_file(Path(self.path))
@@ -88,8 +98,11 @@ class SqliteStore(SqliteCaseReads):
                 await quick_check(self._db, self.path)
             await self.migrate()
             if self.path != ":memory:":
+                self._reader = await connect_reader(self.path)
+                await self.db.execute("PRAGMA wal_autocheckpoint=0")  # folded by Wal instead
                 for companion in companions(Path(self.path)):
                     private_file(companion)
+            self._wal = Wal(self.db, await connect_reader(self.path) if self._reader else None)
         except sqlite3.Error as err:
             await self.close()
             raise database_error(Path(self.path), err) from None
@@ -98,7 +111,13 @@ class SqliteStore(SqliteCaseReads):
             raise
 
     async def close(self) -> None:
-        """Close the connection (idempotent)."""
+        """Close the connections (idempotent)."""
+        if self._wal is not None:
+            wal, self._wal = self._wal, None
+            await wal.close()
+        if self._reader is not None:
+            reader, self._reader = self._reader, None
+            await reader.close()
         if self._db is not None:
             db, self._db = self._db, None
             await db.close()
@@ -108,19 +127,6 @@ class SqliteStore(SqliteCaseReads):
         (:func:`bot.storage.sqlite_schema.migrate`: refuses another program's database and a
         newer schema, copies the file before migrating it)."""
         return await migrate(self.db, self.path)
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Hold the write lock and run the block in one transaction (rolled back on error)."""
-        async with self._write:
-            db = self.db
-            await db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                await db.execute("ROLLBACK")
-                raise
-            await db.execute("COMMIT")
 
     @asynccontextmanager
     async def unit(self) -> AsyncIterator[Unit]:
@@ -134,23 +140,40 @@ class SqliteStore(SqliteCaseReads):
             for write in unit.writes:
                 if isinstance(write, PutState | Forget):
                     self._cache.pop(write.key, None)  # re-filled only once the write succeeded
-            db = self.db
-            await db.execute("BEGIN IMMEDIATE")
-            try:
-                for write in unit.writes:
-                    await apply_write(db, write)
-            except BaseException:
-                await db.execute("ROLLBACK")
-                raise
-            await db.execute("COMMIT")
+            await jobs.run_job(self.db, jobs.write_all(tuple(unit.writes)))
             for write in unit.writes:
                 if isinstance(write, PutState):
                     self._remember(write.key, write.state)
 
     async def _rows(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
-        # under the write lock: no other task's transaction is open on the shared connection
-        async with self._write:
-            return [tuple(r) for r in await self.db.execute_fetchall(sql, args)]
+        """Read committed rows (no lock: a transaction is one job on the writer). Reads that
+        arrive while a read job runs go together in the next one: one round trip for all."""
+        done: asyncio.Future[jobs.Rows] = asyncio.get_running_loop().create_future()
+        self._reads.append((sql, args, done))
+        if self._reader_task is None:
+            self._reader_task = asyncio.create_task(self._read_pending())
+        return await done
+
+    async def _read_pending(self) -> None:
+        try:
+            while self._reads:
+                if self._wal is not None:
+                    await self._wal.wait_for_shred()
+                batch, self._reads = self._reads, []
+                queries = [(sql, args) for sql, args, _ in batch]
+                try:
+                    results = await jobs.run_job(self.reads, jobs.read_all(queries))
+                except Exception as err:  # the connection failed: every read fails
+                    results = [err] * len(batch)
+                for (_, _, done), result in zip(batch, results, strict=True):
+                    if done.done():
+                        continue
+                    if isinstance(result, BaseException):
+                        done.set_exception(result)
+                    else:
+                        done.set_result(result)
+        finally:
+            self._reader_task = None
 
     async def versions(self) -> list[int]:
         """The migration versions recorded in the database."""
@@ -165,9 +188,9 @@ class SqliteStore(SqliteCaseReads):
         if cached is not None:
             self._cache.move_to_end(key)
             return cached
-        # no write lock: a conversation's row is written only by its own steps, which wait for
-        # their commit before the conversation's lock is released
-        rows = list(await self.db.execute_fetchall(LOAD, (key,)))
+        # a conversation's row is written only by its own steps, which wait for their commit
+        # before the conversation's lock is released
+        rows = await self._rows(LOAD, (key,))
         if not rows:
             return None
         state = decode(rows[0])
@@ -181,14 +204,25 @@ class SqliteStore(SqliteCaseReads):
             self._cache.popitem(last=False)
 
     async def save(
-        self, key: bytes, state: State, now: float, counters: tuple[CounterKey, ...] = ()
+        self,
+        key: bytes,
+        state: State,
+        now: float,
+        counters: tuple[CounterKey, ...] = (),
+        seen: bytes | None = None,
     ) -> None:
-        """Write a conversation's state and counter increments. Saves of many conversations
-        are committed together: one transaction for all that arrive while the previous commit
-        runs."""
+        """Write a conversation's state, counter increments and the step's event id. Saves of
+        many conversations are committed together: one transaction (one job on the writer) for
+        all that arrive while the previous commit runs; returns once it committed.
+
+        Raises:
+            Redelivered: ``seen`` was recorded before; nothing of this save was written."""
         self._cache.pop(key, None)  # re-filled only once the write succeeded
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append(((key, *encode(state), int(now)), counters, done))
+        at = int(now)
+        self._pending.append(
+            ((key, *encode(state), at), counters, None if seen is None else (seen, at), done)
+        )
         if self._committer is None:
             self._committer = asyncio.create_task(self._commit_pending())
         await done
@@ -199,30 +233,26 @@ class SqliteStore(SqliteCaseReads):
         try:
             while self._pending:
                 batch, self._pending = self._pending, []
-                rows = [row for row, _, _ in batch]
-                counted = [c for _, counters, _ in batch for c in counters]
+                rows = [row for row, _, _, _ in batch]
+                counted = [counters for _, counters, _, _ in batch]
+                seen = [s for _, _, s, _ in batch]
                 try:
-                    async with self._write:
-                        if len(rows) == 1 and not counted:
-                            await self.db.execute(UPSERT, rows[0])
-                        else:
-                            await self.db.execute("BEGIN")
-                            try:
-                                await self.db.executemany(UPSERT, rows)
-                                if counted:
-                                    await self.db.executemany(COUNT, counted)
-                                await self.db.execute("COMMIT")
-                            except BaseException:
-                                await self.db.execute("ROLLBACK")
-                                raise
+                    job = jobs.commit_batch(rows, counted, seen)
+                    dropped = await jobs.run_job(self.db, job)
                 except Exception as err:
-                    for _, _, done in batch:
+                    for *_, done in batch:
                         if not done.done():
                             done.set_exception(err)
                     continue
-                for _, _, done in batch:
-                    if not done.done():
+                for number, (*_, done) in enumerate(batch):
+                    if done.done():
+                        continue
+                    if number in dropped:
+                        done.set_exception(Redelivered("event id recorded before"))
+                    else:
                         done.set_result(None)
+                if self._wal is not None:
+                    self._wal.fold_soon()
         finally:
             self._committer = None
 
@@ -240,20 +270,19 @@ class SqliteStore(SqliteCaseReads):
         await self.checkpoint()
 
     async def checkpoint(self) -> None:
-        """Fold the WAL into the database file and truncate it (so deleted data is gone)."""
-        async with self._write:
-            await self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        """Fold the WAL into the database file and truncate it (so deleted data is gone);
+        concurrent callers share one (:meth:`bot.storage.sqlite_wal.Wal.shred`)."""
+        if self._wal is None:
+            raise StorageError("store is not open")
+        await self._wal.shred()
 
     async def purge(self, idle_before: float, seen_before: float) -> int:
         """Delete conversations idle since before ``idle_before`` and old event ids."""
-        async with self._write:
+        async with self._write:  # no unit in between: the cache is refilled by loads only
             self._cache.clear()
-            cur = await self.db.execute(
-                "DELETE FROM conversations WHERE updated_at < ?", (int(idle_before),)
+            removed = await jobs.run_job(
+                self.db, jobs.purge_old(int(idle_before), int(seen_before))
             )
-            removed = cur.rowcount
-            await cur.close()
-            await self.db.execute("DELETE FROM seen_events WHERE seen_at < ?", (int(seen_before),))
         await self.checkpoint()
         return removed
 
@@ -265,13 +294,11 @@ class SqliteStore(SqliteCaseReads):
 
     async def first_time(self, key: bytes, now: float) -> bool:
         """Record an event id; False if it was recorded before."""
-        async with self._write:
-            cur = await self.db.execute(
-                "INSERT OR IGNORE INTO seen_events VALUES (?, ?)", (key, int(now))
-            )
-            inserted = cur.rowcount == 1
-            await cur.close()
-        return inserted
+        return await jobs.run_job(self.db, jobs.record_seen(key, int(now)))
+
+    async def was_seen(self, key: bytes) -> bool:
+        """Whether an event id is recorded (committed), without recording it."""
+        return bool(await self._rows("SELECT 1 FROM seen_events WHERE key=?", (key,)))
 
     async def counters(self) -> list[Counter]:
         """All counter rows."""
@@ -286,8 +313,7 @@ class SqliteStore(SqliteCaseReads):
     async def purge_cases(self, closed_before: int, audit_before: int, now: int) -> int:
         """Delete closed cases past their time, old audit entries, ended blocks and expired
         invitations; returns how many cases went."""
-        async with self.transaction() as db:
-            return await purge_cases(db, closed_before, audit_before, now)
+        return await jobs.run_job(self.db, jobs.purge_case_rows(closed_before, audit_before, now))
 
     async def outbox_due(self, now: int, limit: int) -> list[OutboxRow]:
         """Due notices, oldest first; only committed rows (read under the write lock)."""
@@ -295,15 +321,12 @@ class SqliteStore(SqliteCaseReads):
 
     async def outbox_done(self, row_id: int) -> None:
         """Delete a delivered (or undeliverable) notice."""
-        async with self.transaction() as db:
-            await db.execute("DELETE FROM outbox WHERE id=?", (row_id,))
+        await jobs.run_job(self.db, jobs.statement("DELETE FROM outbox WHERE id=?", (row_id,)))
 
     async def outbox_retry(self, row_id: int, next_at: int) -> None:
         """Count a failed attempt; the next one is due at ``next_at``."""
-        async with self.transaction() as db:
-            await db.execute(
-                "UPDATE outbox SET attempts=attempts+1, next_at=? WHERE id=?", (next_at, row_id)
-            )
+        sql = "UPDATE outbox SET attempts=attempts+1, next_at=? WHERE id=?"
+        await jobs.run_job(self.db, jobs.statement(sql, (next_at, row_id)))
 
     async def ping(self, within: float = 2.0) -> bool:
         """Whether the database answers a ``SELECT 1`` within ``within`` seconds (health check)."""

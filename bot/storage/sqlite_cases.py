@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import json
 import secrets
+import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
-import aiosqlite
-
+from bot.errors import Redelivered
 from bot.ports import (
     LIMIT_WINDOW,
     AddCase,
@@ -30,11 +30,13 @@ from bot.ports import (
     PutState,
     Register,
     RemoveContact,
+    Seen,
     SetAvailable,
+    Standing,
     Told,
     Write,
 )
-from bot.storage.sqlite_rows import COUNT, UPSERT, encode
+from bot.storage.sqlite_rows import COUNT, SEEN, UPSERT, encode
 
 _CONTACT = "id, name, lands, topics, platform, account, route, locale, available, regions, role"
 _CASE = (
@@ -110,6 +112,11 @@ class SqliteCaseReads:
         sql = "SELECT count(*) FROM case_opens WHERE key=? AND at > ?"
         return int((await self._rows(sql, (limit_key, since)))[0][0])
 
+    async def standing(self, user_key: bytes | None, limit_key: bytes, now: int) -> Standing:
+        rows = await self._rows(STANDING, (now, limit_key, user_key, now - LIMIT_WINDOW))
+        blocked, opened, *case = rows[0]
+        return Standing(None if case[0] is None else _case(case), bool(blocked), int(opened))
+
     async def notified(self, code: str) -> set[int]:
         rows = await self._rows("SELECT contact_id FROM case_notices WHERE code=?", (code,))
         return {int(r[0]) for r in rows}
@@ -161,18 +168,34 @@ class SqliteCaseReads:
         return [_case(r) for r in await self._rows(sql, (before,))]
 
 
-async def apply_write(db: aiosqlite.Connection, write: Write) -> None:  # noqa: C901 - a table
-    """Carry out one write inside the caller's transaction."""
+#: The user's open case, their block and their daily count in one query (:class:`Standing`);
+#: parameters: now, limit key, user key (NULL: no case looked for), the limit window's start.
+STANDING = (
+    "WITH p(now, lim, usr, since) AS (SELECT ?, ?, ?, ?) SELECT "  # noqa: S608 - column names only
+    "EXISTS(SELECT 1 FROM blocks, p WHERE until > p.now AND (blocks.user_key = p.lim OR "
+    "(blocks.user_key = p.usr AND EXISTS(SELECT 1 FROM cases WHERE cases.user_key = p.usr)))), "
+    "(SELECT count(*) FROM case_opens, p WHERE key = p.lim AND at > p.since), "
+    f"{', '.join('k.' + c.strip() for c in _CASE.split(','))} FROM p LEFT JOIN "
+    f"(SELECT {_CASE} FROM cases WHERE user_key = (SELECT usr FROM p) "
+    "AND status IN ('open', 'claimed') ORDER BY created_at, code LIMIT 1) k ON 1"
+)
+
+
+def apply_write(db: sqlite3.Connection, write: Write) -> None:  # noqa: C901 - a table
+    """Carry out one write inside the caller's transaction (on the writer thread)."""
     match write:
         case PutState(key, state, at):
-            await db.execute(UPSERT, (key, *encode(state), at))
+            db.execute(UPSERT, (key, *encode(state), at))
         case Forget(key):
-            await db.execute("DELETE FROM conversations WHERE key=?", (key,))
+            db.execute("DELETE FROM conversations WHERE key=?", (key,))
+        case Seen(key, at):
+            if db.execute(SEEN, (key, at)).rowcount == 0:
+                raise Redelivered("event id recorded before")
         case Count(rows):
             if rows:
-                await db.executemany(COUNT, rows)
+                db.executemany(COUNT, rows)
         case AddCase(c):
-            await db.execute(
+            db.execute(
                 f"INSERT INTO cases ({_CASE}) VALUES ({', '.join('?' * 17)})",  # noqa: S608
                 (
                     c.code,
@@ -198,11 +221,11 @@ async def apply_write(db: aiosqlite.Connection, write: Write) -> None:  # noqa: 
             if changes:  # column names are checked against CASE_CHANGES by ChangeCase
                 columns = ", ".join(f"{name}=?" for name, _ in changes)
                 values = tuple(value for _, value in changes)
-                await db.execute(f"UPDATE cases SET {columns} WHERE code=?", (*values, code))  # noqa: S608
+                db.execute(f"UPDATE cases SET {columns} WHERE code=?", (*values, code))  # noqa: S608
         case Told(code, contact_id):
-            await db.execute("INSERT OR IGNORE INTO case_notices VALUES (?, ?)", (code, contact_id))
+            db.execute("INSERT OR IGNORE INTO case_notices VALUES (?, ?)", (code, contact_id))
         case Notify(kind, code, at, contact_id, route):
-            await db.execute(
+            db.execute(
                 "INSERT INTO outbox (target, contact_id, code, route, kind, next_at, created_at, "
                 "nonce) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -217,24 +240,24 @@ async def apply_write(db: aiosqlite.Connection, write: Write) -> None:  # noqa: 
                 ),
             )
         case DropUserNotices(codes):
-            await db.executemany(
+            db.executemany(
                 "DELETE FROM outbox WHERE target='user' AND code=?", [(c,) for c in codes]
             )
         case Audit(at, event, code, role):
-            await db.execute(
+            db.execute(
                 "INSERT INTO audit (at, event, code, role) VALUES (?, ?, ?, ?)",
                 (at, event, code, role),
             )
         case Block(user_key, until):
-            await db.execute(
+            db.execute(
                 "INSERT INTO blocks VALUES (?, ?) ON CONFLICT(user_key) "
                 "DO UPDATE SET until=excluded.until",
                 (user_key, until),
             )
         case CountOpen(limit_key, at):
-            await db.execute("INSERT INTO case_opens VALUES (?, ?)", (limit_key, at))
+            db.execute("INSERT INTO case_opens VALUES (?, ?)", (limit_key, at))
         case Invite(name, lands, topics, invite_hash, expires, at, regions, role):
-            await db.execute(
+            db.execute(
                 "INSERT INTO contacts (name, lands, topics, invite_hash, invite_expires, "
                 "created_at, regions, role) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -249,37 +272,31 @@ async def apply_write(db: aiosqlite.Connection, write: Write) -> None:  # noqa: 
                 ),
             )
         case Register(contact_id, platform, account, route, locale):
-            await db.execute(
+            db.execute(
                 "UPDATE contacts SET platform=?, account=?, route=?, locale=?, invite_hash=NULL, "
                 "invite_expires=NULL WHERE id=?",
                 (platform, account, route, locale, contact_id),
             )
         case SetAvailable(contact_id, available):
-            await db.execute(
-                "UPDATE contacts SET available=? WHERE id=?", (int(available), contact_id)
-            )
+            db.execute("UPDATE contacts SET available=? WHERE id=?", (int(available), contact_id))
         case RemoveContact(contact_id, at):
-            await db.execute(
+            db.execute(
                 "UPDATE cases SET status='open', contact_id=NULL, escalate_at=? "
                 "WHERE contact_id=? AND status='claimed'",
                 (at, contact_id),
             )
-            await db.execute("DELETE FROM contacts WHERE id=?", (contact_id,))
+            db.execute("DELETE FROM contacts WHERE id=?", (contact_id,))
 
 
-async def purge_cases(
-    db: aiosqlite.Connection, closed_before: int, audit_before: int, now: int
-) -> int:
+def purge_cases(db: sqlite3.Connection, closed_before: int, audit_before: int, now: int) -> int:
     """Delete closed cases past their time, old audit, ended blocks, expired invitations."""
-    cur = await db.execute(
-        "DELETE FROM cases WHERE status='closed' AND closed_at < ?", (closed_before,)
-    )
+    cur = db.execute("DELETE FROM cases WHERE status='closed' AND closed_at < ?", (closed_before,))
     removed = cur.rowcount
-    await cur.close()
-    await db.execute("DELETE FROM audit WHERE at < ?", (audit_before,))
-    await db.execute("DELETE FROM blocks WHERE until < ?", (now,))
-    await db.execute("DELETE FROM case_opens WHERE at <= ?", (now - LIMIT_WINDOW,))
-    await db.execute("DELETE FROM contacts WHERE account IS NULL AND invite_expires < ?", (now,))
+    cur.close()
+    db.execute("DELETE FROM audit WHERE at < ?", (audit_before,))
+    db.execute("DELETE FROM blocks WHERE until < ?", (now,))
+    db.execute("DELETE FROM case_opens WHERE at <= ?", (now - LIMIT_WINDOW,))
+    db.execute("DELETE FROM contacts WHERE account IS NULL AND invite_expires < ?", (now,))
     return removed
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from bot.engine.state import State
@@ -20,6 +21,7 @@ UPSERT = (
     "locale=excluded.locale, slots=excluded.slots, history=excluded.history, "
     "turn=excluded.turn, mode=excluded.mode, updated_at=excluded.updated_at"
 )
+SEEN = "INSERT OR IGNORE INTO seen_events VALUES (?, ?)"
 LOAD = "SELECT flow, node, locale, slots, history, turn, mode FROM conversations WHERE key=?"
 
 
@@ -37,14 +39,40 @@ def statements(script: str) -> list[str]:
     return found
 
 
+# Slots and histories repeat across conversations (the same Land, the same path through a
+# flow), so their JSON is kept in small caches; the values are immutable tuples and strings.
+# ``json.dumps`` without options takes the C encoder; the slots are sorted by name already
+# (:meth:`State.with_slots`); sorting again keeps the text as ``sort_keys`` made it.
+
+
+@lru_cache(maxsize=4096)
+def _slots_text(slots: tuple[tuple[str, str], ...]) -> str:
+    return json.dumps(dict(sorted(slots)))
+
+
+@lru_cache(maxsize=4096)
+def _history_text(history: tuple[tuple[str, str], ...]) -> str:
+    return json.dumps(history)  # tuples become lists
+
+
+@lru_cache(maxsize=4096)
+def _slots_of(text: str) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((str(k), str(v)) for k, v in json.loads(text).items()))
+
+
+@lru_cache(maxsize=4096)
+def _history_of(text: str) -> tuple[tuple[str, str], ...]:
+    return tuple((str(f), str(n)) for f, n in json.loads(text))
+
+
 def encode(state: State) -> tuple[str, str, str, str, str, int, str]:
     """The columns of a state (after the key)."""
     return (
         state.flow,
         state.node,
         state.locale,
-        json.dumps(dict(state.slots), sort_keys=True),
-        json.dumps([list(h) for h in state.history]),
+        _slots_text(state.slots),
+        _history_text(state.history),
         state.turn,
         mode_text(state.mode),
     )
@@ -57,8 +85,8 @@ def decode(row: Iterable[Any]) -> State:
         flow=str(flow),
         node=str(node),
         locale=str(locale),
-        slots=tuple(sorted(json.loads(str(slots)).items())),
-        history=tuple((str(f), str(n)) for f, n in json.loads(str(history))),
+        slots=_slots_of(str(slots)),
+        history=_history_of(str(history)),
         turn=int(str(turn)),
         mode=parse_mode(str(mode)),
     )

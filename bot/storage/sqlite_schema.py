@@ -54,6 +54,19 @@ async def connect(path: str) -> aiosqlite.Connection:
     return db
 
 
+async def connect_reader(path: str) -> aiosqlite.Connection:
+    """A second connection to a WAL file, for reads only (``query_only``): on its own thread
+    it reads beside the writer instead of queueing behind its commits."""
+    db = await aiosqlite.connect(path, isolation_level=None)
+    try:
+        await db.execute("PRAGMA query_only=ON")
+        await db.execute("PRAGMA busy_timeout=5000")
+    except BaseException:
+        await db.close()
+        raise
+    return db
+
+
 async def quick_check(db: aiosqlite.Connection, path: str) -> None:
     """``PRAGMA quick_check`` (the page structure, without the O(N log N) index comparison of
     ``integrity_check``); raises :class:`DamagedDatabase`."""
@@ -108,4 +121,4 @@ async def migrate(db: aiosqlite.Connection, path: str) -> list[int]:
     return applied
 
 
-__all__ = ["PRAGMAS", "connect", "migrate", "quick_check"]
+__all__ = ["PRAGMAS", "connect", "connect_reader", "migrate", "quick_check"]

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from bot.engine.state import InCase, State
+from bot.errors import Redelivered
 from bot.ports import (
     LIMIT_WINDOW,
     AddCase,
@@ -23,7 +24,9 @@ from bot.ports import (
     PutState,
     Register,
     RemoveContact,
+    Seen,
     SetAvailable,
+    Standing,
     Store,
     Told,
 )
@@ -82,6 +85,70 @@ async def test_save_load_count_and_first_time(store: Store) -> None:
     assert await store.conversation_count() == 1
     assert await store.first_time(b"e1", 10.0)
     assert not await store.first_time(b"e1", 11.0)
+
+
+async def test_a_save_records_its_event_id_in_the_same_transaction(store: Store) -> None:
+    assert not await store.was_seen(b"e1")
+    await asyncio.gather(
+        store.save(KEY, STATE, 1000.0, (WEEK,), seen=b"e1"), store.save(OTHER, STATE, 1000.0)
+    )
+    assert await store.was_seen(b"e1") and not await store.was_seen(b"e2")
+    assert not await store.first_time(b"e1", 1001.0)
+    async with store.unit() as unit:
+        unit.apply(PutState(OTHER, STATE, 1001), Seen(b"e2", 1001))
+    assert await store.was_seen(b"e2")
+    with pytest.raises(RuntimeError):  # noqa: PT012 - the failure inside the unit
+        async with store.unit() as unit:
+            unit.apply(PutState(OTHER, STATE, 1002), Seen(b"e3", 1002))
+            raise RuntimeError("the step failed")
+    assert not await store.was_seen(b"e3")  # no step, no record: a redelivery is handled
+    assert await store.first_time(b"e3", 1003.0)
+
+
+async def test_a_save_whose_event_id_was_recorded_writes_nothing(store: Store) -> None:
+    await store.save(KEY, STATE, 1000.0, seen=b"e1")
+    moved = State("demo", "weiter", "en")
+    results = await asyncio.gather(
+        store.save(KEY, moved, 1001.0, (WEEK,), seen=b"e1"),
+        store.save(OTHER, moved, 1001.0, (WEEK,), seen=b"e2"),
+        return_exceptions=True,
+    )
+    assert isinstance(results[0], Redelivered) and results[1] is None
+    assert await store.load(KEY) == STATE and await store.load(OTHER) == moved
+    assert [c.count for c in await store.counters()] == [1]  # only the other step's
+    with pytest.raises(Redelivered):
+        async with store.unit() as unit:
+            unit.apply(PutState(KEY, moved, 1002), Count((WEEK,)), Seen(b"e2", 1002))
+    assert await store.load(KEY) == STATE and [c.count for c in await store.counters()] == [1]
+
+
+async def test_standing_answers_case_block_and_limit_in_one_lookup(store: Store) -> None:
+    limit = b"l" * 32
+    assert await store.standing(None, limit, 2000) == Standing(None, False, 0)
+    async with store.unit() as unit:
+        unit.apply(
+            AddCase(case("AA11-BB", status="closed", created=900)),
+            AddCase(case("CC22-DD", created=1000)),
+            AddCase(case("EE33-FF", created=1100, status="claimed")),
+            CountOpen(limit, 1000),
+            CountOpen(limit, 1900),
+            CountOpen(OTHER, 1900),
+        )
+    found = await store.standing(KEY, limit, 2000)
+    assert found.current is not None and found.current.code == "CC22-DD"  # the oldest open
+    assert (found.blocked, found.opened) == (False, 2)
+    assert (await store.standing(None, limit, 2000)).current is None  # not looked for
+    assert (await store.standing(KEY, limit, 1000 + LIMIT_WINDOW)).opened == 1
+    async with store.unit() as unit:
+        # blocks by an old user key (before migration 4) count only for keys with cases
+        unit.apply(Block(KEY, 3000), Block(OTHER, 3000))
+    assert (await store.standing(KEY, limit, 2000)).blocked
+    assert not (await store.standing(None, limit, 2000)).blocked
+    assert not (await store.standing(OTHER, limit, 2000)).blocked
+    async with store.unit() as unit:
+        unit.apply(Block(limit, 2500))
+    assert (await store.standing(OTHER, limit, 2000)).blocked
+    assert not (await store.standing(OTHER, limit, 2500)).blocked  # the block has ended
 
 
 async def test_concurrent_saves_all_land(store: Store) -> None:
