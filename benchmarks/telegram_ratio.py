@@ -56,6 +56,7 @@ from testbed.telegram_emulator import (  # noqa: E402
 )
 
 BOTS = ("echo", "peer", "beistand")
+STUB = "stub"  # with --stub: Beistand's channel with a runtime that answers at once
 STEPS = ("start", "typed", "tap")
 VISIBLE = frozenset({"sendmessage", "editmessagetext", "editmessagereplymarkup"})
 QUIET = 0.04  # seconds without a call after which a step counts as finished
@@ -269,6 +270,35 @@ async def serve_beistand(api: str, token: str, work: str) -> None:
             await until_terminated()
 
 
+class InstantHandler:
+    """A stand-in for the runtime that answers at once (``--stub``: the channel's own cost)."""
+
+    def register_channel(self, platform: str, deliver: Any) -> None:
+        del platform, deliver
+
+    async def handle(self, incoming: Any) -> tuple[Any, ...]:
+        from bot.engine.actions import Ask, Option, Say
+        from bot.engine.events import Choose, Start
+
+        options = tuple(Option(i, label) for i, label in enumerate(TOPICS))
+        if isinstance(incoming.event, Start):
+            return (Say("Willkommen."), Ask("Worum geht es?", options, 1))
+        if isinstance(incoming.event, Choose):
+            return (Ask("Wie hat Sie die Drohung erreicht?", options, 3),)
+        return (Ask("Sind Sie gerade in Gefahr?", options, 2),)
+
+
+async def serve_stub(api: str, token: str) -> None:
+    """The Beistand channel with :class:`InstantHandler` instead of the runtime."""
+    from bot.config import prepare_libraries
+    from bot.transports.telegram import TelegramChannel, TelegramSettings
+
+    prepare_libraries()
+    settings = TelegramSettings(token=token, api_url=api)
+    async with TelegramChannel(settings, InstantHandler()):  # type: ignore[arg-type]
+        await until_terminated()
+
+
 @asynccontextmanager
 async def child(role: str, api: str, token: str) -> AsyncIterator[None]:
     """Run a bot in a child process (the token in its environment, not on its command line)."""
@@ -301,10 +331,14 @@ def serve(role: str) -> None:
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     api, token = os.environ["BENCH_API"], os.environ["BENCH_TOKEN"]
     with tempfile.TemporaryDirectory() as work:
-        main = {"echo": lambda: serve_echo(api, token), "peer": lambda: serve_peer(api, token, work)}
+        main = {
+            "echo": lambda: serve_echo(api, token),
+            "peer": lambda: serve_peer(api, token, work),
+            "stub": lambda: serve_stub(api, token),
+        }
         coroutine = main.get(role, lambda: serve_beistand(api, token, work))()
         profile = os.environ.get("BENCH_PROFILE")
-        if profile and role == "beistand":  # where the time goes: a cProfile dump of the bot
+        if profile and role in ("beistand", STUB):  # where the time goes: a cProfile dump
             import cProfile
 
             cProfile.runctx("asyncio.run(coroutine)", globals(), {"coroutine": coroutine}, profile)
@@ -315,18 +349,18 @@ def serve(role: str) -> None:
 # --------------------------------------------------------------------------------- a run
 
 
-async def run(rounds: int, warmup: int) -> dict[str, Figures]:
+async def run(rounds: int, warmup: int, names: tuple[str, ...]) -> dict[str, Figures]:
     """One run: fresh bots, ``warmup`` + ``rounds`` rounds each, interleaved."""
-    figures = {name: Figures() for name in BOTS}
+    figures = {name: Figures() for name in names}
     async with TelegramEmulator() as emulator, AsyncExitStack() as stack:
         bots: dict[str, EmulatedBot] = {}
-        for name in BOTS:
+        for name in names:
             token = fake_token()
             bots[name] = emulator.add_bot(token, f"{name}_bot", name)
             await stack.enter_async_context(child(name, emulator.base_url, token))
         for number in range(warmup + rounds):
             began = time.monotonic()
-            order = BOTS[number % 3 :] + BOTS[: number % 3]
+            order = names[number % len(names) :] + names[: number % len(names)]
             for name in order:
                 target = figures[name] if number >= warmup else Figures()
                 await a_round(emulator, bots[name], target, TAPS.get(name, 0))
@@ -343,21 +377,24 @@ def medians(figures: Figures) -> dict[str, float]:
 
 def print_run(number: int, figures: dict[str, Figures]) -> dict[str, float]:
     """The figures of one run; returns the ratios."""
-    table = {name: medians(figures[name]) for name in BOTS}
+    table = {name: medians(figures[name]) for name in figures}
     print(f"run {number}: median latency per step (ms); Bot API calls per step")
     print(f"  {'bot':<9}" + "".join(f"{s:>9}" for s in (*STEPS, "all")) + "   calls start/typed/tap")
-    for name in BOTS:
+    for name in figures:
         calls = "/".join(f"{statistics.mean(figures[name].calls[s]):.1f}" for s in STEPS)
         print(
             f"  {name:<9}" + "".join(f"{table[name][s]:9.2f}" for s in (*STEPS, "all")) + f"   {calls}"
         )
     ratios: dict[str, float] = {}
-    for base in ("echo", "peer"):
+    for subject, base in (("beistand", "echo"), ("beistand", "peer"), (STUB, "echo")):
+        if subject not in table:
+            continue
+        name = base if subject == "beistand" else f"{subject}:{base}"
         for s in (*STEPS, "all"):
-            ratios[f"{base}:{s}"] = table["beistand"][s] / table[base][s]
+            ratios[f"{name}:{s}"] = table[subject][s] / table[base][s]
         print(
-            f"  beistand / {base:<5}"
-            + "".join(f"{ratios[f'{base}:{s}']:9.2f}" for s in (*STEPS, "all"))
+            f"  {subject} / {base:<5}"
+            + "".join(f"{ratios[f'{name}:{s}']:9.2f}" for s in (*STEPS, "all"))
         )
     for s in STEPS:
         methods = ", ".join(
@@ -368,16 +405,17 @@ def print_run(number: int, figures: dict[str, Figures]) -> dict[str, float]:
     return ratios
 
 
-async def main(rounds: int, warmup: int, runs: int) -> int:
+async def main(rounds: int, warmup: int, runs: int, stub: bool) -> int:
     """Measure ``runs`` times; print every run and min / median / max of the ratios."""
     logging.basicConfig(level=logging.WARNING)
+    names = (*BOTS, STUB) if stub else BOTS
     collected: list[dict[str, float]] = []
     for number in range(1, runs + 1):
-        collected.append(print_run(number, await run(rounds, warmup)))
+        collected.append(print_run(number, await run(rounds, warmup, names)))
     print(f"over {runs} runs of {rounds} rounds (min / median / max):")
     for key in collected[0]:
         values = sorted(r[key] for r in collected)
-        print(f"  beistand / {key:<12} {values[0]:.2f} / {statistics.median(values):.2f} / {values[-1]:.2f}")
+        print(f"  beistand / {key:<17} {values[0]:.2f} / {statistics.median(values):.2f} / {values[-1]:.2f}")
     echo = statistics.median(r["echo:all"] for r in collected)
     peer = statistics.median(r["peer:all"] for r in collected)
     met = echo <= TARGET_ECHO and peer <= TARGET_PEER
@@ -393,9 +431,10 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=300, help="measured rounds per bot")
     parser.add_argument("--warmup", type=int, default=10, help="rounds not counted")
     parser.add_argument("--runs", type=int, default=3, help="runs, each with fresh bots")
-    parser.add_argument("--serve", choices=BOTS, help=argparse.SUPPRESS)
+    parser.add_argument("--stub", action="store_true", help="also the channel with no runtime")
+    parser.add_argument("--serve", choices=(*BOTS, STUB), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve(args.serve)
     else:
-        raise SystemExit(asyncio.run(main(args.rounds, args.warmup, args.runs)))
+        raise SystemExit(asyncio.run(main(args.rounds, args.warmup, args.runs, args.stub)))

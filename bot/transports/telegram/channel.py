@@ -69,6 +69,8 @@ if TYPE_CHECKING:  # aiohttp is imported only in webhook mode (it costs start-up
     from bot.transports.telegram.webhook import WebhookServer
 
 _LOG = logging.getLogger("bot.transports.telegram")
+#: Seconds a tap's answer waits for the reply to go out before it goes out anyway.
+ANSWER_WITHIN = 0.5
 
 
 class TelegramChannel:
@@ -255,17 +257,22 @@ class TelegramChannel:
             return
         actions = await self.handler.handle(mapping.incoming(update, choice))
         stale = next((a for a in actions if isinstance(a, Stale)), None)
-        # the answer to the tap only stops the spinner: it goes out beside the reply, unawaited
-        self._aside(answer(query, stale.text if stale is not None else None))
         if stale is not None:
+            self._aside(answer(query, stale.text))
             await send_actions(context.bot, chat_id, actions)
             return
-        # the chosen answer shown and the keyboard gone (one edit), beside the next messages
-        marked = asyncio.ensure_future(mark_chosen(query))
-        try:
-            await send_actions(context.bot, chat_id, actions)
-        finally:
-            await marked
+        # one edit shows the chosen answer and removes the keyboard, beside the next messages;
+        # the answer to the tap only stops the spinner of a button that edit removes, so it
+        # goes out once the reply is out (at the latest after ANSWER_WITHIN, should the reply
+        # wait for the flood limit), unawaited
+        reply = asyncio.gather(
+            mark_chosen(query), send_actions(context.bot, chat_id, actions), return_exceptions=True
+        )
+        await asyncio.wait({reply}, timeout=ANSWER_WITHIN)
+        self._aside(answer(query))
+        for result in await reply:
+            if isinstance(result, BaseException):
+                raise result
 
     def _aside(self, call: Coroutine[Any, Any, None]) -> None:
         """Run a call nobody waits for; it is finished (or cancelled) at :meth:`stop`."""
