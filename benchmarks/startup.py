@@ -99,13 +99,15 @@ def environment(
 async def time_to_ready(command: list[str], env: dict[str, str], notify: Path) -> float:
     """Seconds from the exec to READY=1 on the notify socket; the process is stopped after."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
-        notify.unlink(missing_ok=True)
         sock.bind(str(notify))
         sock.setblocking(False)
         loop = asyncio.get_running_loop()
         began = time.monotonic()
         process = await asyncio.create_subprocess_exec(
-            *command, env=env, cwd=env.get("BEISTAND_DATA_DIR", str(ROOT)), stdout=subprocess.DEVNULL
+            *command,
+            env=env,
+            cwd=env.get("BEISTAND_DATA_DIR", str(ROOT)),
+            stdout=subprocess.DEVNULL,
         )
         try:
             async with asyncio.timeout(60):
@@ -156,10 +158,12 @@ async def main(runs: int, http: bool, cold: bool) -> int:
     print(f"start to ready over {runs} runs, {kind} (min / median / max):")
     for name, values in times.items():
         ordered = sorted(values)
-        print(f"  {name:<14} {ordered[0]:.2f} / {statistics.median(ordered):.2f} / {ordered[-1]:.2f} s")
+        low, mid, high = ordered[0], statistics.median(ordered), ordered[-1]
+        print(f"  {name:<14} {low:.2f} / {mid:.2f} / {high:.2f} s")
     median = statistics.median(times["beistand run"])
     ratio = median / statistics.median(times["PTB echo bot"])
-    print(f"beistand run / echo bot: {ratio:.2f}; target < {TARGET} s: {'met' if median < TARGET else 'NOT met'}")
+    verdict = "met" if median < TARGET else "NOT met"
+    print(f"beistand run / echo bot: {ratio:.2f}; target < {TARGET} s: {verdict}")
     return 0 if median < TARGET else 1
 
 

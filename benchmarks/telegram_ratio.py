@@ -117,7 +117,7 @@ def newest_question(user: SimUser) -> Message:
 async def a_round(
     emulator: TelegramEmulator, bot: EmulatedBot, figures: Figures, tap: int = 0
 ) -> None:
-    """A fresh user: /start, typing the first answer, tapping button ``tap`` of the next question."""
+    """A fresh user: /start, typing the first answer, tapping button ``tap`` of the next one."""
     user = emulator.user(bot)
     await one_step(emulator, bot, user, figures, "start", lambda: user.send_text("/start"))
     first = newest_question(user)
@@ -199,7 +199,9 @@ async def serve_peer(api: str, token: str, work: str) -> None:
     topic, place, done = range(3)
 
     def buttons(labels: tuple[str, ...], prefix: str) -> InlineKeyboardMarkup:
-        rows = [[InlineKeyboardButton(t, callback_data=f"{prefix}{i}")] for i, t in enumerate(labels)]
+        rows = [
+            [InlineKeyboardButton(t, callback_data=f"{prefix}{i}")] for i, t in enumerate(labels)
+        ]
         return InlineKeyboardMarkup(rows)
 
     async def start(update: Any, context: Any) -> int:
@@ -230,7 +232,8 @@ async def serve_peer(api: str, token: str, work: str) -> None:
             f"{query.message.text}\n\n<b>→ {chosen}</b>", parse_mode=ParseMode.HTML
         )
         await query.message.reply_text(
-            "Danke. Möchten Sie Hilfe in Ihrer Nähe sehen?", reply_markup=buttons(("Ja", "Nein"), "d")
+            "Danke. Möchten Sie Hilfe in Ihrer Nähe sehen?",
+            reply_markup=buttons(("Ja", "Nein"), "d"),
         )
         return done
 
@@ -379,11 +382,15 @@ def print_run(number: int, figures: dict[str, Figures]) -> dict[str, float]:
     """The figures of one run; returns the ratios."""
     table = {name: medians(figures[name]) for name in figures}
     print(f"run {number}: median latency per step (ms); Bot API calls per step")
-    print(f"  {'bot':<9}" + "".join(f"{s:>9}" for s in (*STEPS, "all")) + "   calls start/typed/tap")
+    print(
+        f"  {'bot':<9}" + "".join(f"{s:>9}" for s in (*STEPS, "all")) + "   calls start/typed/tap"
+    )
     for name in figures:
         calls = "/".join(f"{statistics.mean(figures[name].calls[s]):.1f}" for s in STEPS)
         print(
-            f"  {name:<9}" + "".join(f"{table[name][s]:9.2f}" for s in (*STEPS, "all")) + f"   {calls}"
+            f"  {name:<9}"
+            + "".join(f"{table[name][s]:9.2f}" for s in (*STEPS, "all"))
+            + f"   {calls}"
         )
     ratios: dict[str, float] = {}
     for subject, base in (("beistand", "echo"), ("beistand", "peer"), (STUB, "echo")):
@@ -415,7 +422,9 @@ async def main(rounds: int, warmup: int, runs: int, stub: bool) -> int:
     print(f"over {runs} runs of {rounds} rounds (min / median / max):")
     for key in collected[0]:
         values = sorted(r[key] for r in collected)
-        print(f"  beistand / {key:<17} {values[0]:.2f} / {statistics.median(values):.2f} / {values[-1]:.2f}")
+        low, mid, high = values[0], statistics.median(values), values[-1]
+        label = f"stub / {key[5:]}" if key.startswith(f"{STUB}:") else f"beistand / {key}"
+        print(f"  {label:<26} {low:.2f} / {mid:.2f} / {high:.2f}")
     echo = statistics.median(r["echo:all"] for r in collected)
     peer = statistics.median(r["peer:all"] for r in collected)
     met = echo <= TARGET_ECHO and peer <= TARGET_PEER

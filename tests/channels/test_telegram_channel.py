@@ -301,7 +301,9 @@ async def test_two_users_at_once_stay_apart(
 
     assert (await anna.next_message()).text.startswith("Gewählt: Bedrohung\n")
     assert (await ben.next_message()).text.startswith("Gewählt: Etwas anderes\n")
-    assert len(anna.received) == len(ben.received) == 2  # the first question (notice in it), the next
+    assert (
+        len(anna.received) == len(ben.received) == 2
+    )  # the first question (notice in it), the next
     assert {m.chat_id for m in anna.received} == {anna.id}
     assert {m.chat_id for m in ben.received} == {ben.id}
     assert scripted_handler.of(anna.id) == [Start(None), Choose(1, 0)]

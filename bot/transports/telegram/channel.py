@@ -14,13 +14,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from datetime import timedelta
 from collections.abc import Coroutine
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -253,7 +253,9 @@ class TelegramChannel:
         chat_id = query.message.chat.id if query.message is not None else None
         if choice is None or chat_id is None:
             _LOG.info("telegram.forged_button")
-            self._aside(answer(query, stale_button(self.translations(query.from_user.language_code))))
+            self._aside(
+                answer(query, stale_button(self.translations(query.from_user.language_code)))
+            )
             return
         actions = await self.handler.handle(mapping.incoming(update, choice))
         stale = next((a for a in actions if isinstance(a, Stale)), None)
