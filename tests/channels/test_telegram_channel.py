@@ -151,6 +151,28 @@ async def test_a_choice_removes_the_keyboard_and_a_second_tap_cannot_act(
     assert scripted_handler.of(user.id)[1:] == [Choose(1, 0), Choose(1, 1)]
 
 
+async def test_a_question_too_long_for_the_mark_only_loses_its_keyboard(
+    telegram_emulator, telegram_bot, scripted_handler, start_channel
+):
+    long_question = "Frage " + "x" * 4080  # the mark under it would pass 4,096 characters
+    options = (Option(0, "Bedrohung"), Option(1, "Etwas anderes"))
+    scripted_handler.script = lambda sender, event: (
+        (Ask(long_question, options, 1),) if event == Start(None) else (Say("Danke."),)
+    )
+    await start_channel(scripted_handler)
+    user = telegram_emulator.user(telegram_bot)
+    user.send_text("/start")
+    question = (await user.read_until_keyboard())[-1]  # the notice came first, on its own
+
+    first = user.press(question, "Bedrohung")
+    await user.answer_to(first)
+    await telegram_emulator.wait_until(lambda: user.current(question).keyboard == ())
+
+    assert user.current(question).text == long_question
+    assert telegram_bot.calls_of("editMessageText") == []
+    assert len(telegram_bot.calls_of("editMessageReplyMarkup")) == 1
+
+
 async def test_a_forged_button_changes_nothing(
     telegram_emulator, telegram_bot, scripted_handler, start_channel
 ):
