@@ -8,8 +8,6 @@ from datetime import date
 from importlib import resources
 from pathlib import Path
 
-from babel.messages.extract import extract_from_dir
-
 from bot.engine.prepared import prepared_for
 from bot.errors import ContentError, Problem, SourceLocation
 from bot.flow.knowledge_loader import load_knowledge
@@ -219,6 +217,9 @@ def require_content(paths: ContentPaths) -> Content:
 
 def code_messages() -> set[tuple[str | None, str]]:
     """The (context, msgid) pairs used in the Python code, found by Babel's extractor."""
+    # Babel's extractor only here (validate, translations), not at every start of the bot
+    from babel.messages.extract import extract_from_dir
+
     found: set[tuple[str | None, str]] = set()
     for _file, _line, message, _comments, context in extract_from_dir(
         str(PACKAGE_DIR), method_map=[("**.py", "python")]

@@ -16,18 +16,20 @@ import re
 import time
 from typing import Protocol
 
-from prometheus_client import CONTENT_TYPE_LATEST as CONTENT_TYPE
-from prometheus_client import (
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    Info,
-    ProcessCollector,
-    generate_latest,
-)
-
 from bot import __version__
+
+# prometheus-client is imported only where metrics are kept (``BEISTAND_HTTP_PORT``): by
+# :class:`Metrics` and by ``CONTENT_TYPE`` on first use, not at every start of the bot
+
+
+def __getattr__(name: str) -> str:
+    """``CONTENT_TYPE``: the media type of :meth:`Metrics.render` (prometheus-client's)."""
+    if name == "CONTENT_TYPE":
+        from prometheus_client import CONTENT_TYPE_LATEST
+
+        return str(CONTENT_TYPE_LATEST)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: The label values of ``channel``.
 CHANNELS = ("telegram", "matrix", "console")
@@ -37,7 +39,7 @@ CASE_EVENTS = ("opened", "claimed", "escalated", "nobody_free", "closed")
 REPLY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _TYPE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,79}")
 
-__all__ = ["CASE_EVENTS", "CHANNELS", "CONTENT_TYPE", "NO_OBSERVER", "Metrics", "Observer"]
+__all__ = ["CASE_EVENTS", "CHANNELS", "NO_OBSERVER", "Metrics", "Observer"]  # and CONTENT_TYPE
 
 
 class Observer(Protocol):
@@ -97,6 +99,15 @@ class Metrics:
     """The Prometheus metrics of one runtime (an :class:`Observer`), in a registry of its own."""
 
     def __init__(self, process: bool = True) -> None:
+        from prometheus_client import (
+            CollectorRegistry,
+            Counter,
+            Gauge,
+            Histogram,
+            Info,
+            ProcessCollector,
+        )
+
         self.registry = CollectorRegistry()
         r = self.registry
         self.messages = Counter(
@@ -172,4 +183,6 @@ class Metrics:
 
     def render(self) -> bytes:
         """Every metric in the Prometheus text format (:data:`CONTENT_TYPE`)."""
+        from prometheus_client import generate_latest
+
         return bytes(generate_latest(self.registry))

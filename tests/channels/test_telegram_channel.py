@@ -32,28 +32,52 @@ async def settle(seconds: float = 0.3) -> None:
     await asyncio.sleep(seconds)
 
 
-async def test_start_sends_the_telegram_notice_then_the_first_question(
+async def test_start_sends_the_telegram_notice_in_front_of_the_first_question(
     telegram_emulator, telegram_bot, scripted_handler, start_channel
 ):
     channel = await start_channel(scripted_handler)
     user = telegram_emulator.user(telegram_bot, language_code="de")
 
     user.send_text("/start")
-    notice, question = await user.next_messages(2)
+    question = await user.next_message()
     assert channel.health()  # polling runs and getUpdates answers (/healthz)
 
-    assert "Telegram" in notice.text
-    assert "Ende-zu-Ende-verschlüsselt" in notice.text
-    assert "/datenschutz" in notice.text
-    # a text and the question after it come as one message, with the buttons under it
-    assert question.text == f"Willkommen (menu)\n\n{QUESTION}"
+    # the notice, the welcome and the question come as one message, the buttons under it
+    notice, welcome = question.text.split("\n\n", 1)
+    assert "Telegram" in notice
+    assert "Ende-zu-Ende-verschlüsselt" in notice
+    assert "/datenschutz" in notice
+    assert welcome == f"Willkommen (menu)\n\n{QUESTION}"
     assert question.labels == LABELS
+    assert len(telegram_bot.calls_of("sendMessage")) == 1
     sender, event = scripted_handler.events[0]
     assert event == Start(None)
     assert (sender.platform, sender.user_id, sender.locale) == ("telegram", str(user.id), "de")
-    assert all(m.date < 10**10 for m in (notice, question))  # seconds, not ms
+    assert question.date < 10**10  # seconds, not ms
+    await settle()
+    assert user.unread() == []
     await channel.stop()
     assert not channel.health()
+
+
+async def test_a_long_first_message_gets_the_notice_as_a_message_of_its_own(
+    telegram_emulator, telegram_bot, scripted_handler, start_channel
+):
+    long_text = " ".join(["Lang."] * 300)  # with the notice over the joining limit
+    scripted_handler.script = lambda sender, event: (
+        (Say(long_text), Ask(QUESTION, (Option(0, "Ja"),), 1)) if event == Start(None) else None
+    )
+    await start_channel(scripted_handler)
+    user = telegram_emulator.user(telegram_bot)
+
+    user.send_text("/start")
+    notice, text, question = await user.next_messages(3)
+
+    assert "Ende-zu-Ende-verschlüsselt" in notice.text
+    assert notice.keyboard == ()
+    assert text.text == long_text
+    assert question.text == QUESTION
+    assert question.labels == ("Ja",)
 
 
 async def test_deep_link_opens_a_flow_and_bad_payloads_are_dropped(
@@ -108,10 +132,13 @@ async def test_a_choice_removes_the_keyboard_and_a_second_tap_cannot_act(
     assert answer.text is None
     assert follow_up.text.startswith("Gewählt: Bedrohung\n\n")
     assert follow_up.labels == LABELS
-    assert telegram_bot.calls_of("editMessageReplyMarkup")[0].params == {
-        "chat_id": user.id,
-        "message_id": question.message_id,
-    }
+    # one edit: the question as it was, the chosen answer (in bold) under it, no keyboard
+    chosen = user.current(question)
+    assert chosen.text == f"{question.text}\n\n✓ Bedrohung"
+    assert chosen.styled("bold") == ["Bedrohung"]
+    assert chosen.keyboard == ()
+    assert telegram_bot.calls_of("editMessageReplyMarkup") == []
+    assert len(telegram_bot.calls_of("editMessageText")) == 1
     assert [d.kind for d in user.log].count("edit") == 1
 
     second = user.press(question, "Etwas anderes")  # the user's stale copy still shows it
@@ -122,6 +149,28 @@ async def test_a_choice_removes_the_keyboard_and_a_second_tap_cannot_act(
     assert user.unread() == []
     assert [d.kind for d in user.log].count("edit") == 1
     assert scripted_handler.of(user.id)[1:] == [Choose(1, 0), Choose(1, 1)]
+
+
+async def test_a_question_too_long_for_the_mark_only_loses_its_keyboard(
+    telegram_emulator, telegram_bot, scripted_handler, start_channel
+):
+    long_question = "Frage " + "x" * 4080  # the mark under it would pass 4,096 characters
+    options = (Option(0, "Bedrohung"), Option(1, "Etwas anderes"))
+    scripted_handler.script = lambda sender, event: (
+        (Ask(long_question, options, 1),) if event == Start(None) else (Say("Danke."),)
+    )
+    await start_channel(scripted_handler)
+    user = telegram_emulator.user(telegram_bot)
+    user.send_text("/start")
+    question = (await user.read_until_keyboard())[-1]  # the notice came first, on its own
+
+    first = user.press(question, "Bedrohung")
+    await user.answer_to(first)
+    await telegram_emulator.wait_until(lambda: user.current(question).keyboard == ())
+
+    assert user.current(question).text == long_question
+    assert telegram_bot.calls_of("editMessageText") == []
+    assert len(telegram_bot.calls_of("editMessageReplyMarkup")) == 1
 
 
 async def test_a_forged_button_changes_nothing(
@@ -274,7 +323,9 @@ async def test_two_users_at_once_stay_apart(
 
     assert (await anna.next_message()).text.startswith("Gewählt: Bedrohung\n")
     assert (await ben.next_message()).text.startswith("Gewählt: Etwas anderes\n")
-    assert len(anna.received) == len(ben.received) == 3
+    assert (
+        len(anna.received) == len(ben.received) == 2
+    )  # the first question (notice in it), the next
     assert {m.chat_id for m in anna.received} == {anna.id}
     assert {m.chat_id for m in ben.received} == {ben.id}
     assert scripted_handler.of(anna.id) == [Start(None), Choose(1, 0)]
@@ -390,12 +441,13 @@ async def test_many_chats_stay_under_the_overall_limit(
     telegram_emulator, telegram_bot, scripted_handler, start_channel
 ):
     await start_channel(scripted_handler, limiter=FloodLimiter(overall_rate=30, overall_burst=8))
-    users = [telegram_emulator.user(telegram_bot) for _ in range(10)]
+    # 20 messages (one per /start) against the emulator's burst of 10: only pacing avoids a 429
+    users = [telegram_emulator.user(telegram_bot) for _ in range(20)]
 
     for user in users:
         user.send_text("/start")
     for user in users:
-        await user.next_messages(2)
+        await user.next_message()
 
     assert telegram_bot.flood_errors == []
     assert sum(len(u.received) for u in users) == 20

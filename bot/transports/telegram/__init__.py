@@ -12,7 +12,7 @@ The package, by job:
   with a cap per chat, cut on the raw JSON;
 * :mod:`.limits`: outgoing flood limits (:class:`FloodLimiter`, over :mod:`bot.transports.pacing`);
 * :mod:`.sending`: HTML, keyboards, plain-text fallback in pieces;
-* :mod:`.webhook`: the webhook server;
+* :mod:`.webhook`: the webhook server (imported only in webhook mode: aiohttp is slow to load);
 * :mod:`.channel`: :class:`TelegramChannel`, its life cycle and its handlers.
 """
 
@@ -35,7 +35,6 @@ from bot.transports.telegram.texts import (
     telegram_notice,
 )
 from bot.transports.telegram.updates import PerChatProcessor, PollState, ScreenedUpdates
-from bot.transports.telegram.webhook import WebhookReceiver
 
 __all__ = [
     "ALLOWED_UPDATES",
@@ -60,3 +59,12 @@ __all__ = [
     "stale_button",
     "telegram_notice",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``WebhookReceiver`` on first use: importing aiohttp is only worth it in webhook mode."""
+    if name == "WebhookReceiver":
+        from bot.transports.telegram.webhook import WebhookReceiver
+
+        return WebhookReceiver
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

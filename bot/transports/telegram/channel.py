@@ -14,13 +14,13 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Coroutine
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -43,7 +43,8 @@ from bot.runtime_api import Handler
 from bot.transports.telegram import mapping
 from bot.transports.telegram.limits import FloodLimiter
 from bot.transports.telegram.sending import (
-    acknowledge,
+    answer,
+    mark_chosen,
     plain,
     send_actions,
     send_all,
@@ -63,9 +64,13 @@ from bot.transports.telegram.texts import (
     telegram_notice,
 )
 from bot.transports.telegram.updates import PerChatProcessor, PollState, ScreenedUpdates
-from bot.transports.telegram.webhook import start_webhook
+
+if TYPE_CHECKING:  # aiohttp is imported only in webhook mode (it costs start-up time)
+    from bot.transports.telegram.webhook import WebhookServer
 
 _LOG = logging.getLogger("bot.transports.telegram")
+#: Seconds a tap's answer waits for the reply to go out before it goes out anyway.
+ANSWER_WITHIN = 0.5
 
 
 class TelegramChannel:
@@ -92,7 +97,8 @@ class TelegramChannel:
         self.translations = translations or source_translations
         self._poll = PollState()
         self.application = build_application(settings, limiter or FloodLimiter(), self._poll)
-        self._webhook: web.AppRunner | None = None
+        self._webhook: WebhookServer | None = None
+        self._aside_tasks: set[asyncio.Future[None]] = set()
         self._started = False
         self._add_handlers(self.application)
 
@@ -124,6 +130,8 @@ class TelegramChannel:
         await app.start()
         self._started = True
         if self.settings.webhook:
+            from bot.transports.telegram.webhook import start_webhook
+
             self._webhook = await start_webhook(app, self.settings)
         else:
             assert app.updater is not None
@@ -142,6 +150,10 @@ class TelegramChannel:
         if self._webhook is not None:
             await self._webhook.cleanup()
             self._webhook = None
+        if self._aside_tasks:  # answers to taps still on their way: a few seconds at most
+            _, late = await asyncio.wait(set(self._aside_tasks), timeout=5)
+            for task in late:
+                task.cancel()
         if self._started:
             await app.stop()
             self._started = False
@@ -223,10 +235,10 @@ class TelegramChannel:
         assert user is not None
         event = mapping.text_event(message)
         actions = await self.handler.handle(mapping.incoming(update, event))
+        notice = None
         if isinstance(event, Start) and actions:  # nothing for a redelivered /start
             notice = telegram_notice(self.translations(user.language_code))
-            await send_all(context.bot, message.chat_id, (plain(notice),))
-        await send_actions(context.bot, message.chat_id, actions)
+        await send_actions(context.bot, message.chat_id, actions, lead=notice)
 
     async def _on_media(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.message
@@ -241,15 +253,34 @@ class TelegramChannel:
         chat_id = query.message.chat.id if query.message is not None else None
         if choice is None or chat_id is None:
             _LOG.info("telegram.forged_button")
-            with contextlib.suppress(BadRequest):  # a query answered too late
-                await query.answer(stale_button(self.translations(query.from_user.language_code)))
+            self._aside(
+                answer(query, stale_button(self.translations(query.from_user.language_code)))
+            )
             return
         actions = await self.handler.handle(mapping.incoming(update, choice))
         stale = next((a for a in actions if isinstance(a, Stale)), None)
-        # the answer to the tap and the next messages go out side by side: no extra round trips
-        async with asyncio.TaskGroup() as group:
-            group.create_task(acknowledge(query, stale))
-            group.create_task(send_actions(context.bot, chat_id, actions))
+        if stale is not None:
+            self._aside(answer(query, stale.text))
+            await send_actions(context.bot, chat_id, actions)
+            return
+        # one edit shows the chosen answer and removes the keyboard, beside the next messages;
+        # the answer to the tap only stops the spinner of a button that edit removes, so it
+        # goes out once the reply is out (at the latest after ANSWER_WITHIN, should the reply
+        # wait for the flood limit), unawaited
+        reply = asyncio.gather(
+            mark_chosen(query), send_actions(context.bot, chat_id, actions), return_exceptions=True
+        )
+        await asyncio.wait({reply}, timeout=ANSWER_WITHIN)
+        self._aside(answer(query))
+        for result in await reply:
+            if isinstance(result, BaseException):
+                raise result
+
+    def _aside(self, call: Coroutine[Any, Any, None]) -> None:
+        """Run a call nobody waits for; it is finished (or cancelled) at :meth:`stop`."""
+        task = asyncio.ensure_future(call)
+        self._aside_tasks.add(task)
+        task.add_done_callback(self._aside_tasks.discard)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log the error type only (never the update); tell the user something went wrong."""

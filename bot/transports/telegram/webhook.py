@@ -1,5 +1,9 @@
 """Webhook mode: a small aiohttp server that takes Telegram's POSTs, checks the secret header in
-constant time and queues the update (after the flood cut on the raw JSON)."""
+constant time and queues the update (after the flood cut on the raw JSON).
+
+Imported only in webhook mode (by the channel as it starts, or through the package's lazy
+``WebhookReceiver``): aiohttp's server takes a few tenths of a second to import, which long
+polling does not need."""
 
 from __future__ import annotations
 
@@ -17,6 +21,8 @@ from bot.transports.telegram.updates import PerChatProcessor
 _LOG = logging.getLogger("bot.transports.telegram")
 #: Bodies over this size are refused (an update is a few kilobytes).
 MAX_BODY = 1 << 20
+#: What :func:`start_webhook` returns and the channel cleans up at stop.
+WebhookServer = web.AppRunner
 
 
 class WebhookReceiver:
@@ -48,7 +54,7 @@ class WebhookReceiver:
 
 async def start_webhook(
     application: Application[Any, Any, Any, Any, Any, Any], settings: TelegramSettings
-) -> web.AppRunner:
+) -> WebhookServer:
     """Serve the webhook path and tell Telegram about it (``setWebhook``); the caller cleans the
     returned runner up at stop. Telegram keeps the webhook, and its updates, while the bot is away.
     """
