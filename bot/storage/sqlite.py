@@ -53,7 +53,7 @@ class SqliteStore(SqliteCaseReads):
         self._cache_size = cache_size
         # plain state saves waiting for the next group commit, and the task committing them
         self._pending: list[
-            tuple[tuple[object, ...], tuple[tuple[str, str, str, str], ...], asyncio.Future[None]]
+            tuple[tuple[object, ...], tuple[CounterKey, ...], asyncio.Future[None]]
         ] = []
         self._committer: asyncio.Task[None] | None = None
 
@@ -274,12 +274,15 @@ class SqliteStore(SqliteCaseReads):
         return inserted
 
     async def counters(self) -> list[Counter]:
-        """All counter rows."""
+        """All statistics rows, ordered by their key."""
         rows = await self._rows(
-            "SELECT week, flow, outcome, land, count FROM counters "
-            "ORDER BY week, flow, outcome, land"
+            "SELECT week, topic, land, region, channel, outcome, count FROM statistics "
+            "ORDER BY week, topic, land, region, channel, outcome"
         )
-        return [Counter(str(w), str(f), str(o), str(la), int(c)) for w, f, o, la, c in rows]
+        return [
+            Counter(str(w), str(t), str(la), str(r), str(ch), str(o), int(c))
+            for w, t, la, r, ch, o, c in rows
+        ]
 
     # ------------------------------------------------------------ cases and outbox
 
