@@ -111,6 +111,8 @@ class Settings(BaseSettings):
     cases_per_day: PositiveInt = _var("BEISTAND_CASES_PER_DAY", 3)
     abuse_block_days: PositiveInt = _var("BEISTAND_ABUSE_BLOCK_DAYS", 30)
     case_retention_days: PositiveInt = _var("BEISTAND_CASE_RETENTION_DAYS", 7)
+    #: statistics: cells below k are suppressed everywhere (never below 3)
+    stats_k: int = _var("BEISTAND_STATS_K", 5, ge=3)
     # --- Telegram
     telegram_token: str | None = _var("TELEGRAM_TOKEN", secret=True)
     telegram_api_url: str | None = _var("TELEGRAM_API_URL")
