@@ -32,6 +32,7 @@ from bot.storage.sqlite import SqliteStore
 
 #: Monday 2026-11-02 08:00 UTC: ISO weeks 45 to 48 of 2026.
 START = 1793606400.0
+HANDOFF_WORDS = ("Ansprechperson", "weitergeben", "Weitergabe")
 PLATFORMS = (("telegram", 0.6), ("matrix", 0.3), ("console", 0.1))
 
 
@@ -58,7 +59,11 @@ async def _conversation(runtime: Runtime, rng: random.Random, n: int) -> None:
             break
         options = list(ask.options)
         safe = [o for o in options if "110" not in o.label] or options
-        pick = rng.choice(options if rng.random() < 0.03 else safe)
+        wanted = [o for o in safe if any(w in o.label for w in HANDOFF_WORDS)]
+        if wanted and rng.random() < 0.35:  # some want a person, not only a list
+            pick = rng.choice(wanted)
+        else:
+            pick = rng.choice(options if rng.random() < 0.03 else safe)
         actions = await runtime.handle(Incoming(sender, Choose(ask.turn, pick.index)))
 
 

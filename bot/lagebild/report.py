@@ -147,18 +147,27 @@ def _bars(
     rows: Sequence[str],
     cols: Sequence[str],
     cells: Mapping[tuple[str, str], int | None],
-    row_label: Any,
-    col_label: Any,
+    labels: tuple[Any, Any],
     title: str,
+    stacked: bool = False,
 ) -> str:
-    """Grouped horizontal bars: one group per row, one bar per column; suppressed: no bar."""
-    figure, axes = plt.subplots(figsize=(7.5, 0.5 + 0.45 * max(1, len(rows)) * max(1, len(cols))))
-    height = 0.8 / max(1, len(cols))
+    """Horizontal bars, one group (or with ``stacked`` one bar) per row, a colour per column;
+    a suppressed count draws nothing."""
+    row_label, col_label = labels
+    per_row = 1 if stacked else max(1, len(cols))
+    figure, axes = plt.subplots(figsize=(7.5, 0.8 + 0.32 * max(1, len(rows)) * per_row))
+    height = 0.8 / per_row
+    left = [0.0] * len(rows)
     for j, c in enumerate(cols):
-        ys = [i + j * height for i in range(len(rows))]
-        xs = [cells.get((r, c)) or 0 for r in rows]
-        axes.barh(ys, xs, height=height, label=str(col_label(c)))
-    axes.set_yticks([i + 0.4 - height / 2 for i in range(len(rows))])
+        xs = [float(cells.get((r, c)) or 0) for r in rows]
+        if stacked:
+            axes.barh(range(len(rows)), xs, left=left, height=0.7, label=str(col_label(c)))
+            left = [a + b for a, b in zip(left, xs, strict=True)]
+        else:
+            ys = [i + j * height for i in range(len(rows))]
+            axes.barh(ys, xs, height=height, label=str(col_label(c)))
+    offset = 0.0 if stacked else 0.4 - height / 2
+    axes.set_yticks([i + offset for i in range(len(rows))])
     axes.set_yticklabels([str(row_label(r)) for r in rows])
     axes.invert_yaxis()
     axes.set_title(title)
@@ -232,9 +241,9 @@ def render_report(
                     places,
                     topics_p,
                     {(p, t): v for (t, p), v in where.items()},
-                    labels.place,
-                    labels.topic,
+                    (labels.place, labels.topic),
                     title,
+                    stacked=True,
                 ),
                 _html_table(
                     text["place"],
@@ -253,7 +262,7 @@ def render_report(
             _section(
                 text["help_title"],
                 text["help_intro"],
-                _bars(plt, topics_c, outs, chosen, labels.topic, outcome, text["help_title"]),
+                _bars(plt, topics_c, outs, chosen, (labels.topic, outcome), text["help_title"]),
                 _html_table(text["topic"], topics_c, outs, chosen, labels.topic, outcome),
             )
         )
@@ -264,7 +273,7 @@ def render_report(
             _section(
                 text["handoff_title"],
                 text["handoff_intro"],
-                _bars(plt, weeks_h, outs_h, handoff, str, outcome, text["handoff_title"]),
+                _bars(plt, weeks_h, outs_h, handoff, (str, outcome), text["handoff_title"]),
                 _html_table(text["week"], weeks_h, outs_h, handoff, str, outcome),
             )
         )

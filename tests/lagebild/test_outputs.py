@@ -48,9 +48,8 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     folder = tmp_path_factory.mktemp("stats")
 
     async def fill() -> None:
-        async with SqliteStore(folder / "beistand.db") as store:
-            async with store.unit() as unit:
-                unit.apply(*(Count((key,) * n) for key, n in COUNTS.items()))
+        async with SqliteStore(folder / "beistand.db") as store, store.unit() as unit:
+            unit.apply(*(Count((key,) * n) for key, n in COUNTS.items()))
 
     asyncio.run(fill())
     return {"BEISTAND_DATA_DIR": str(folder), "BEISTAND_SECRET": "s" * 40, **FIXTURE_ENV}
