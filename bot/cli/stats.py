@@ -6,9 +6,14 @@ import argparse
 import asyncio
 import sys
 from datetime import date
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.errors import ConfigError
+
+if TYPE_CHECKING:
+    from bot.content import Content
+    from bot.lagebild.tables import Lagebild
 
 
 def _day(text: str) -> date:
@@ -40,7 +45,7 @@ def add_period(p: argparse.ArgumentParser, required: bool = False) -> None:
     p.add_argument("--db", help="database file")
 
 
-async def _picture(args: argparse.Namespace, settings: Settings):  # type: ignore[no-untyped-def]
+async def _picture(args: argparse.Namespace, settings: Settings) -> tuple[Content, Lagebild]:
     from bot.content import require_content
     from bot.lagebild.keys import flow_topics
     from bot.lagebild.tables import Query, build

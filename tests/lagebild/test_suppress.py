@@ -92,3 +92,11 @@ def test_the_lagebild_family_never_reveals_a_small_cell(
 
     shown = protected(base, FAMILY, k)
     assert exposures(base, shown) == []
+
+
+def test_the_exact_step_closes_what_the_heuristic_leaves() -> None:
+    """Linked totals defeat the pairwise heuristic here; the linear programme finds it and the
+    published result suppresses more."""
+    base = {("a", "w"): 3, ("a", "x"): 1, ("a", "y"): 2, ("b", "w"): 1, ("b", "x"): 1}
+    assert exposures(base, protect(base, TWO_D, 3)) != []
+    assert exposures(base, protected(base, TWO_D, 3)) == []
