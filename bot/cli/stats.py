@@ -12,7 +12,10 @@ from bot.config import Settings
 from bot.errors import ConfigError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from bot.content import Content
+    from bot.lagebild.report import ReportSection
     from bot.lagebild.tables import Lagebild
 
 
@@ -70,12 +73,21 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def extra_sections(settings: Settings, lang: str) -> Sequence[ReportSection]:
+    """Sections other parts add to the report (the survey results, issue 15 item 4)."""
+    del settings, lang
+    return ()
+
+
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     """Write the self-contained HTML report of a period and region."""
     from bot.lagebild.report import labels_of, render_report
 
     content, picture = asyncio.run(_picture(args, settings))
-    html = render_report(picture, labels_of(content, args.lang), lang=args.lang)
+    extra = extra_sections(settings, args.lang)
+    html = render_report(
+        picture, labels_of(content, args.lang), lang=args.lang, extra_sections=extra
+    )
     args.out.write_text(html, encoding="utf-8")
     print(f"wrote {args.out} ({len(html)} bytes; k = {picture.k})")
     return 0
