@@ -137,7 +137,7 @@ def records(picture: Lagebild) -> list[dict[str, str | int | None]]:
 
 def as_json(picture: Lagebild) -> str:
     """``beistand stats --format json``."""
-    return json.dumps(records(picture), ensure_ascii=False, indent=1)
+    return json.dumps(records(picture), ensure_ascii=False, indent=1) + "\n"
 
 
 def as_csv(picture: Lagebild) -> str:
@@ -164,7 +164,7 @@ def as_text(picture: Lagebild) -> str:
     period = f"{q.first or '…'} – {q.last or '…'}"
     lines.append("")
     lines.append(
-        f"{period}, region {q.region or 'alle'}: {len(rows)} cells, {hidden} suppressed "
+        f"{period}, region {q.region or 'all'}: {len(rows)} cells, {hidden} suppressed "
         f"(k = {picture.k}: counts below k and the counts from which they could be computed)"
     )
     return "\n".join(lines) + "\n"
