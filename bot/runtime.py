@@ -35,7 +35,7 @@ from bot.engine.texts import UNVERIFIED_DEVICE, slow_down
 from bot.erasure import ChannelErasure
 from bot.errors import Problem, Redelivered
 from bot.handoff import Handoff, HandoffSettings
-from bot.knowledge import BERLIN
+from bot.lagebild.keys import flow_topics, step_counters
 from bot.metrics import NO_OBSERVER, Observer
 from bot.ports import Count, CounterKey, Forget, PutState, Seen, Store, Write
 from bot.ratelimit import RateLimiter
@@ -265,10 +265,12 @@ class Runtime:
         case = await self.handoff.cases.context_for(key, limits, can_open(state))
         moment = datetime.fromtimestamp(now, UTC)
         result = step(content, state, event, moment, sender.locale, case)
-        known = result.state or state
-        land = known.slot("land") if known is not None else None
-        week = datetime.fromtimestamp(now, BERLIN).strftime("%G-W%V") if result.outcomes else ""
-        counters = tuple((week, flow, outcome, land or "none") for flow, outcome in result.outcomes)
+        counters: tuple[CounterKey, ...] = ()
+        if result.outcomes:  # statistics: counted in the same unit as the step's writes
+            known = result.state or state
+            slots = dict(known.slots) if known is not None else {}
+            topics = flow_topics(content.flows)
+            counters = step_counters(result.outcomes, topics, slots, sender.platform, now)
         try:
             await self._carry_out(key, sender, state, result, now, counters, seen)
         except Redelivered:  # recorded with an earlier step (before a restart): drop this one

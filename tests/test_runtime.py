@@ -141,8 +141,8 @@ async def test_counters_by_outcome(runtime: Runtime) -> None:
     await runtime.handle(Incoming(ALICE, Start()))
     await runtime.handle(Incoming(ALICE, Command("emergency")))
     rows = await runtime.store.counters()
-    assert [(r.flow, r.outcome, r.land, r.count) for r in rows] == [
-        ("menu", "emergency", "none", 1)
+    assert [(r.topic, r.land, r.region, r.outcome, r.count) for r in rows] == [
+        ("none", "none", "none", "emergency_shown", 1)
     ]
 
 

@@ -47,6 +47,9 @@ FIXTURE_ENV = {
 }
 HINT = "restore a backup with `beistand restore FILE`"
 
+#: every migration version (numbers are reserved per branch, so there may be gaps)
+ALL_VERSIONS = [version for version, _, _ in MIGRATIONS]
+
 
 def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
@@ -282,7 +285,7 @@ def test_a_newer_schema_is_refused_and_left_alone(
         f"Run that version again, or {HINT} taken before the upgrade; the file was not changed"
     )
     assert "Traceback" not in err
-    assert versions(db) == [*range(1, KNOWN_VERSION + 1), 999]
+    assert versions(db) == [*ALL_VERSIONS, 999]
     assert not list(service.glob("*.bak"))
 
 
@@ -360,7 +363,7 @@ def test_an_empty_file_is_not_taken_as_a_new_database(
 
     asyncio.run(first_start())
     assert main(["contacts", "list"]) == 0
-    assert versions(db) == list(range(1, KNOWN_VERSION + 1))
+    assert versions(db) == ALL_VERSIONS
 
 
 def test_a_new_database_file_is_never_empty(tmp_path: Path) -> None:
@@ -400,7 +403,7 @@ async def test_migrating_an_older_database_keeps_a_copy_first(tmp_path: Path) ->
         conn.commit()
     os.chmod(db, 0o644)
     async with SqliteStore(db) as store:
-        assert await store.versions() == list(range(1, KNOWN_VERSION + 1))
+        assert await store.versions() == ALL_VERSIONS
     copy = pre_migration_path(db, 1)
     assert copy.name == "old.db.pre-v1.bak"
     assert mode(copy) == 0o600
@@ -476,7 +479,7 @@ async def test_backup_refuses_to_overwrite_and_creates_no_database(
     )
     assert target.read_text() == "precious"
     assert main(["backup", "--force", str(target)]) == 0
-    assert versions(target) == list(range(1, KNOWN_VERSION + 1)) and mode(target) == 0o600
+    assert versions(target) == ALL_VERSIONS and mode(target) == 0o600
 
 
 def test_restore_is_refused_while_a_bot_holds_the_lock(

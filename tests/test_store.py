@@ -55,10 +55,10 @@ async def test_save_load_roundtrip(store: SqliteStore) -> None:
 
 
 async def test_counters_are_written_with_state(store: SqliteStore) -> None:
-    counters = (("2026-W47", "demo", "services", "BY"),) * 2
+    counters = (("2026-W47", "threat", "BY", "none", "telegram", "services_shown"),) * 2
     await store.save(KEY, STATE, 1000.0, counters)
     rows = await store.counters()
-    assert [(r.flow, r.outcome, r.land, r.count) for r in rows] == [("demo", "services", "BY", 2)]
+    assert [(r.key, r.count) for r in rows] == [(counters[0], 2)]
 
 
 async def test_first_time(store: SqliteStore) -> None:

@@ -18,6 +18,7 @@ from bot.cli.content import (
     cmd_validate,
 )
 from bot.cli.service import cmd_chat, cmd_run
+from bot.cli.stats import add_period, cmd_report, cmd_stats
 from bot.config import ENV_FILE_VARIABLE, LOG_LEVELS
 from bot.content import ContentPaths
 
@@ -190,4 +191,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", type=Path, metavar="FILE", help="a file written by `beistand backup`")
     p.add_argument("--db", help="database file")
     p.set_defaults(func=cmd_restore)
+
+    p = sub.add_parser("stats", help="the anonymous weekly statistics (small counts suppressed)")
+    add_period(p)
+    p.add_argument("--format", choices=("text", "csv", "json"), default="text")
+    p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("report", help="write the HTML report of the statistics (Lagebild)")
+    add_period(p, required=True)
+    p.add_argument("--out", type=Path, default=Path("lagebild.html"), metavar="FILE")
+    p.add_argument("--lang", choices=("de", "en"), default="de")
+    p.set_defaults(func=cmd_report)
     return parser

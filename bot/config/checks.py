@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
@@ -130,5 +131,24 @@ __all__ = [
     "channel_problems",
     "describe",
     "homeserver_problem",
+    "missing_secret",
     "problem_text",
 ]
+
+
+def missing_secret(data_dir: Path, command: str | None) -> str:
+    """Why there is no pseudonymisation secret, and how to run ``command`` with one."""
+    from bot.config.files import SERVICE_ENV_FILE
+
+    if command is None:
+        return "BEISTAND_SECRET is not set (see .env.example)"
+    text = (
+        "BEISTAND_SECRET is not set: run this with the service's settings, e.g. "
+        f"`beistand --env-file {SERVICE_ENV_FILE} {command} ...`"
+    )
+    if (data_dir / "secret").is_file():
+        text += (
+            f"; for the database of `beistand chat`, set BEISTAND_SECRET to the content of "
+            f"{data_dir / 'secret'}"
+        )
+    return text

@@ -29,11 +29,11 @@ from bot.config.checks import (
     Notice,
     channel_problems,
     describe,
+    missing_secret,
     problem_text,
 )
 from bot.config.files import (
     ENV_FILE_VARIABLE,
-    SERVICE_ENV_FILE,
     find_env_file,
     read_settings_file,
 )
@@ -114,6 +114,8 @@ class Settings(BaseSettings):
     cases_per_day: PositiveInt = _var("BEISTAND_CASES_PER_DAY", 3)
     abuse_block_days: PositiveInt = _var("BEISTAND_ABUSE_BLOCK_DAYS", 30)
     case_retention_days: PositiveInt = _var("BEISTAND_CASE_RETENTION_DAYS", 7)
+    #: statistics: cells below k are suppressed everywhere (never below 3)
+    stats_k: int = _var("BEISTAND_STATS_K", 5, ge=3)
     # --- Telegram
     telegram_token: str | None = _var("TELEGRAM_TOKEN", secret=True)
     telegram_api_url: str | None = _var("TELEGRAM_API_URL")
@@ -317,7 +319,7 @@ class Settings(BaseSettings):
         if self.secret:
             return self.secret.encode("utf-8")
         if not generate:
-            raise ConfigError(self._missing_secret(command))
+            raise ConfigError(missing_secret(self.data_dir, command))
         from bot.ops.files import private_dir
 
         private_dir(self.data_dir)
@@ -330,20 +332,6 @@ class Settings(BaseSettings):
         if path.stat().st_mode & 0o077:
             raise ConfigError(f"{path} must be readable by its owner only (chmod 600)")
         return path.read_text(encoding="ascii").strip().encode("ascii")
-
-    def _missing_secret(self, command: str | None) -> str:
-        if command is None:
-            return "BEISTAND_SECRET is not set (see .env.example)"
-        text = (
-            "BEISTAND_SECRET is not set: run this with the service's settings, e.g. "
-            f"`beistand --env-file {SERVICE_ENV_FILE} {command} ...`"
-        )
-        if (self.data_dir / "secret").is_file():
-            text += (
-                f"; for the database of `beistand chat`, set BEISTAND_SECRET to the content of "
-                f"{self.data_dir / 'secret'}"
-            )
-        return text
 
     def existing_db(self) -> Path:
         """The database file, which must exist: for commands that must not create one

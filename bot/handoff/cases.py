@@ -31,12 +31,14 @@ from bot.handoff import rules
 from bot.handoff.notices import Notices
 from bot.handoff.outbox import Outbox
 from bot.handoff.rules import HandoffSettings
+from bot.lagebild.keys import HANDOFF_CLAIMED, HANDOFF_NOBODY_FREE, case_counter
 from bot.metrics import NO_OBSERVER, Observer
 from bot.ports import (
     AddCase,
     Audit,
     CaseRecord,
     ContactRecord,
+    Count,
     Notify,
     Register,
     SetAvailable,
@@ -48,6 +50,9 @@ from bot.render import from_contact, from_user
 from bot.runtime_api import Sender
 
 log = logging.getLogger(__name__)
+
+#: Audit events that are also counted in the statistics (in the same unit as the case write).
+_COUNTED = {"case.claimed": HANDOFF_CLAIMED, "case.nobody_free": HANDOFF_NOBODY_FREE}
 
 
 class Cases:
@@ -183,7 +188,27 @@ class Cases:
             created_at=now,
             limit_key=limit_key,
         )
-        return rules.open_case(case, await unit.contacts(), self.settings)
+        writes = rules.open_case(case, await unit.contacts(), self.settings)
+        return self.counted(case, writes, sender.platform)
+
+    def counted(
+        self, case: CaseRecord | None, writes: tuple[Write, ...], platform: str | None = None
+    ) -> tuple[Write, ...]:
+        """``writes`` and, for a claim or a "nobody free" among them, its statistic (so it is
+        written in the same unit). The channel is the user's platform: known at the opening,
+        read from the sealed route later (in memory only; "unknown" once it is gone)."""
+        events = [_COUNTED[w.event] for w in writes if isinstance(w, Audit) and w.event in _COUNTED]
+        if case is None or not events:
+            return writes
+        if platform is None:
+            opened = None
+            if case.user_route is not None:
+                opened = self.outbox.open_route(case.user_route, case.code)
+            platform = opened[0] if opened is not None else "unknown"
+        region = str(getattr(case, "region", "none"))  # CaseRecord.region (migration 5)
+        now = self.now()
+        rows = tuple(case_counter(case.topic, case.land, region, platform, e, now) for e in events)
+        return (*writes, Count(rows))
 
     async def user_relay(
         self, user_key: bytes, code: str, text: str, locale: str | None
@@ -214,6 +239,7 @@ class Cases:
                 writes = rules.escalate(
                     case, told, await unit.contacts(), self.now(), self.settings
                 )
+                writes = self.counted(case, writes)
                 unit.apply(*writes)
             self.committed(writes)
         return len(due)
@@ -312,6 +338,7 @@ class Cases:
             case = await unit.case(code)
             told = await unit.notified(code) if case is not None else set()
             outcome, writes = rules.claim(case, told, contact.id, self.now())
+            writes = self.counted(case, writes)
             unit.apply(*writes)
         self.committed(writes)
         return outcome

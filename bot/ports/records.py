@@ -9,8 +9,9 @@ from dataclasses import dataclass
 #: Seconds since the epoch; the runtime's only source of time.
 Clock = Callable[[], float]
 
-#: One counter increment: (ISO week, flow, outcome, Land).
-CounterKey = tuple[str, str, str, str]
+#: One statistics increment: (ISO week, topic, Land, region, channel, outcome); see
+#: :mod:`bot.lagebild.keys` and PRIVACY.md. No conversation key, nothing finer than the week.
+CounterKey = tuple[str, str, str, str, str, str]
 
 _ALL_TOPICS = "all"
 #: ``ContactRecord.role`` of a handoff contact person, and of an office that receives reports
@@ -25,13 +26,20 @@ LIMIT_WINDOW = 86400
 
 @dataclass(frozen=True, slots=True)
 class Counter:
-    """One row of the anonymous weekly counters."""
+    """One row of the anonymous weekly statistics (table ``statistics``)."""
 
     week: str
-    flow: str
-    outcome: str
+    topic: str
     land: str
+    region: str
+    channel: str
+    outcome: str
     count: int
+
+    @property
+    def key(self) -> CounterKey:
+        """The row's key, in the order of :data:`CounterKey`."""
+        return (self.week, self.topic, self.land, self.region, self.channel, self.outcome)
 
 
 @dataclass(frozen=True, slots=True)

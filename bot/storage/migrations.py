@@ -136,4 +136,29 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         UPDATE cases SET circle = circle + 1 WHERE circle > 0;
         """,
     ),
+    (
+        6,
+        "statistics: weekly counts by topic, Land, region, channel, outcome (no conversation key)",
+        """
+        CREATE TABLE statistics (
+            week TEXT NOT NULL,            -- ISO week (Europe/Berlin), e.g. 2026-W47
+            topic TEXT NOT NULL,           -- taxonomy topic; "flow:<id>" for rows from before v6
+            land TEXT NOT NULL,            -- Land code or "none"
+            region TEXT NOT NULL,          -- AGS of the local layer or "none"
+            channel TEXT NOT NULL,         -- telegram, matrix, terminal ("unknown" before v6)
+            outcome TEXT NOT NULL,         -- services_shown, handoff_claimed, ... (bot.lagebild)
+            count INTEGER NOT NULL,
+            PRIMARY KEY (week, topic, land, region, channel, outcome)
+        ) WITHOUT ROWID;
+        -- the old counters (week, flow, outcome, Land) move over; "end" is no statistic any more
+        INSERT INTO statistics
+            SELECT week, 'flow:' || flow, land, 'none', 'unknown',
+                   CASE outcome WHEN 'services' THEN 'services_shown'
+                                WHEN 'emergency' THEN 'emergency_shown'
+                                ELSE 'handoff_requested' END,
+                   count
+            FROM counters WHERE outcome IN ('services', 'emergency', 'handoff');
+        DROP TABLE counters;
+        """,
+    ),
 )

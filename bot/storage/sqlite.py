@@ -301,12 +301,15 @@ class SqliteStore(SqliteCaseReads):
         return bool(await self._rows("SELECT 1 FROM seen_events WHERE key=?", (key,)))
 
     async def counters(self) -> list[Counter]:
-        """All counter rows."""
+        """All statistics rows, ordered by their key."""
         rows = await self._rows(
-            "SELECT week, flow, outcome, land, count FROM counters "
-            "ORDER BY week, flow, outcome, land"
+            "SELECT week, topic, land, region, channel, outcome, count FROM statistics "
+            "ORDER BY week, topic, land, region, channel, outcome"
         )
-        return [Counter(str(w), str(f), str(o), str(la), int(c)) for w, f, o, la, c in rows]
+        return [
+            Counter(str(w), str(t), str(la), str(r), str(ch), str(o), int(c))
+            for w, t, la, r, ch, o, c in rows
+        ]
 
     # ------------------------------------------------------------ cases and outbox
 

@@ -12,8 +12,8 @@ from bot.engine.state import State
 from bot.storage.modes import mode_text, parse_mode
 
 COUNT = (
-    "INSERT INTO counters VALUES (?, ?, ?, ?, 1) "
-    "ON CONFLICT(week, flow, outcome, land) DO UPDATE SET count = count + 1"
+    "INSERT INTO statistics VALUES (?, ?, ?, ?, ?, ?, 1) "
+    "ON CONFLICT(week, topic, land, region, channel, outcome) DO UPDATE SET count = count + 1"
 )
 UPSERT = (
     "INSERT INTO conversations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "

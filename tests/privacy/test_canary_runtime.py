@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import secrets
 import sqlite3
 from collections.abc import Awaitable, Callable
@@ -157,6 +158,7 @@ async def test_canary_conversations_leave_no_trace(
         assert "event.handled" in debug_log.text()
         assert "delivery.failed" in debug_log.text()
 
+        await statistics_hold_no_marker(store, shipped, canary, tmp_path)
         backups = take_backups(db, tmp_path / "backups")
         hits = canary.scanner.scan([tmp_path])
         assert hits == [], report(hits)
@@ -170,6 +172,35 @@ async def test_canary_conversations_leave_no_trace(
         f"{canary.count} markers, {len(explorer.visited)} places, endings {endings}"
     )
     await positive_controls(db, debug_log, tmp_path)
+
+
+async def statistics_hold_no_marker(
+    store: SqliteStore, shipped: Content, canary: Canaries, tmp_path: Path
+) -> None:
+    """The statistics rows are enumerated values only, and the outputs made from them (stats in
+    every format, the report) hold no marker, no user id and no case code."""
+    from bot.lagebild.keys import CHANNELS, OUTCOMES, flow_topics
+    from bot.lagebild.report import labels_of, render_report
+    from bot.lagebild.tables import Query, as_csv, as_json, as_text, build
+
+    rows = await store.counters()
+    assert {r.outcome for r in rows} >= {"services_shown", "handoff_requested"}
+    topics = set(shipped.knowledge.topics) | {"none"}
+    lands = set(shipped.knowledge.region_codes())
+    for row in rows:
+        assert re.fullmatch(r"\d{4}-W\d{2}", row.week), row
+        assert row.topic in topics and row.land in lands and row.region == "none", row
+        assert row.channel in set(CHANNELS.values()) and row.outcome in OUTCOMES, row
+    picture = build(rows, Query(), 5, flow_topics(shipped.flows))
+    page = render_report(picture, labels_of(shipped, "de"))
+    for name, text in (
+        ("stats.json", as_json(picture)),
+        ("stats.csv", as_csv(picture)),
+        ("stats.txt", as_text(picture)),
+        ("lagebild.html", page),
+    ):
+        (tmp_path / name).write_text(text, encoding="utf-8")  # scanned with everything else
+        assert canary.scanner.scan_bytes(text.encode(), Path(name)) == [], name
 
 
 async def handoff_with_relay_failure(

@@ -36,7 +36,7 @@ OTHER = b"o" * 32
 STATE = State(
     "demo", "frage", "en", (("land", "BY"),), (("menu", "auswahl"),), 3, InCase("AB12-CD")
 )
-WEEK = ("2026-W47", "demo", "services", "BY")
+WEEK = ("2026-W47", "threat", "BY", "none", "telegram", "services_shown")
 
 
 def case(
@@ -81,7 +81,7 @@ async def test_save_load_count_and_first_time(store: Store) -> None:
     await store.save(KEY, STATE, 1000.0, (WEEK, WEEK))
     assert await store.load(KEY) == STATE
     await store.count((WEEK,))
-    assert [(c.flow, c.count) for c in await store.counters()] == [("demo", 3)]
+    assert [(c.topic, c.count) for c in await store.counters()] == [("threat", 3)]
     assert await store.conversation_count() == 1
     assert await store.first_time(b"e1", 10.0)
     assert not await store.first_time(b"e1", 11.0)

@@ -10,7 +10,9 @@ import pytest
 
 from bot.engine.events import Start
 from bot.errors import TransportError
+from bot.flow.model import EndNode
 from bot.render import Outgoing
+from bot.runtime_api import Sender
 from testbed.userclient import Received, UserClient
 
 pytestmark = pytest.mark.channel
@@ -54,10 +56,20 @@ def not_emergency(label: str) -> bool:
     return "110" not in label
 
 
-async def ended(handler, flow: str) -> bool:
-    """The runtime counted an ``end`` outcome of ``flow`` (anonymous weekly counters)."""
-    counters = await handler.inner.store.counters()
-    return any(c.flow == flow and c.outcome == "end" for c in counters)
+async def ended(handler, user_id: str, flow: str) -> bool:
+    """The user's stored conversation stands at an end node of ``flow`` and the statistics
+    counted services shown in its topic on the Matrix channel (an end is no statistic)."""
+    inner = handler.inner
+    state = await inner.store.load(inner.key(Sender("matrix", user_id)))
+    if state is None or state.flow != flow:
+        return False
+    topic = inner.content.flows[flow].topic
+    counters = await inner.store.counters()
+    counted = any(
+        c.topic == topic and c.channel == "matrix" and c.outcome == "services_shown"
+        for c in counters
+    )
+    return counted and isinstance(inner.content.flows[flow].nodes[state.node], EndNode)
 
 
 @pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "encrypted"])
@@ -91,11 +103,11 @@ async def test_user_walks_a_whole_flow_in_a_direct_chat(
     reply = await exchange(user, room, oracle, label)
     assert_notices(reply, encrypted)
     for _ in range(10):
-        if await ended(runtime, "bedrohung"):
+        if await ended(runtime, user.user_id, "bedrohung"):
             break
         labels = [o for o in reply[-1].options if not_emergency(o)]
         reply = await exchange(user, room, oracle, labels[-1].casefold())
-    assert await ended(runtime, "bedrohung")
+    assert await ended(runtime, user.user_id, "bedrohung")
 
     reply = await exchange(user, room, oracle, "/hilfe")
     assert "/notfall" in reply[0].body
