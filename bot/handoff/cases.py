@@ -205,7 +205,7 @@ class Cases:
             if case.user_route is not None:
                 opened = self.outbox.open_route(case.user_route, case.code)
             platform = opened[0] if opened is not None else "unknown"
-        region = str(getattr(case, "region", "none"))  # CaseRecord.region (migration 5)
+        region = case.region
         now = self.now()
         rows = tuple(case_counter(case.topic, case.land, region, platform, e, now) for e in events)
         return (*writes, Count(rows))
