@@ -40,6 +40,7 @@ from bot.metrics import NO_OBSERVER, Observer
 from bot.ports import Count, CounterKey, Forget, PutState, Store, Write
 from bot.runtime_api import Deliver, Erase, Incoming, Partners, Sender, VerifyDevice
 from bot.serial import SerialQueue
+from bot.survey.participation import survey_context, vote_writes
 
 log = logging.getLogger(__name__)
 
@@ -292,7 +293,8 @@ class Runtime:
         limits = limit_key(self.secret, sender.platform, sender.user_id)
         case = await self.handoff.cases.context_for(key, limits)
         moment = datetime.fromtimestamp(now, UTC)
-        result = step(content, state, event, moment, sender.locale, case)
+        survey = await survey_context(self.store, self.secret, sender, state, event)
+        result = step(content, state, event, moment, sender.locale, case, survey)
         known = result.state or state
         land = known.slot("land") if known is not None else None
         week = datetime.fromtimestamp(now, BERLIN).strftime("%G-W%V") if result.outcomes else ""
@@ -311,13 +313,14 @@ class Runtime:
     ) -> None:
         """Carry out a step's decisions: the one place where a step's writes happen.
 
-        A step with case work (``OpenCase``, ``CloseCase``, erasure) writes the state, the
-        counters and the case writes in one unit; the outbox is woken after the commit. A plain
-        step saves its state through the store's group commit."""
+        A step with case work (``OpenCase``, ``CloseCase``, erasure) or survey answers writes the
+        state, counters, case writes and answers' counts in one unit (outbox woken after the
+        commit); a plain step saves its state through the group commit."""
         case_work = result.erase or any(isinstance(a, OpenCase | CloseCase) for a in result.actions)
-        if case_work:
+        if case_work or result.answers:
             cases = self.handoff.cases
-            own: tuple[Write, ...] = (Count(counters),)
+            votes = vote_writes(self.secret, sender, result.answers)
+            own: tuple[Write, ...] = (Count(counters), *votes)
             if result.erase:
                 own = (Forget(key), *own)
             elif result.state is not None:

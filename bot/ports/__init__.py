@@ -27,6 +27,8 @@ from bot.ports.records import (
     Counter,
     CounterKey,
     OutboxRow,
+    SurveyCount,
+    SurveyRecord,
 )
 from bot.ports.writes import (
     CASE_CHANGES,
@@ -34,16 +36,19 @@ from bot.ports.writes import (
     Audit,
     Block,
     ChangeCase,
+    CloseSurvey,
     Count,
     CountOpen,
     DropUserNotices,
     Forget,
     Invite,
     Notify,
+    OpenSurvey,
     PutState,
     Register,
     RemoveContact,
     SetAvailable,
+    SurveyVote,
     Told,
     Write,
 )
@@ -193,6 +198,31 @@ class OutboxStore(Protocol):
         ...
 
 
+class SurveyStore(Protocol):
+    """The anonymous surveys: registered surveys, per-answer counts, participants' keyed
+    hashes (only while a survey is open). Changed only through writes in a unit."""
+
+    async def survey(self, survey_id: str) -> SurveyRecord | None:
+        """One registered survey."""
+        ...
+
+    async def surveys(self) -> list[SurveyRecord]:
+        """Every registered survey, oldest first."""
+        ...
+
+    async def survey_voted(self, survey_id: str, voter: bytes) -> bool:
+        """Whether this keyed hash has answered the survey (while it is open)."""
+        ...
+
+    async def survey_counts(self, survey_id: str) -> list[SurveyCount]:
+        """The counts of a survey's answers, by question and answer."""
+        ...
+
+    async def survey_voters(self, survey_id: str) -> int:
+        """How many keyed hashes are stored for a survey (0 once it is closed)."""
+        ...
+
+
 class Health(Protocol):
     """What the health endpoint asks."""
 
@@ -201,7 +231,7 @@ class Health(Protocol):
         ...
 
 
-class Store(ConversationStore, CounterStore, CaseStore, OutboxStore, Health, Protocol):
+class Store(ConversationStore, CounterStore, CaseStore, OutboxStore, SurveyStore, Health, Protocol):
     """Everything the runtime needs of a store."""
 
 
@@ -216,6 +246,7 @@ __all__ = [
     "CaseStore",
     "ChangeCase",
     "Clock",
+    "CloseSurvey",
     "ContactRecord",
     "ConversationStore",
     "Count",
@@ -228,6 +259,7 @@ __all__ = [
     "Health",
     "Invite",
     "Notify",
+    "OpenSurvey",
     "OutboxRow",
     "OutboxStore",
     "PutState",
@@ -235,6 +267,10 @@ __all__ = [
     "RemoveContact",
     "SetAvailable",
     "Store",
+    "SurveyCount",
+    "SurveyRecord",
+    "SurveyStore",
+    "SurveyVote",
     "Told",
     "Unit",
     "Write",

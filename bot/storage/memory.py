@@ -12,7 +12,7 @@ import asyncio
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Any, Self
 
@@ -42,6 +42,7 @@ from bot.ports import (
     Unit,
     Write,
 )
+from bot.storage.memory_survey import MemorySurveyReads, SurveyTables
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,7 @@ class _Tables:
     opens: list[tuple[bytes, int]]
     next_contact: int = 1
     next_outbox: int = 1
+    survey: SurveyTables = field(default_factory=SurveyTables)
 
 
 def _empty() -> _Tables:
@@ -166,7 +168,7 @@ class _MemoryUnit(_Reads):
         self.writes.extend(writes)
 
 
-class MemoryStore(_Reads):
+class MemoryStore(_Reads, MemorySurveyReads):
     """The store's contract in dictionaries (one process, nothing on disk)."""
 
     def __init__(self) -> None:
@@ -175,6 +177,9 @@ class MemoryStore(_Reads):
 
     def _tables(self) -> _Tables:
         return self._data
+
+    def _survey_tables(self) -> SurveyTables:
+        return self._data.survey
 
     async def __aenter__(self) -> Self:
         return self
@@ -307,6 +312,7 @@ def _copy(data: _Tables) -> _Tables:
         list(data.opens),
         data.next_contact,
         data.next_outbox,
+        data.survey.copy(),
     )
 
 
@@ -386,3 +392,5 @@ def _apply(data: _Tables, write: Write) -> None:  # noqa: C901 - a table, as in 
                 if case.contact_id == contact_id and case.status == "claimed":
                     data.cases[code] = replace(case, status="open", contact_id=None, escalate_at=at)
             _drop_contact(data, contact_id)
+        case _:
+            data.survey.apply(write)

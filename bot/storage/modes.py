@@ -2,18 +2,27 @@
 
 The column keeps the strings of older versions, so existing databases go on working: ``""`` (a
 flow question is open), ``language``, ``suggest:<flow>,<flow>``, ``consent`` and ``case:<code>``
-(``case:<code>:<confirm>`` while the end of a case waits for a yes).
+(``case:<code>:<confirm>`` while the end of a case waits for a yes), ``survey:<code>:<question>``.
 Only the store's encoding and decoding use these strings; the engine sees :data:`Mode` values.
 """
 
 from __future__ import annotations
 
-from bot.engine.state import AT_NODE, ChoosingLanguage, Consenting, InCase, Mode, Suggesting
+from bot.engine.state import (
+    AT_NODE,
+    ChoosingLanguage,
+    Consenting,
+    InCase,
+    InSurvey,
+    Mode,
+    Suggesting,
+)
 
 _LANGUAGE = "language"
 _CONSENT = "consent"
 _SUGGEST = "suggest:"
 _CASE = "case:"
+_SURVEY = "survey:"
 
 
 def mode_text(mode: Mode) -> str:
@@ -27,6 +36,8 @@ def mode_text(mode: Mode) -> str:
             return _SUGGEST + ",".join(flows)
         case InCase(code=code, confirm=confirm):
             return _CASE + code + (f":{confirm}" if confirm else "")
+        case InSurvey(survey=survey, question=question):
+            return f"{_SURVEY}{survey}:{question}"
     return ""
 
 
@@ -41,4 +52,8 @@ def parse_mode(text: str) -> Mode:
     if text.startswith(_CASE) and text != _CASE:
         code, _, confirm = text.removeprefix(_CASE).partition(":")
         return InCase(code, confirm)
+    if text.startswith(_SURVEY):
+        survey, _, question = text.removeprefix(_SURVEY).partition(":")
+        if survey and question.isdigit():
+            return InSurvey(survey, int(question))
     return AT_NODE

@@ -36,11 +36,12 @@ from bot.storage.sqlite_cases import (
 )
 from bot.storage.sqlite_rows import COUNT, LOAD, UPSERT, decode, encode, statements
 from bot.storage.sqlite_schema import PRAGMAS, connect, migrate, quick_check
+from bot.storage.sqlite_survey import SqliteSurveyReads
 
 __all__ = ["PRAGMAS", "Counter", "SqliteStore", "statements"]
 
 
-class SqliteStore(SqliteCaseReads):
+class SqliteStore(SqliteCaseReads, SqliteSurveyReads):
     """Conversation state, cases, contacts and the outbox in one SQLite file (implements
     :class:`bot.ports.Store`)."""
 

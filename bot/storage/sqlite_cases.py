@@ -19,6 +19,7 @@ from bot.ports import (
     Block,
     CaseRecord,
     ChangeCase,
+    CloseSurvey,
     ContactRecord,
     Count,
     CountOpen,
@@ -26,15 +27,18 @@ from bot.ports import (
     Forget,
     Invite,
     Notify,
+    OpenSurvey,
     OutboxRow,
     PutState,
     Register,
     RemoveContact,
     SetAvailable,
+    SurveyVote,
     Told,
     Write,
 )
 from bot.storage.sqlite_rows import COUNT, UPSERT, encode
+from bot.storage.sqlite_survey import apply_survey
 
 _CONTACT = "id, name, lands, topics, platform, account, route, locale, available"
 _CASE = (
@@ -250,6 +254,8 @@ async def apply_write(db: aiosqlite.Connection, write: Write) -> None:  # noqa: 
                 (at, contact_id),
             )
             await db.execute("DELETE FROM contacts WHERE id=?", (contact_id,))
+        case OpenSurvey() | CloseSurvey() | SurveyVote():
+            await apply_survey(db, write)
 
 
 async def purge_cases(
