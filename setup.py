@@ -26,6 +26,7 @@ CONTENT = {
     "locales": "locales",
     "schemas": "schemas",
     "conversations": "tests/conversations",
+    "surveys": "surveys",
 }
 #: single files: name inside ``bot/_content/`` -> source
 FILES = {"env.example": ".env.example"}
