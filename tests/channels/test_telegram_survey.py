@@ -19,7 +19,9 @@ pytestmark = pytest.mark.channel
 
 
 async def test_a_survey_is_answered_by_tapping_and_only_once(
-    make_bot, telegram_emulator, telegram_bot
+    make_bot,  # noqa: F811 - the fixture imported above
+    telegram_emulator,
+    telegram_bot,
 ):
     bot = await make_bot()
     survey, _ = load_survey(ROOT / "surveys" / "saalbefragung.yaml")
