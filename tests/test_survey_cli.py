@@ -103,7 +103,7 @@ def test_open_prints_the_link_and_a_qr_code_that_decodes_to_it(tmp_path: Path) -
     assert f"{code[1]}  open    saalbefragung" in listed.stdout
 
 
-def test_results_after_close_with_k_and_no_hash_left(tmp_path: Path) -> None:
+def test_results_after_close_with_k_and_no_hash_left(tmp_path: Path, monkeypatch) -> None:
     db = tmp_path / "beistand.db"
     create_db(db)
     env = env_for(tmp_path)
@@ -128,6 +128,14 @@ def test_results_after_close_with_k_and_no_hash_left(tmp_path: Path) -> None:
     assert all(a["count"] is None for a in second["answers"])
     low = beistand("survey", "results", code[1], env={**env, "BEISTAND_STATS_K": "3"})
     assert "4 Antworten" in low.stdout and "weniger als" in low.stdout  # question 3: nobody
+    # the Lagebild report's section: the closed survey, question 2 suppressed
+    from bot.cli.survey import survey_report_body
+    from bot.config import Settings
+
+    monkeypatch.setenv("BEISTAND_DATA_DIR", str(tmp_path))
+    body = survey_report_body(Settings.load(db), "de")
+    assert "Anonyme Befragung: Anfeindungen im Amt" in body
+    assert "<caption>6 Antworten</caption>" in body and "Weniger als 5 Antworten" in body
     too_low = beistand("survey", "results", code[1], env={**env, "BEISTAND_STATS_K": "2"})
     assert too_low.returncode != 0 and "BEISTAND_STATS_K" in too_low.stderr
 

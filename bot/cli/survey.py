@@ -112,6 +112,21 @@ async def _list(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def survey_report_body(settings: Settings, lang: str = "de") -> str:
+    """The HTML of the closed surveys' results for the Lagebild report (``beistand report``);
+    empty when there is none. The report's hook wraps it as a section."""
+    from bot.storage.sqlite import SqliteStore
+    from bot.survey.admin import closed_results
+    from bot.survey.results import survey_section
+
+    async def read() -> str:
+        async with SqliteStore(settings.existing_db()) as store:
+            found = await closed_results(store, settings.stats_k)
+        return survey_section(found, lang, heading=False)
+
+    return asyncio.run(read())
+
+
 def cmd_survey(args: argparse.Namespace, settings: Settings) -> int:
     """Open, close, list an anonymous survey or show its results."""
     actions = {"open": _open, "close": _close, "results": _results, "list": _list}

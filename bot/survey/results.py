@@ -170,36 +170,46 @@ def to_text(results: SurveyResults, locale: str = "de") -> str:
     return "\n".join(lines) + "\n"
 
 
-def survey_section(results: Sequence[SurveyResults]) -> str:
-    """The report's section "Anonyme Befragungen" as self-contained HTML (escaped; a bar per
-    answer drawn with CSS widths, no script, no external resource); empty without surveys."""
+def survey_section(results: Sequence[SurveyResults], lang: str = "de", heading: bool = True) -> str:
+    """The report's section on the anonymous surveys as self-contained HTML (escaped; a bar
+    per answer drawn with CSS widths, no script, no external resource); empty without surveys.
+    ``heading=False`` leaves out the section's own ``<h2>`` (for a report that titles it)."""
     if not results:
         return ""
-    parts = [
-        '<section class="surveys"><h2>Anonyme Befragungen</h2>',
-        "<p>Ergebnisse beendeter Befragungen, je Frage nur, wenn mindestens "
-        f"{results[0].k} Personen sie beantwortet haben. Es gibt keine Verknüpfung der "
-        "Antworten untereinander und keine Einzelantworten.</p>",
-    ]
+    en, esc = lang == "en", html.escape
+    k = results[0].k
+    parts = ['<section class="surveys">']
+    if heading:
+        parts.append(f"<h2>{'Anonymous surveys' if en else 'Anonyme Befragungen'}</h2>")
+    parts.append(
+        f"<p>Results of closed surveys; a question only where at least {k} people answered it. "
+        "Answers are not linked to each other and no single answer is kept.</p>"
+        if en
+        else f"<p>Ergebnisse beendeter Befragungen, je Frage nur, wenn mindestens {k} Personen "
+        "sie beantwortet haben. Die Antworten sind nicht miteinander verknüpft, und keine "
+        "einzelne Antwort wird aufbewahrt.</p>"
+    )
     for r in results:
-        esc = html.escape
-        parts.append(
-            f"<article><h3>{esc(r.title.de)}</h3><p>{esc(_day(r.opened_at))} bis "
-            f"{esc(_day(r.closed_at))}</p>"
-        )
+        period = f"{_day(r.opened_at)} {'to' if en else 'bis'} {_day(r.closed_at)}"
+        parts.append(f"<article><h3>{esc(r.title.of(lang))}</h3><p>{esc(period)}</p>")
         for q in r.questions:
-            parts.append(f"<h4>{esc(q.text.de)}</h4>")
+            parts.append(f"<h4>{esc(q.text.of(lang))}</h4>")
             if q.answered is None:
-                parts.append(f"<p>Weniger als {r.k} Antworten: nicht angezeigt.</p>")
+                parts.append(
+                    f"<p>{'Fewer than' if en else 'Weniger als'} {r.k} "
+                    f"{'answers: not shown' if en else 'Antworten: nicht angezeigt'}.</p>"
+                )
                 continue
-            parts.append(f"<table><caption>{q.answered} Antworten</caption>")
+            parts.append(
+                f"<table><caption>{q.answered} {'answers' if en else 'Antworten'}</caption>"
+            )
             for a in q.answers:
                 count = a.count or 0
-                width = round(100 * count / q.answered) if q.answered else 0
+                share = round(100 * count / q.answered) if q.answered else 0
                 parts.append(
-                    f"<tr><th>{esc(a.label.de)}</th><td>{count}</td>"
+                    f"<tr><th>{esc(a.label.of(lang))}</th><td>{count}</td>"
                     f'<td><span class="bar" style="display:inline-block;height:0.8em;'
-                    f'background:#3b6ea5;width:{width * 2}px"></span> {width} %</td></tr>'
+                    f'background:#3b6ea5;width:{share * 2}px"></span> {share} %</td></tr>'
                 )
             parts.append("</table>")
         parts.append("</article>")
