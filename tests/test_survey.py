@@ -137,6 +137,14 @@ def test_refusals_unknown_code_already_answered_closed_meanwhile_stale(shipped, 
     closed = step(shipped, first.state, Choose(ask.turn, 0), NOW, survey=SurveyContext(CODE, None))
     assert closed.answers == ()
     assert "inzwischen beendet" in " ".join(a.text for a in closed.actions if isinstance(a, Say))
+    # closed meanwhile: the emergency button and a typed danger word still show 110
+    gone = SurveyContext(CODE, None, closed=survey)
+    tap = Choose(ask.turn, len(ask.options) - 1)
+    for event in (tap, Text("ich werde bedroht"), Command("emergency")):
+        result = step(shipped, first.state, event, NOW, survey=gone)
+        said = " ".join(a.text for a in result.actions if isinstance(a, Say))
+        assert "110" in said and "Polizei" in said, event
+        assert result.state is not None and isinstance(result.state.mode, AtNode)
 
 
 def test_the_mode_is_stored_as_code_and_position(shipped):

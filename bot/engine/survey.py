@@ -21,6 +21,7 @@ from bot.engine.events import Choose, Command, Event, Start, Text, Unsupported
 from bot.engine.nodes import continue_here, enter
 from bot.engine.orders import on_command
 from bot.engine.present import help_text
+from bot.engine.questions import emergency
 from bot.engine.run import Run
 from bot.engine.state import AT_NODE, InSurvey, State
 from bot.survey.model import Survey, SurveyAnswer, SurveyContext
@@ -77,8 +78,10 @@ def on_survey(run: Run, event: Event, context: SurveyContext | None, new: bool) 
         run.say(texts.no_survey(run.t))
         continue_here(run)
         return True
-    survey = context.survey if context is not None and context.id == mode.survey else None
-    return _answering(run, event, mode, survey)
+    same = context is not None and context.id == mode.survey
+    survey = context.survey if context is not None and same else None
+    closed = context.closed if context is not None and same else None
+    return _answering(run, event, mode, survey, closed)
 
 
 def _begin(run: Run, ctx: SurveyContext, started: bool, new: bool) -> None:
@@ -129,13 +132,17 @@ def ask(run: Run, survey: Survey, index: int) -> None:
     run.actions.append(Ask(text, options, run.new_turn()))
 
 
-def _answering(run: Run, event: Event, mode: InSurvey, survey: Survey | None) -> bool:
-    """An event while question ``mode.question`` is open."""
+def _answering(
+    run: Run, event: Event, mode: InSurvey, survey: Survey | None, closed: Survey | None = None
+) -> bool:
+    """An event while question ``mode.question`` is open (``closed``: the survey's questions
+    if it was closed meanwhile)."""
     t = run.t
     if survey is None or mode.question >= len(survey.questions):
-        if _is_emergency(event):
+        if _is_emergency(event) or _emergency_tap(run, event, mode, closed):
             run.state = replace(run.state, mode=AT_NODE)
-            return False  # the normal step shows the guidance
+            emergency(run)  # the guidance, then the conversation's own question
+            return True
         run.say(texts.survey_closed_meanwhile(t))
         leave(run, quiet=True)
         return True
@@ -181,6 +188,14 @@ def _command(run: Run, survey: Survey, mode: InSurvey, command: Command) -> None
         case _:
             run.state = replace(run.state, mode=AT_NODE)
             on_command(run, command)
+
+
+def _emergency_tap(run: Run, event: Event, mode: InSurvey, closed: Survey | None) -> bool:
+    """The emergency button of a question whose survey was closed meanwhile."""
+    if closed is None or mode.question >= len(closed.questions) or not isinstance(event, Choose):
+        return False
+    last = len(closed.questions[mode.question].answers) + 1
+    return event.turn == run.state.turn and event.index == last
 
 
 def _is_emergency(event: Event) -> bool:

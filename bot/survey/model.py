@@ -105,11 +105,13 @@ class SurveyContext:
 
     ``id`` the registered survey's code; ``survey`` its questions, None if no open survey has
     that code (unknown, or closed meanwhile); ``voted`` whether this participant's keyed hash
-    is already stored (they answered before)."""
+    is already stored (they answered before); ``closed`` the questions of a survey closed
+    meanwhile (so that its emergency button still works)."""
 
     id: str
     survey: Survey | None
     voted: bool = False
+    closed: Survey | None = None
 
 
 @dataclass(frozen=True, slots=True)

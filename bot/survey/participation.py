@@ -37,7 +37,7 @@ async def survey_context(
         return None
     record = await store.survey(code) if code else None
     if record is None or not record.open:
-        return SurveyContext(code, None)
+        return SurveyContext(code, None, closed=record.survey if record else None)
     voter = voter_key(secret, code, sender.platform, sender.user_id)
     return SurveyContext(code, record.survey, await store.survey_voted(code, voter))
 
