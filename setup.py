@@ -28,6 +28,7 @@ CONTENT = {
     "conversations": "tests/conversations",
     # the example local layers (docs/kommunen.md), e.g. examples/musterland
     "examples": "examples",
+    "surveys": "surveys",
 }
 #: single files: name inside ``bot/_content/`` -> source
 FILES = {"env.example": ".env.example"}

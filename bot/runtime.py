@@ -41,6 +41,7 @@ from bot.ports import Count, CounterKey, Forget, PutState, Seen, Store, Write
 from bot.ratelimit import RateLimiter
 from bot.runtime_api import Deliver, Erase, Incoming, Partners, Sender, VerifyDevice
 from bot.serial import SerialQueue
+from bot.survey.participation import survey_context, vote_writes
 
 log = logging.getLogger(__name__)
 
@@ -264,7 +265,8 @@ class Runtime:
         limits = functools.partial(limit_key, self.secret, sender.platform, sender.user_id)
         case = await self.handoff.cases.context_for(key, limits, can_open(state))
         moment = datetime.fromtimestamp(now, UTC)
-        result = step(content, state, event, moment, sender.locale, case)
+        survey = await survey_context(self.store, self.secret, sender, state, event)
+        result = step(content, state, event, moment, sender.locale, case, survey)
         counters: tuple[CounterKey, ...] = ()
         if result.outcomes:  # statistics: counted in the same unit as the step's writes
             known = result.state or state
@@ -290,14 +292,16 @@ class Runtime:
     ) -> None:
         """Carry out a step's decisions: the one place where a step's writes happen.
 
-        A step with case work (``OpenCase``, ``CloseCase``, erasure) writes the state, the
-        counters, the event id ``seen`` and the case writes in one unit; the outbox is woken
-        after the commit. A plain step saves its state, counters and event id through the
-        store's group commit (one transaction with other conversations' saves)."""
+        A step with case work (``OpenCase``, ``CloseCase``, erasure) or survey answers writes the
+        state, the counters, the event id ``seen``, the case writes and the answers' counts in one
+        unit; the outbox is woken after the commit. A plain step saves its state, counters and
+        event id through the store's group commit (one transaction with other conversations'
+        saves)."""
         case_work = result.erase or any(isinstance(a, OpenCase | CloseCase) for a in result.actions)
-        if case_work:
+        if case_work or result.answers:
             cases = self.handoff.cases
-            own: tuple[Write, ...] = (Count(counters),)
+            votes = vote_writes(self.secret, sender, result.answers)
+            own: tuple[Write, ...] = (Count(counters), *votes)
             if seen is not None:
                 own = (*own, Seen(seen, int(now)))
             if result.erase:

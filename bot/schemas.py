@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 
 from bot.flow import schema
+from bot.survey.loader import SURVEY_FILE
 
 SCHEMAS = {
     "flow": (schema.FLOW, "Beistand flow"),
     "knowledge": (schema.SERVICES_FILE, "Beistand knowledge: services"),
     "taxonomy": (schema.TAXONOMY_FILE, "Beistand knowledge: regions and topics"),
     "regions": (schema.REGIONS_FILE, "Beistand local layer: regions below the Länder"),
+    "survey": (SURVEY_FILE, "Beistand anonymous survey"),
 }
 
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from bot.cli.common import chosen_paths, print_problems
+from bot.cli.survey import check_surveys
 from bot.config import Settings
 from bot.content import Content, ContentPaths, load_content, missing_translations, require_content
 from bot.errors import ConfigError, Problem, SourceLocation
@@ -23,6 +24,8 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
         if args.translations:
             problems = [*problems, *missing]
         problems = [*problems, *_vanished_positions(content, settings, paths)]
+    surveys, survey_problems = check_surveys(args.survey or [], settings)
+    problems = [*problems, *survey_problems]
     print_problems(problems)
     errors = sum(1 for p in problems if p.severity == "error")
     warnings = sum(1 for p in problems if p.severity == "warning")
@@ -38,6 +41,8 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
         summary += f"; missing translations: {counts}"
         if missing and not args.translations:
             summary += " (list them with --translations)"
+    if surveys:
+        summary += f"; {surveys} survey file(s)"
     print(summary)
     return 1 if errors else 0
 

@@ -19,6 +19,7 @@ from bot.cli.content import (
 )
 from bot.cli.service import cmd_chat, cmd_run
 from bot.cli.stats import add_period, cmd_report, cmd_stats
+from bot.cli.survey import add_survey_parser
 from bot.config import ENV_FILE_VARIABLE, LOG_LEVELS
 from bot.content import ContentPaths
 
@@ -67,6 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check flows, knowledge and translations")
     content_args(p)
     p.add_argument("--translations", action="store_true", help="list each missing translation")
+    p.add_argument(
+        "--survey",
+        type=Path,
+        metavar="FILE",
+        action="append",
+        help="check this survey file (also: every file in the content's surveys/)",
+    )
     p.add_argument(
         "--db",
         help="the service's database (default: $BEISTAND_DB or DATA_DIR/beistand.db), read only "
@@ -155,9 +163,14 @@ def build_parser() -> argparse.ArgumentParser:
     remove.add_argument("id", type=int)
     p.set_defaults(func=cmd_contacts)
 
+    add_survey_parser(sub)
+
     p = sub.add_parser("schema", help="print the JSON Schema of flow or knowledge files")
     p.add_argument(
-        "kind", nargs="?", default="flow", choices=("flow", "knowledge", "taxonomy", "regions")
+        "kind",
+        nargs="?",
+        default="flow",
+        choices=("flow", "knowledge", "taxonomy", "regions", "survey"),
     )
     p.add_argument("--write", metavar="DIR", help="write every schema into DIR")
     p.set_defaults(func=cmd_schema)

@@ -114,7 +114,7 @@ class Settings(BaseSettings):
     cases_per_day: PositiveInt = _var("BEISTAND_CASES_PER_DAY", 3)
     abuse_block_days: PositiveInt = _var("BEISTAND_ABUSE_BLOCK_DAYS", 30)
     case_retention_days: PositiveInt = _var("BEISTAND_CASE_RETENTION_DAYS", 7)
-    #: statistics: cells below k are suppressed everywhere (never below 3)
+    #: the smallest count any statistic or survey result shows (never below 3)
     stats_k: int = _var("BEISTAND_STATS_K", 5, ge=3)
     # --- Telegram
     telegram_token: str | None = _var("TELEGRAM_TOKEN", secret=True)
@@ -123,6 +123,8 @@ class Settings(BaseSettings):
     telegram_webhook_secret: str | None = _var("TELEGRAM_WEBHOOK_SECRET", secret=True)
     telegram_webhook_listen: str = _var("TELEGRAM_WEBHOOK_LISTEN", "127.0.0.1")
     telegram_webhook_port: Port = _var("TELEGRAM_WEBHOOK_PORT", 8443)
+    #: the bot's user name (without @), for survey links (``beistand survey open``)
+    telegram_bot_username: str | None = _var("TELEGRAM_BOT_USERNAME")
     # --- Matrix
     matrix_homeserver: str | None = _var("MATRIX_HOMESERVER")
     matrix_user_id: str | None = _var("MATRIX_USER_ID")

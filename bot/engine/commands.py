@@ -60,6 +60,11 @@ _ALIASES = {
     "abschließen": "close",
     "fälle": "cases",
     "verfügbar": "available",
+    # the anonymous survey: not in the menu (a survey is reached through its link or code)
+    "umfrage": "survey",
+    "survey": "survey",
+    "stop": "stop",
+    "abbrechen": "stop",
 }
 
 _LOOKUP: dict[str, str] = {

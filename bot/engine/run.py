@@ -10,6 +10,7 @@ from bot.engine.prepared import Localized, prepared_for
 from bot.engine.state import CaseContext, State
 from bot.flow.model import Content, Flow, Node
 from bot.i18n import Translator
+from bot.survey.model import SurveyAnswer
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,8 @@ class Step:
     outcomes: tuple[tuple[str, str], ...] = ()
     erase: bool = False
     path: tuple[tuple[str, str], ...] = ()
+    #: survey answers to count (with the participant's keyed hash) in the step's store unit
+    answers: tuple[SurveyAnswer, ...] = ()
 
 
 class Run:
@@ -42,6 +45,7 @@ class Run:
         self.actions: list[Action] = []
         self.outcomes: list[tuple[str, str]] = []
         self.path: list[tuple[str, str]] = []
+        self.answers: list[SurveyAnswer] = []
 
     @property
     def local(self) -> Localized:
@@ -95,4 +99,10 @@ class Run:
 
     def result(self) -> Step:
         """What the step has done."""
-        return Step(self.state, tuple(self.actions), tuple(self.outcomes), path=tuple(self.path))
+        return Step(
+            self.state,
+            tuple(self.actions),
+            tuple(self.outcomes),
+            path=tuple(self.path),
+            answers=tuple(self.answers),
+        )

@@ -47,8 +47,18 @@ class InCase:
     confirm: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class InSurvey:
+    """Question ``question`` (from 0) of the open survey ``survey`` (its code) is asked.
+
+    Only the position is kept: the answers given are counted at once and never stored here."""
+
+    survey: str
+    question: int = 0
+
+
 #: What kind of question is open; stored as text by the storage edge (``bot/storage/modes.py``).
-Mode = AtNode | ChoosingLanguage | Suggesting | Consenting | InCase | ChoosingRegion
+Mode = AtNode | ChoosingLanguage | Suggesting | Consenting | InCase | ChoosingRegion | InSurvey
 AT_NODE = AtNode()
 
 

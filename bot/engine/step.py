@@ -23,7 +23,9 @@ from bot.engine.orders import on_command
 from bot.engine.questions import current_labels, emergency
 from bot.engine.run import Run, Step
 from bot.engine.state import AT_NODE, CaseContext, InCase, State
+from bot.engine.survey import concerns, on_survey
 from bot.flow.model import Content
+from bot.survey.model import SurveyContext
 
 
 def initial_state(content: Content, locale: str | None) -> State:
@@ -83,6 +85,7 @@ def step(
     now: datetime,
     locale: str | None = None,
     case: CaseContext | None = None,
+    survey: SurveyContext | None = None,
 ) -> Step:
     """Advance one conversation by one event.
 
@@ -93,6 +96,8 @@ def step(
         now: the current time (timezone-aware), for opening hours.
         locale: the platform's language hint, used for new conversations.
         case: the user's handoff situation, from the runtime.
+        survey: the survey this step concerns (:func:`bot.engine.survey.requested`), read by
+            the runtime.
 
     Returns:
         The new state and the actions to perform.
@@ -111,6 +116,8 @@ def step(
             return run.result()
         _start_over(run, event, saved=state is not None)
         event = Start()
+    if concerns(run.state, event) and on_survey(run, event, survey, new=state is None):
+        return run.result()
     match event:
         case Start(payload=payload):
             if state is None:

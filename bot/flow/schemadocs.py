@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.survey.schemadocs import SURVEY_DOCS
+
 #: (scope, key) -> (German, English, example)
 DOCS: dict[tuple[str, str], tuple[str, str, Any]] = {
     # ------------------------------------------------------------------ a flow file
@@ -336,6 +338,9 @@ DOCS: dict[tuple[str, str], tuple[str, str, Any]] = {
     ("topics", "id"): ("Kennung des Themas.", "The topic's id.", "threat"),
     ("topics", "label"): ("Name des Themas.", "The topic's name.", "Bedrohung"),
 }
+
+
+DOCS.update(SURVEY_DOCS)
 
 
 def describe(scope: str, key: str) -> dict[str, Any]:

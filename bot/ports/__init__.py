@@ -31,6 +31,8 @@ from bot.ports.records import (
     CounterKey,
     OutboxRow,
     Standing,
+    SurveyCount,
+    SurveyRecord,
 )
 from bot.ports.writes import (
     CASE_CHANGES,
@@ -38,17 +40,20 @@ from bot.ports.writes import (
     Audit,
     Block,
     ChangeCase,
+    CloseSurvey,
     Count,
     CountOpen,
     DropUserNotices,
     Forget,
     Invite,
     Notify,
+    OpenSurvey,
     PutState,
     Register,
     RemoveContact,
     Seen,
     SetAvailable,
+    SurveyVote,
     Told,
     Write,
 )
@@ -217,6 +222,31 @@ class OutboxStore(Protocol):
         ...
 
 
+class SurveyStore(Protocol):
+    """The anonymous surveys: registered surveys, per-answer counts, participants' keyed
+    hashes (only while a survey is open). Changed only through writes in a unit."""
+
+    async def survey(self, survey_id: str) -> SurveyRecord | None:
+        """One registered survey."""
+        ...
+
+    async def surveys(self) -> list[SurveyRecord]:
+        """Every registered survey, oldest first."""
+        ...
+
+    async def survey_voted(self, survey_id: str, voter: bytes) -> bool:
+        """Whether this keyed hash has answered the survey (while it is open)."""
+        ...
+
+    async def survey_counts(self, survey_id: str) -> list[SurveyCount]:
+        """The counts of a survey's answers, by question and answer."""
+        ...
+
+    async def survey_voters(self, survey_id: str) -> int:
+        """How many keyed hashes are stored for a survey (0 once it is closed)."""
+        ...
+
+
 class Health(Protocol):
     """What the health endpoint asks."""
 
@@ -225,7 +255,7 @@ class Health(Protocol):
         ...
 
 
-class Store(ConversationStore, CounterStore, CaseStore, OutboxStore, Health, Protocol):
+class Store(ConversationStore, CounterStore, CaseStore, OutboxStore, SurveyStore, Health, Protocol):
     """Everything the runtime needs of a store."""
 
 
@@ -243,6 +273,7 @@ __all__ = [
     "CaseStore",
     "ChangeCase",
     "Clock",
+    "CloseSurvey",
     "ContactRecord",
     "ConversationStore",
     "Count",
@@ -255,6 +286,7 @@ __all__ = [
     "Health",
     "Invite",
     "Notify",
+    "OpenSurvey",
     "OutboxRow",
     "OutboxStore",
     "PutState",
@@ -264,6 +296,10 @@ __all__ = [
     "SetAvailable",
     "Standing",
     "Store",
+    "SurveyCount",
+    "SurveyRecord",
+    "SurveyStore",
+    "SurveyVote",
     "Told",
     "Unit",
     "Write",

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.survey.model import Survey
+
 #: Seconds since the epoch; the runtime's only source of time.
 Clock = Callable[[], float]
 
@@ -129,6 +131,30 @@ class Standing:
     opened: int
 
 
+@dataclass(frozen=True, slots=True)
+class SurveyRecord:
+    """A registered survey: its code, its questions, when it was opened and closed."""
+
+    id: str
+    survey: Survey
+    opened_at: int
+    closed_at: int | None = None
+
+    @property
+    def open(self) -> bool:
+        """Whether participants can still answer."""
+        return self.closed_at is None
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyCount:
+    """How often answer ``answer`` (from 0) of question ``question`` was chosen."""
+
+    question: int
+    answer: int
+    count: int
+
+
 __all__ = [
     "LIMIT_WINDOW",
     "ROLES",
@@ -141,4 +167,6 @@ __all__ = [
     "CounterKey",
     "OutboxRow",
     "Standing",
+    "SurveyCount",
+    "SurveyRecord",
 ]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot.engine.state import State
 from bot.ports.records import CaseRecord, CounterKey
+from bot.survey.model import Survey
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +176,37 @@ class RemoveContact:
     at: int
 
 
+@dataclass(frozen=True, slots=True)
+class OpenSurvey:
+    """Register a survey under its code (its questions, never an answer)."""
+
+    id: str
+    survey: Survey
+    at: int
+
+
+@dataclass(frozen=True, slots=True)
+class CloseSurvey:
+    """End a survey: no more answers, and every participant's keyed hash is deleted."""
+
+    id: str
+    at: int
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyVote:
+    """Count one answer of an open survey and keep the participant's keyed hash (so they
+    cannot answer again) while the survey is open. A closed or unknown survey counts nothing."""
+
+    survey: str
+    voter: bytes
+    question: int
+    answer: int
+
+    def __repr__(self) -> str:
+        return f"SurveyVote({self.survey}, q{self.question})"
+
+
 Write = (
     PutState
     | Forget
@@ -192,6 +224,9 @@ Write = (
     | Register
     | SetAvailable
     | RemoveContact
+    | OpenSurvey
+    | CloseSurvey
+    | SurveyVote
 )
 
 
@@ -201,17 +236,20 @@ __all__ = [
     "Audit",
     "Block",
     "ChangeCase",
+    "CloseSurvey",
     "Count",
     "CountOpen",
     "DropUserNotices",
     "Forget",
     "Invite",
     "Notify",
+    "OpenSurvey",
     "PutState",
     "Register",
     "RemoveContact",
     "Seen",
     "SetAvailable",
+    "SurveyVote",
     "Told",
     "Write",
 ]

@@ -12,7 +12,7 @@ import asyncio
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from types import TracebackType
 from typing import Any, Self
 
@@ -44,36 +44,12 @@ from bot.ports import (
     Unit,
     Write,
 )
+from bot.storage.memory_survey import MemorySurveyReads, SurveyTables
+from bot.storage.memory_tables import Invitation
+from bot.storage.memory_tables import Tables as _Tables
+from bot.storage.memory_tables import copy_tables as _copy
+from bot.storage.memory_tables import empty as _empty
 from bot.storage.standing import SeenIds, StandingFromReads
-
-
-@dataclass(frozen=True, slots=True)
-class _Invitation:
-    invite_hash: bytes
-    expires: int
-
-
-@dataclass(slots=True)
-class _Tables:
-    """Everything the store holds, as the SQLite tables hold it."""
-
-    conversations: dict[bytes, tuple[State, int]]
-    seen: dict[bytes, int]
-    counters: dict[CounterKey, int]
-    contacts: dict[int, ContactRecord]
-    invitations: dict[int, _Invitation]
-    cases: dict[str, CaseRecord]
-    notices: set[tuple[str, int]]
-    outbox: dict[int, tuple[OutboxRow, int]]  # row and its next attempt time
-    audit: list[Audit]
-    blocks: dict[bytes, int]
-    opens: list[tuple[bytes, int]]
-    next_contact: int = 1
-    next_outbox: int = 1
-
-
-def _empty() -> _Tables:
-    return _Tables({}, {}, {}, {}, {}, {}, set(), {}, [], {}, [])
 
 
 class _Reads(StandingFromReads):
@@ -169,7 +145,7 @@ class _MemoryUnit(_Reads):
         self.writes.extend(writes)
 
 
-class MemoryStore(_Reads, SeenIds):
+class MemoryStore(_Reads, SeenIds, MemorySurveyReads):
     """The store's contract in dictionaries (one process, nothing on disk)."""
 
     def __init__(self) -> None:
@@ -178,6 +154,9 @@ class MemoryStore(_Reads, SeenIds):
 
     def _tables(self) -> _Tables:
         return self._data
+
+    def _survey_tables(self) -> SurveyTables:
+        return self._data.survey
 
     async def __aenter__(self) -> Self:
         return self
@@ -298,24 +277,6 @@ class MemoryStore(_Reads, SeenIds):
         return list(self._data.audit)
 
 
-def _copy(data: _Tables) -> _Tables:
-    return _Tables(
-        dict(data.conversations),
-        dict(data.seen),
-        dict(data.counters),
-        dict(data.contacts),
-        dict(data.invitations),
-        dict(data.cases),
-        set(data.notices),
-        dict(data.outbox),
-        list(data.audit),
-        dict(data.blocks),
-        list(data.opens),
-        data.next_contact,
-        data.next_outbox,
-    )
-
-
 def _drop_case(data: _Tables, code: str) -> None:
     del data.cases[code]
     data.notices = {(c, cid) for c, cid in data.notices if c != code}
@@ -380,7 +341,7 @@ def _apply(data: _Tables, write: Write) -> None:  # noqa: C901 - a table, as in 
             data.contacts[cid] = ContactRecord(
                 cid, name, lands, topics, None, None, None, "de", True, regions, role
             )
-            data.invitations[cid] = _Invitation(invite_hash, expires)
+            data.invitations[cid] = Invitation(invite_hash, expires)
         case Register(contact_id, platform, account, route, locale):
             if contact_id in data.contacts:
                 contact = data.contacts[contact_id]
@@ -396,3 +357,5 @@ def _apply(data: _Tables, write: Write) -> None:  # noqa: C901 - a table, as in 
                 if case.contact_id == contact_id and case.status == "claimed":
                     data.cases[code] = replace(case, status="open", contact_id=None, escalate_at=at)
             _drop_contact(data, contact_id)
+        case _:
+            data.survey.apply(write)

@@ -161,4 +161,30 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         DROP TABLE counters;
         """,
     ),
+    (
+        7,
+        "anonymous surveys: the survey, per-answer counts, participants' keyed hashes",
+        """
+        CREATE TABLE surveys (
+            id TEXT PRIMARY KEY,           -- the random code in the link
+            definition TEXT NOT NULL,      -- JSON: the survey file's questions (no answers)
+            opened_at INTEGER NOT NULL,
+            closed_at INTEGER              -- NULL while open
+        ) WITHOUT ROWID;
+        CREATE TABLE survey_counts (
+            survey TEXT NOT NULL REFERENCES surveys(id) ON DELETE CASCADE,
+            question INTEGER NOT NULL,     -- position in the survey, from 0
+            answer INTEGER NOT NULL,       -- position in the question, from 0
+            count INTEGER NOT NULL,
+            PRIMARY KEY (survey, question, answer)
+        ) WITHOUT ROWID;
+        -- HMAC-SHA256(secret, "survey" | survey | platform | user id) while the survey is open,
+        -- ordered by the hash (no row id, so no order of arrival); all deleted at close
+        CREATE TABLE survey_voters (
+            survey TEXT NOT NULL REFERENCES surveys(id) ON DELETE CASCADE,
+            voter BLOB NOT NULL,
+            PRIMARY KEY (survey, voter)
+        ) WITHOUT ROWID;
+        """,
+    ),
 )

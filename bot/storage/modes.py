@@ -3,7 +3,7 @@
 The column keeps the strings of older versions, so existing databases go on working: ``""`` (a
 flow question is open), ``language``, ``suggest:<flow>,<flow>``, ``consent`` and ``case:<code>``
 (``case:<code>:<confirm>`` while the end of a case waits for a yes), ``region`` (the local
-layer's region question after the Land).
+layer's region question after the Land), ``survey:<code>:<question>``.
 Only the store's encoding and decoding use these strings; the engine sees :data:`Mode` values.
 """
 
@@ -15,6 +15,7 @@ from bot.engine.state import (
     ChoosingRegion,
     Consenting,
     InCase,
+    InSurvey,
     Mode,
     Suggesting,
 )
@@ -24,6 +25,7 @@ _CONSENT = "consent"
 _SUGGEST = "suggest:"
 _CASE = "case:"
 _REGION = "region"
+_SURVEY = "survey:"
 
 
 def mode_text(mode: Mode) -> str:
@@ -39,6 +41,8 @@ def mode_text(mode: Mode) -> str:
             return _SUGGEST + ",".join(flows)
         case InCase(code=code, confirm=confirm):
             return _CASE + code + (f":{confirm}" if confirm else "")
+        case InSurvey(survey=survey, question=question):
+            return f"{_SURVEY}{survey}:{question}"
     return ""
 
 
@@ -55,4 +59,8 @@ def parse_mode(text: str) -> Mode:
     if text.startswith(_CASE) and text != _CASE:
         code, _, confirm = text.removeprefix(_CASE).partition(":")
         return InCase(code, confirm)
+    if text.startswith(_SURVEY):
+        survey, _, question = text.removeprefix(_SURVEY).partition(":")
+        if survey and question.isdigit():
+            return InSurvey(survey, int(question))
     return AT_NODE

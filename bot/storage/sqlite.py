@@ -34,12 +34,13 @@ from bot.storage.checks import database_error, prepare_file
 from bot.storage.sqlite_cases import OUTBOX_DUE, SqliteCaseReads, outbox_row
 from bot.storage.sqlite_rows import LOAD, decode, encode, statements
 from bot.storage.sqlite_schema import PRAGMAS, connect, connect_reader, migrate, quick_check
+from bot.storage.sqlite_survey import SqliteSurveyReads
 from bot.storage.sqlite_wal import Wal
 
 __all__ = ["PRAGMAS", "Counter", "SqliteStore", "statements"]
 
 
-class SqliteStore(SqliteCaseReads):
+class SqliteStore(SqliteCaseReads, SqliteSurveyReads):
     """Conversation state, cases, contacts and the outbox in one SQLite file (implements
     :class:`bot.ports.Store`)."""
 

@@ -19,6 +19,7 @@ from bot.ports import (
     Block,
     CaseRecord,
     ChangeCase,
+    CloseSurvey,
     ContactRecord,
     Count,
     CountOpen,
@@ -26,6 +27,7 @@ from bot.ports import (
     Forget,
     Invite,
     Notify,
+    OpenSurvey,
     OutboxRow,
     PutState,
     Register,
@@ -33,10 +35,12 @@ from bot.ports import (
     Seen,
     SetAvailable,
     Standing,
+    SurveyVote,
     Told,
     Write,
 )
 from bot.storage.sqlite_rows import COUNT, SEEN, UPSERT, encode
+from bot.storage.sqlite_survey import apply_survey
 
 _CONTACT = "id, name, lands, topics, platform, account, route, locale, available, regions, role"
 _CASE = (
@@ -286,6 +290,8 @@ def apply_write(db: sqlite3.Connection, write: Write) -> None:  # noqa: C901 - a
                 (at, contact_id),
             )
             db.execute("DELETE FROM contacts WHERE id=?", (contact_id,))
+        case OpenSurvey() | CloseSurvey() | SurveyVote():
+            apply_survey(db, write)
 
 
 def purge_cases(db: sqlite3.Connection, closed_before: int, audit_before: int, now: int) -> int:
