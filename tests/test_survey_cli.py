@@ -136,6 +136,14 @@ def test_results_after_close_with_k_and_no_hash_left(tmp_path: Path, monkeypatch
     body = survey_report_body(Settings.load(db), "de")
     assert "Anonyme Befragung: Anfeindungen im Amt" in body
     assert "<caption>6 Antworten</caption>" in body and "Weniger als 5 Antworten" in body
+    report = tmp_path / "lagebild.html"
+    made = beistand(
+        "report", "--from", "2026-01-01", "--to", "2027-12-31", "--out", str(report), env=env
+    )
+    assert made.returncode == 0, made.stderr
+    page = report.read_text(encoding="utf-8")
+    assert "<h2>Anonyme Befragungen</h2>" in page or "Anonyme Befragungen</h2>" in page
+    assert "Anonyme Befragung: Anfeindungen im Amt" in page and "Weniger als 5 Antworten" in page
     too_low = beistand("survey", "results", code[1], env={**env, "BEISTAND_STATS_K": "2"})
     assert too_low.returncode != 0 and "BEISTAND_STATS_K" in too_low.stderr
 

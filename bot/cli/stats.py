@@ -74,9 +74,13 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def extra_sections(settings: Settings, lang: str) -> Sequence[ReportSection]:
-    """Sections other parts add to the report (the survey results, issue 15 item 4)."""
-    del settings, lang
-    return ()
+    """Sections other parts add to the report: the results of closed anonymous surveys."""
+    from bot.cli.survey import survey_report_body
+    from bot.lagebild.report import ReportSection
+
+    body = survey_report_body(settings, lang)
+    title = "Anonymous surveys" if lang == "en" else "Anonyme Befragungen"
+    return (ReportSection(title, body),) if body else ()
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
