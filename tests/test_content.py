@@ -455,6 +455,10 @@ def test_new_situations_pinned(real: Content) -> None:
     assert "Ehrenamtliche" in work and "Dienstunfall" in work
     assert "Durchgangsarzt" in _node_text(real, "uebergriff/koerper")
     assert "Personalrat" in _node_text(real, "uebergriff/intern")
+    own = _node_text(real, "uebergriff/meldung")
+    assert "keine Meldestelle" in own and "Durchgangsarzt" in own and "Unfallkasse" in own
+    assert "Dienstunfall" in own and "drei Monaten" in own and "§ 77b StGB" in own
+    assert "Personalrat" in own
     agg = _node_text(real, "diskriminierung/agg")
     assert "§ 13" in agg and "§ 24 AGG" in agg and "§ 12 Abs. 5" in agg and "§ 16 AGG" in agg
     assert "§ 12 Abs. 4 AGG" in _node_text(real, "diskriminierung/buerger")
