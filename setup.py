@@ -1,7 +1,7 @@
 """Build step: copy the shipped content into the wheel as package data (``bot/_content/``).
 
 The source tree keeps its top-level layout (``flows/``, ``knowledge/``, ``locales/``,
-``schemas/``, ``tests/conversations/``) so developers edit those folders directly; only the build
+``schemas/``, ``tests/conversations/``, ``examples/``) so developers edit those folders directly; only the build
 directory gets the copy, so ``git status`` stays clean. ``bot.content.shipped_content`` finds the
 copy in an installed package and the top-level folders in a checkout. An editable install keeps
 using the top-level folders, so the copy is skipped there.
@@ -26,6 +26,8 @@ CONTENT = {
     "locales": "locales",
     "schemas": "schemas",
     "conversations": "tests/conversations",
+    # the example local layers (docs/kommunen.md), e.g. examples/musterland
+    "examples": "examples",
 }
 #: single files: name inside ``bot/_content/`` -> source
 FILES = {"env.example": ".env.example"}

@@ -40,6 +40,8 @@ class ContentLayout:
     settings_file: Path
     #: True for the content inside an installed package (read-only for operators)
     packaged: bool = False
+    #: the deployment's local layer (regions.yaml, local services); used when it exists
+    local: Path | None = None
 
     @classmethod
     def of_directory(cls, root: Path) -> ContentLayout:
@@ -51,6 +53,7 @@ class ContentLayout:
             locales=root / "locales",
             schemas=root / "schemas",
             conversations=root / "conversations",
+            local=root / "local",
             settings_file=root / ".env",
         )
 
@@ -74,6 +77,7 @@ def shipped_content() -> ContentLayout:
             locales=PROJECT_ROOT / "locales",
             schemas=PROJECT_ROOT / "schemas",
             conversations=PROJECT_ROOT / "tests" / "conversations",
+            local=PROJECT_ROOT / "local",
             settings_file=PROJECT_ROOT / ".env.example",
         )
     traversable = resources.files("bot").joinpath(PACKAGED)
@@ -87,22 +91,33 @@ def shipped_content() -> ContentLayout:
         locales=layout.locales,
         schemas=layout.schemas,
         conversations=layout.conversations,
+        local=layout.local,
         settings_file=root / "env.example",
         packaged=True,
     )
 
 
+def examples_dir() -> Path:
+    """Where the example local layers (``examples/musterland``) are: top-level in a checkout,
+    ``bot/_content/examples`` in an installed wheel."""
+    layout = shipped_content()
+    return layout.root / "examples"
+
+
 @dataclass(frozen=True, slots=True)
 class ContentPaths:
-    """Where flows, knowledge, catalogs and conversation tests are read from.
+    """Where flows, knowledge, catalogs, conversation tests and the local layer are read from.
 
-    The defaults are the shipped content (:func:`shipped_content`).
+    The defaults are the shipped content (:func:`shipped_content`), without a local layer
+    (``local`` None: the shipped content is region-free).
     """
 
     flows: Path = field(default_factory=lambda: shipped_content().flows)
     knowledge: Path = field(default_factory=lambda: shipped_content().knowledge)
     locales: Path = field(default_factory=lambda: shipped_content().locales)
     conversations: Path = field(default_factory=lambda: shipped_content().conversations)
+    #: the deployment's local layer (``regions.yaml`` and local services files), or None
+    local: Path | None = None
 
     @classmethod
     def configured(
@@ -111,15 +126,21 @@ class ContentPaths:
         flows: Path | None = None,
         knowledge: Path | None = None,
         locales: Path | None = None,
+        local: Path | None = None,
     ) -> ContentPaths:
         """The parts below an operator's content directory (else the shipped ones), each
-        replaced by an explicit directory where one is given (``BEISTAND_FLOWS``...)."""
+        replaced by an explicit directory where one is given (``BEISTAND_FLOWS``...). The local
+        layer is ``local`` (``BEISTAND_LOCAL_DIR``) if given, else ``<content dir>/local/`` when
+        that directory exists, else none."""
         base = ContentLayout.of_directory(content_dir) if content_dir else shipped_content()
+        if local is None and content_dir is not None and base.local and base.local.is_dir():
+            local = base.local
         return cls(
             flows=flows or base.flows,
             knowledge=knowledge or base.knowledge,
             locales=locales or base.locales,
             conversations=base.conversations,
+            local=local,
         )
 
 
@@ -162,7 +183,7 @@ def load_content(
     paths: ContentPaths, today: date | None = None
 ) -> tuple[Content | None, list[Problem]]:
     """Load and check everything; the content is None if any error was found."""
-    knowledge, problems = load_knowledge(paths.knowledge, today)
+    knowledge, problems = load_knowledge(paths.knowledge, today, paths.local)
     flows, broken, found = _load_flows(paths.flows)
     problems.extend(found)
     problems.extend(check_flows(flows, knowledge, set(broken), ENTRY_FLOW))
@@ -178,7 +199,7 @@ def drawable_flows(
 ) -> tuple[dict[str, Flow], dict[str, str], list[Problem]]:
     """Every flow that can be drawn, even with errors (``beistand graph``, a live preview): the
     flows that loaded, the broken ones' ids with their file, and every problem of the flows."""
-    knowledge, problems = load_knowledge(paths.knowledge, today)
+    knowledge, problems = load_knowledge(paths.knowledge, today, paths.local)
     flows, broken, found = _load_flows(paths.flows)
     problems.extend(found)
     problems.extend(check_flows(flows, knowledge, set(broken), ENTRY_FLOW))
@@ -243,6 +264,7 @@ __all__ = [
     "ContentPaths",
     "code_messages",
     "drawable_flows",
+    "examples_dir",
     "load_content",
     "missing_translations",
     "require_content",

@@ -10,6 +10,7 @@ SCHEMAS = {
     "flow": (schema.FLOW, "Beistand flow"),
     "knowledge": (schema.SERVICES_FILE, "Beistand knowledge: services"),
     "taxonomy": (schema.TAXONOMY_FILE, "Beistand knowledge: regions and topics"),
+    "regions": (schema.REGIONS_FILE, "Beistand local layer: regions below the Länder"),
 }
 
 

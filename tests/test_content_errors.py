@@ -238,7 +238,7 @@ CASES = [
         "    regions: [XY]\n    contacts:\n      - email: info@example.org\n"
         "    sources:\n      - {url: 'https://example.org', checked: 2026-08-19}\n"
         "    verified: true\n",
-        "knowledge/more.yaml:6:5: error: unknown region 'XY'",
+        "knowledge/more.yaml:6:15: error: unknown region 'XY'",
         id="unknown-region",
     ),
 ]

@@ -18,6 +18,12 @@ def content_args(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--knowledge", type=Path, default=None, help="knowledge directory")
     parser.add_argument("--locales", type=Path, default=None, help="translation catalogs directory")
+    parser.add_argument(
+        "--local",
+        type=Path,
+        default=None,
+        help="the local layer directory (regions.yaml, local services; BEISTAND_LOCAL_DIR)",
+    )
 
 
 def chosen_paths(args: argparse.Namespace, settings: Settings) -> ContentPaths:
@@ -27,6 +33,7 @@ def chosen_paths(args: argparse.Namespace, settings: Settings) -> ContentPaths:
         knowledge=args.knowledge or base.knowledge,
         locales=args.locales or base.locales,
         conversations=base.conversations,
+        local=getattr(args, "local", None) or base.local,
     )
 
 

@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     flows_dir: Path | None = _var("BEISTAND_FLOWS")
     knowledge_dir: Path | None = _var("BEISTAND_KNOWLEDGE")
     locales_dir: Path | None = _var("BEISTAND_LOCALES")
+    #: the deployment's local layer (regions.yaml, local services); default: the content
+    #: directory's ``local/`` when it exists
+    local_dir: Path | None = _var("BEISTAND_LOCAL_DIR")
     retention_days: PositiveInt = _var("BEISTAND_RETENTION_DAYS", 30)
     rate_limit: PositiveInt = _var("BEISTAND_RATE_LIMIT", 10)
     rate_window: PositiveInt = _var("BEISTAND_RATE_WINDOW", 10)
@@ -265,6 +268,7 @@ class Settings(BaseSettings):
             flows=self.flows_dir,
             knowledge=self.knowledge_dir,
             locales=self.locales_dir,
+            local=self.local_dir,
         )
 
     @property

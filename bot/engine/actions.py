@@ -79,6 +79,8 @@ class OpenCase:
     urgency: str
     land: str
     flow: str
+    #: the user's local region (an AGS key of the local layer), or "none"
+    region: str = "none"
 
 
 @dataclass(frozen=True, slots=True)

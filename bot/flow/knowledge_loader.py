@@ -11,7 +11,17 @@ from pathlib import Path
 from bot.errors import Problem, SourceLocation
 from bot.flow import schema
 from bot.flow.loader import display_name
-from bot.flow.model import Closure, ContactWay, Hours, Knowledge, Region, Service, Source
+from bot.flow.local_loader import check_local_service, load_regions, services_files
+from bot.flow.model import (
+    Closure,
+    ContactWay,
+    Hours,
+    Knowledge,
+    LocalRegion,
+    Region,
+    Service,
+    Source,
+)
 from bot.flow.yamlsafe import YMap, YNode, YScalar, YSeq, parse_file, text_of
 from bot.knowledge import NATIONAL
 
@@ -84,6 +94,7 @@ def _service(node: YMap) -> Service:
     note = node.get("hours_note")
     verified = node.get("verified")
     calendar = node.get("holidays")
+    kind_node = node.get("kind")
     return Service(
         id=text_of(node.get("id")),
         name=text_of(node.get("name")),
@@ -103,6 +114,7 @@ def _service(node: YMap) -> Service:
         hours_note=text_of(note) if note is not None else "",
         holidays=text_of(calendar) if calendar is not None else "",
         closures=_closures(node.get("closures")),
+        kind=text_of(kind_node) if kind_node is not None else "",
     )
 
 
@@ -145,8 +157,11 @@ def _check_service(svc: Service, today: date) -> list[Problem]:
 Parsed = tuple[YNode | None, list[Problem]]
 
 
-def load_knowledge(directory: Path, today: date | None = None) -> tuple[Knowledge, list[Problem]]:
-    """Load the taxonomy and every services file, with the problems found.
+def load_knowledge(
+    directory: Path, today: date | None = None, local: Path | None = None
+) -> tuple[Knowledge, list[Problem]]:
+    """Load the taxonomy and every services file, with the problems found; with ``local`` (the
+    deployment's local layer) also its ``regions.yaml`` and services files.
 
     The knowledge holds whatever was valid, so flows can still be cross-checked against it; the
     caller decides from the problems whether it may be used.
@@ -158,7 +173,17 @@ def load_knowledge(directory: Path, today: date | None = None) -> tuple[Knowledg
         for path in sorted(directory.glob("*.y*ml"))
         if path.name != TAXONOMY_FILE
     ]
-    knowledge, problems = build_knowledge(taxonomy, services, today)
+    local_regions: tuple[LocalRegion, ...] = ()
+    region_problems: list[Problem] = []
+    if local is not None:
+        local_regions, region_problems = load_regions(local)
+        services += [parse_file(path, display_name(path)) for path in services_files(local)]
+    knowledge, problems = build_knowledge(taxonomy, services, today, local_regions)
+    problems[:0] = region_problems
+    if local is not None and not local.is_dir():
+        problems.insert(
+            0, Problem(SourceLocation(str(local), 1, 1), "local layer directory not found")
+        )
     if taxonomy is None:
         missing = SourceLocation(display_name(tax_path), 1, 1)
         problems.insert(0, Problem(missing, "taxonomy file is missing"))
@@ -166,10 +191,14 @@ def load_knowledge(directory: Path, today: date | None = None) -> tuple[Knowledg
 
 
 def build_knowledge(
-    taxonomy: Parsed | None, services_files: Sequence[Parsed], today: date | None = None
+    taxonomy: Parsed | None,
+    services_files: Sequence[Parsed],
+    today: date | None = None,
+    local_regions: tuple[LocalRegion, ...] = (),
 ) -> tuple[Knowledge, list[Problem]]:
-    """The knowledge from a parsed taxonomy (None if there is none) and parsed services files,
-    as :func:`load_knowledge` builds it; the parsed values are not changed."""
+    """The knowledge from a parsed taxonomy (None if there is none), parsed services files and
+    the local layer's regions, as :func:`load_knowledge` builds it; the parsed values are not
+    changed."""
     today = today or date.today()
     problems: list[Problem] = []
     regions: list[Region] = []
@@ -218,20 +247,33 @@ def build_knowledge(
                 continue
             services[svc.id] = svc
             problems.extend(_check_service(svc, today))
-            problems.extend(_check_vocabulary(item, svc, regions, topics))
-    return Knowledge(services, tuple(regions), tuple(topics), labels), problems
+            problems.extend(_check_vocabulary(item, svc, regions, topics, local_regions))
+            problems.extend(check_local_service(item, svc))
+    knowledge = Knowledge(services, tuple(regions), tuple(topics), labels, local_regions)
+    return knowledge, problems
 
 
 def _check_vocabulary(
-    item: YMap, svc: Service, regions: list[Region], topics: list[str]
+    item: YMap,
+    svc: Service,
+    regions: list[Region],
+    topics: list[str],
+    local_regions: tuple[LocalRegion, ...] = (),
 ) -> list[Problem]:
     problems: list[Problem] = []
     codes = [r.code for r in regions] + [NATIONAL]
-    if regions:
-        for code in svc.regions:
-            if code not in codes:
-                hint = schema.suggest(code, codes)
-                problems.append(Problem(item.key_loc("regions"), f"unknown region {code!r}{hint}"))
+    keys = [r.ags for r in local_regions]
+    places = {text_of(n): n.loc for n in item.seq("regions") if isinstance(n, YScalar)}
+    for code in svc.regions:
+        where = places.get(code, item.key_loc("regions"))
+        if code.isdigit():
+            if code not in keys:
+                known = f" (regions.yaml has: {', '.join(keys)})" if keys else " (no regions.yaml)"
+                hint = schema.suggest(code, keys)
+                problems.append(Problem(where, f"unknown region key {code!r}{hint}{known}"))
+        elif regions and code not in codes:
+            hint = schema.suggest(code, codes)
+            problems.append(Problem(where, f"unknown region {code!r}{hint}"))
     if topics:
         for topic in svc.topics:
             if topic not in topics:

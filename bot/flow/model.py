@@ -15,6 +15,11 @@ NODE_KINDS = ("message", "choice", "services", "handoff", "goto", "end")
 ENTRY_FLOW = "menu"
 #: The slot asked by ``ask: land``; its values are the knowledge's region codes.
 LAND_SLOT = "land"
+#: The slot of the deployment's region below the Land (an AGS key, or ``none``); set only where
+#: the local layer defines regions for the chosen Land (see docs/content.md, "The local layer").
+REGION_SLOT = "region"
+#: ``Service.kind`` of a named local contact person or office, shown before every other service.
+SERVICE_KIND_LOCAL = "local_contact"
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +216,7 @@ class Service:
     name: str
     summary: str
     topics: tuple[str, ...]
-    regions: tuple[str, ...]  # "DE" for national or Land codes
+    regions: tuple[str, ...]  # "DE" for national, Land codes, or AGS keys of local regions
     contacts: tuple[ContactWay, ...]
     sources: tuple[Source, ...]
     verified: bool
@@ -226,6 +231,24 @@ class Service:
     #: The public holidays of ``holidays``, computed when the content is loaded, so that the
     #: engine only looks dates up.
     holiday_dates: frozenset[date] = frozenset()
+    #: ``local_contact`` (:data:`SERVICE_KIND_LOCAL`) for a named local contact, else ``""``.
+    kind: str = ""
+
+    @property
+    def local_contact(self) -> bool:
+        """Whether this is a named local contact person or office."""
+        return self.kind == SERVICE_KIND_LOCAL
+
+
+@dataclass(frozen=True, slots=True)
+class LocalRegion:
+    """A region of the deployment's local layer below a Land: a Landkreis, a kreisfreie Stadt
+    (AGS of 5 digits) or a Gemeinde (8 digits), with its display name and Land code."""
+
+    ags: str
+    name: str
+    land: str
+    loc: SourceLocation = field(default=SourceLocation("", 0, 0), compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,10 +267,20 @@ class Knowledge:
     regions: tuple[Region, ...]
     topics: tuple[str, ...]
     topic_labels: dict[str, str] = field(default_factory=dict)  # German labels by topic id
+    #: the regions of the deployment's local layer (empty without one), in file order
+    local_regions: tuple[LocalRegion, ...] = ()
 
     def region_codes(self) -> tuple[str, ...]:
         """Codes of every region, ``none`` included."""
         return tuple(r.code for r in self.regions)
+
+    def local_regions_of(self, land: str | None) -> tuple[LocalRegion, ...]:
+        """The local layer's regions of a Land, in file order (empty for none or no Land)."""
+        return tuple(r for r in self.local_regions if r.land == land)
+
+    def local_region(self, ags: str | None) -> LocalRegion | None:
+        """The local region with this AGS key, or None."""
+        return next((r for r in self.local_regions if r.ags == ags), None)
 
 
 @dataclass(frozen=True, slots=True)

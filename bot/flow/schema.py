@@ -169,6 +169,9 @@ CLOSURE = Obj(
     title="closure",
 )
 
+#: The kinds a service may name (``kind:``); without one it is an ordinary service.
+SERVICE_KINDS = ("local_contact",)
+
 SOURCE = Obj(
     {"url": Str(pattern=r"^https?://[^\s]+$", what="a web address"), "checked": Date()},
     ("url", "checked"),
@@ -181,7 +184,11 @@ SERVICE = Obj(
         "name": _TEXT,
         "summary": _TEXT,
         "topics": ListOf(ident("a topic"), min_items=1),
-        "regions": ListOf(Str(pattern=r"^[A-Z]{2}$", what="a region code"), min_items=1),
+        "regions": ListOf(
+            Str(pattern=r"^[A-Z]{2}$|^[0-9]{5}$|^[0-9]{8}$", what="a region code or AGS key"),
+            min_items=1,
+        ),
+        "kind": Str(enum=SERVICE_KINDS, what="a service kind"),
         "contacts": ListOf(CONTACT, min_items=1),
         "hours": AnyOf(
             (Str(enum=("24/7",), what="24/7"), ListOf(HOURS, min_items=1)),
@@ -216,8 +223,28 @@ TAXONOMY_FILE = Obj(
     "taxonomy",
 )
 
+#: An AGS key: 5 digits (Kreis, kreisfreie Stadt) or 8 (Gemeinde).
+AGS_PATTERN = r"^[0-9]{5}$|^[0-9]{8}$"
+
+LOCAL_REGION = Obj(
+    {
+        "ags": Str(pattern=AGS_PATTERN, what="an AGS key (5 or 8 digits, quoted)"),
+        "name": _TEXT,
+        "land": Str(enum=LANDER, what="a Land code"),
+    },
+    ("ags", "name", "land"),
+    title="local region",
+)
+
+REGIONS_FILE = Obj(
+    {"regions": ListOf(LOCAL_REGION, min_items=1, name="region")},
+    ("regions",),
+    "regions file",
+)
+
 
 __all__ = [
+    "AGS_PATTERN",
     "CLOSURE",
     "CONTACT",
     "DAYS",
@@ -226,10 +253,13 @@ __all__ = [
     "HOURS",
     "ID_PATTERN",
     "LANDER",
+    "LOCAL_REGION",
     "NODE",
     "OPTION",
+    "REGIONS_FILE",
     "SERVICE",
     "SERVICES_FILE",
+    "SERVICE_KINDS",
     "SOURCE",
     "TAXONOMY_FILE",
     "URGENCIES",

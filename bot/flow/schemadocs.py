@@ -217,9 +217,18 @@ DOCS: dict[tuple[str, str], tuple[str, str, Any]] = {
         ["threat", "hate"],
     ),
     ("service", "regions"): (
-        "Bundesländer (Kürzel), in denen sie hilft; `DE` für bundesweit.",
-        "Länder (codes) it serves; `DE` for nationwide.",
+        "Bundesländer (Kürzel), in denen sie hilft; `DE` für bundesweit; in der lokalen Ebene "
+        "auch Regionen aus `regions.yaml` (AGS, in Anführungszeichen).",
+        "Länder (codes) it serves; `DE` for nationwide; in the local layer also regions of "
+        "`regions.yaml` (AGS keys, quoted).",
         ["BY"],
+    ),
+    ("service", "kind"): (
+        "Art der Stelle: `local_contact` für eine benannte Ansprechperson oder Stelle vor Ort "
+        "(wird vor allen anderen gezeigt; braucht mindestens eine Region der lokalen Ebene).",
+        "The service's kind: `local_contact` for a named local contact person or office "
+        "(shown before all others; needs at least one region of the local layer).",
+        "local_contact",
     ),
     ("service", "contacts"): (
         "Wege, die Stelle zu erreichen: phone, email oder web, je mit optionaler `note`.",
@@ -299,6 +308,31 @@ DOCS: dict[tuple[str, str], tuple[str, str, Any]] = {
         "BY",
     ),
     ("regions", "label"): ("Name, wie er auf dem Knopf steht.", "Its button text.", "Bayern"),
+    # ------------------------------------------------------------------ local layer: regions
+    ("regions file", "regions"): (
+        "Die Regionen dieser Installation unterhalb eines Bundeslands (Landkreis, kreisfreie "
+        "Stadt, Gemeinde): amtlicher Schlüssel, Name, Bundesland.",
+        "This deployment's regions below a Land (Landkreis, kreisfreie Stadt, municipality): "
+        "official key, name, Land.",
+        [{"ags": "14999", "name": "Landkreis Musterland", "land": "SN"}],
+    ),
+    ("local region", "ags"): (
+        "Amtlicher Gemeindeschlüssel (AGS): 5 Ziffern für Kreis oder kreisfreie Stadt, 8 für "
+        "eine Gemeinde; die ersten zwei Ziffern sind das Bundesland. In Anführungszeichen.",
+        "Official municipality key (AGS): 5 digits for a Kreis or kreisfreie Stadt, 8 for a "
+        "municipality; the first two digits are the Land. Quoted.",
+        "14999",
+    ),
+    ("local region", "name"): (
+        "Name, wie er auf dem Knopf steht.",
+        "The name as the button shows it.",
+        "Landkreis Musterland",
+    ),
+    ("local region", "land"): (
+        "Kürzel des Bundeslands, zu dem die Region gehört (muss zum AGS passen).",
+        "The code of the Land the region belongs to (must fit the AGS).",
+        "SN",
+    ),
     ("topics", "id"): ("Kennung des Themas.", "The topic's id.", "threat"),
     ("topics", "label"): ("Name des Themas.", "The topic's name.", "Bedrohung"),
 }

@@ -33,13 +33,31 @@ class Contacts:
         self.settings = settings
         self._committed = committed or _log_audit
 
-    async def invite(self, name: str, lands: list[str], topics: list[str]) -> str:
-        """Create a contact person's invitation; returns the one-time code (shown once)."""
+    async def invite(
+        self,
+        name: str,
+        lands: list[str],
+        topics: list[str],
+        regions: list[str] | None = None,
+        role: str = "contact",
+    ) -> str:
+        """Create a contact person's invitation; returns the one-time code (shown once).
+        ``regions`` makes them the local contact of those AGS keys; ``role`` ``meldestelle``
+        makes them an office that receives reports (never handoff cases)."""
         code = rules.new_invitation()
         now = int(self.clock())
         expires = now + self.settings.invite_days * 86400
         writes: tuple[Write, ...] = (
-            Invite(name, tuple(lands), tuple(topics), rules.invite_hash(code), expires, now),
+            Invite(
+                name,
+                tuple(lands),
+                tuple(topics),
+                rules.invite_hash(code),
+                expires,
+                now,
+                tuple(regions or ()),
+                role,
+            ),
             Audit(now, "contact.invited", None, "admin"),
         )
         async with self.store.unit() as unit:

@@ -169,6 +169,7 @@ class Cases:
             topic=action.topic,
             urgency=action.urgency,
             land=action.land,
+            region=action.region,
             status="open",
             contact_id=None,
             circle=0,

@@ -13,6 +13,11 @@ Clock = Callable[[], float]
 CounterKey = tuple[str, str, str, str]
 
 _ALL_TOPICS = "all"
+#: ``ContactRecord.role`` of a handoff contact person, and of an office that receives reports
+#: (never asked for handoff cases)
+ROLE_CONTACT = "contact"
+ROLE_MELDESTELLE = "meldestelle"
+ROLES = (ROLE_CONTACT, ROLE_MELDESTELLE)
 
 #: The window of the daily case limit, in seconds.
 LIMIT_WINDOW = 86400
@@ -42,12 +47,21 @@ class ContactRecord:
     route: str | None
     locale: str
     available: bool
+    #: the local regions (AGS keys) this contact is the local contact for; () for none
+    regions: tuple[str, ...] = ()
+    #: ``contact`` (handoff) or ``meldestelle`` (receives reports, never handoff cases)
+    role: str = ROLE_CONTACT
 
     def serves(self, topic: str, land: str | None) -> bool:
         """Whether this contact covers the topic and, unless ``land`` is None, that region
         (``DE`` means the nationwide contacts)."""
         topic_ok = _ALL_TOPICS in self.topics or topic in self.topics
         return topic_ok and (land is None or land in self.lands)
+
+    def serves_region(self, topic: str, region: str) -> bool:
+        """Whether this contact covers the topic and is a local contact of ``region`` (AGS)."""
+        topic_ok = _ALL_TOPICS in self.topics or topic in self.topics
+        return topic_ok and region in self.regions
 
     def __repr__(self) -> str:
         return f"ContactRecord(id={self.id})"
@@ -75,6 +89,8 @@ class CaseRecord:
     #: the user's limit key (:func:`bot.runtime.limit_key`) while the case is open or claimed,
     #: so that ``/missbrauch`` can block it; None once the case is closed or unlinked
     limit_key: bytes | None = None
+    #: the user's local region (an AGS key of the local layer), or "none"
+    region: str = "none"
 
     def __repr__(self) -> str:
         return f"CaseRecord({self.code}, {self.status})"
@@ -96,6 +112,9 @@ class OutboxRow:
 
 __all__ = [
     "LIMIT_WINDOW",
+    "ROLES",
+    "ROLE_CONTACT",
+    "ROLE_MELDESTELLE",
     "CaseRecord",
     "Clock",
     "ContactRecord",

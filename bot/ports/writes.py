@@ -134,6 +134,10 @@ class Invite:
     invite_hash: bytes
     expires: int
     at: int
+    #: the local regions (AGS keys) the contact is local for
+    regions: tuple[str, ...] = ()
+    #: ``contact`` or ``meldestelle``
+    role: str = "contact"
 
 
 @dataclass(frozen=True, slots=True)

@@ -364,11 +364,11 @@ def _apply(data: _Tables, write: Write) -> None:  # noqa: C901 - a table, as in 
             data.blocks[user_key] = until
         case CountOpen(limit_key, at):
             data.opens.append((limit_key, at))
-        case Invite(name, lands, topics, invite_hash, expires, _at):
+        case Invite(name, lands, topics, invite_hash, expires, _at, regions, role):
             cid = data.next_contact
             data.next_contact += 1
             data.contacts[cid] = ContactRecord(
-                cid, name, lands, topics, None, None, None, "de", True
+                cid, name, lands, topics, None, None, None, "de", True, regions, role
             )
             data.invitations[cid] = _Invitation(invite_hash, expires)
         case Register(contact_id, platform, account, route, locale):

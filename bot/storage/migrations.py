@@ -124,4 +124,13 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         ALTER TABLE cases ADD COLUMN limit_key BLOB;
         """,
     ),
+    (
+        5,
+        "local layer: contacts' regions and role, the case's region",
+        """
+        ALTER TABLE contacts ADD COLUMN regions TEXT NOT NULL DEFAULT '[]';  -- JSON list of AGS
+        ALTER TABLE contacts ADD COLUMN role TEXT NOT NULL DEFAULT 'contact';  -- or meldestelle
+        ALTER TABLE cases ADD COLUMN region TEXT NOT NULL DEFAULT 'none';  -- an AGS or none
+        """,
+    ),
 )

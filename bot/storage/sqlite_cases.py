@@ -36,15 +36,17 @@ from bot.ports import (
 )
 from bot.storage.sqlite_rows import COUNT, UPSERT, encode
 
-_CONTACT = "id, name, lands, topics, platform, account, route, locale, available"
+_CONTACT = "id, name, lands, topics, platform, account, route, locale, available, regions, role"
 _CASE = (
     "code, user_key, topic, urgency, land, status, contact_id, circle, user_route, locale, "
-    "created_at, claimed_at, closed_at, escalate_at, close_reason, limit_key"
+    "created_at, claimed_at, closed_at, escalate_at, close_reason, limit_key, region"
 )
 
 
 def _contact(row: Iterable[Any]) -> ContactRecord:
-    cid, name, lands, topics, platform, account, route, locale, available = tuple(row)
+    cid, name, lands, topics, platform, account, route, locale, available, regions, role = tuple(
+        row
+    )
     return ContactRecord(
         id=int(cid),
         name=str(name),
@@ -55,6 +57,8 @@ def _contact(row: Iterable[Any]) -> ContactRecord:
         route=None if route is None else str(route),
         locale=str(locale),
         available=bool(available),
+        regions=tuple(json.loads(str(regions))),
+        role=str(role),
     )
 
 
@@ -77,6 +81,7 @@ def _case(row: Iterable[Any]) -> CaseRecord:
         escalate_at=None if values[13] is None else int(values[13]),
         close_reason=None if values[14] is None else str(values[14]),
         limit_key=None if values[15] is None else bytes(values[15]),
+        region=str(values[16]),
     )
 
 
@@ -168,7 +173,7 @@ async def apply_write(db: aiosqlite.Connection, write: Write) -> None:  # noqa: 
                 await db.executemany(COUNT, rows)
         case AddCase(c):
             await db.execute(
-                f"INSERT INTO cases ({_CASE}) VALUES ({', '.join('?' * 16)})",  # noqa: S608
+                f"INSERT INTO cases ({_CASE}) VALUES ({', '.join('?' * 17)})",  # noqa: S608
                 (
                     c.code,
                     c.user_key,
@@ -186,6 +191,7 @@ async def apply_write(db: aiosqlite.Connection, write: Write) -> None:  # noqa: 
                     c.escalate_at,
                     c.close_reason,
                     c.limit_key,
+                    c.region,
                 ),
             )
         case ChangeCase(code, changes):
@@ -227,11 +233,20 @@ async def apply_write(db: aiosqlite.Connection, write: Write) -> None:  # noqa: 
             )
         case CountOpen(limit_key, at):
             await db.execute("INSERT INTO case_opens VALUES (?, ?)", (limit_key, at))
-        case Invite(name, lands, topics, invite_hash, expires, at):
+        case Invite(name, lands, topics, invite_hash, expires, at, regions, role):
             await db.execute(
                 "INSERT INTO contacts (name, lands, topics, invite_hash, invite_expires, "
-                "created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (name, json.dumps(list(lands)), json.dumps(list(topics)), invite_hash, expires, at),
+                "created_at, regions, role) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    name,
+                    json.dumps(list(lands)),
+                    json.dumps(list(topics)),
+                    invite_hash,
+                    expires,
+                    at,
+                    json.dumps(list(regions)),
+                    role,
+                ),
             )
         case Register(contact_id, platform, account, route, locale):
             await db.execute(

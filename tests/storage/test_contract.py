@@ -199,6 +199,39 @@ async def test_contacts_invite_register_availability(store: Store) -> None:
     assert again is not None and not again.available
 
 
+async def test_contacts_keep_their_regions_and_role(store: Store) -> None:
+    async with store.unit() as unit:
+        unit.apply(
+            Invite("L", ("SN",), ("all",), b"L" * 4, 5000, 1000, ("14999", "14998")),
+            Invite("M", ("SN",), ("all",), b"M" * 4, 5000, 1000, ("14999",), "meldestelle"),
+        )
+    plain = await invite(store, "P")
+    by_name = {c.name: c for c in await store.contacts()}
+    assert by_name["L"].regions == ("14999", "14998") and by_name["L"].role == "contact"
+    assert by_name["M"].regions == ("14999",) and by_name["M"].role == "meldestelle"
+    assert by_name["P"].regions == () and by_name["P"].role == "contact"
+    assert by_name["L"].serves_region("threat", "14998")
+    assert not by_name["L"].serves_region("threat", "14997")
+    async with store.unit() as unit:
+        unit.apply(Register(by_name["M"].id, "matrix", "@m:x", "room-m", "de"))
+    registered = await store.contact_by_account("matrix", "@m:x")
+    assert registered is not None and registered.role == "meldestelle"
+    assert registered.regions == ("14999",)
+    assert (await store.contact(plain)) == by_name["P"]
+
+
+async def test_a_case_keeps_its_region(store: Store) -> None:
+    async with store.unit() as unit:
+        unit.apply(
+            AddCase(case("LOCA-L1", land="SN", region="14999")),
+            AddCase(case("NONE-11", land="SN")),
+        )
+    local, plain = await store.case("LOCA-L1"), await store.case("NONE-11")
+    assert local is not None and local.region == "14999"
+    assert plain is not None and plain.region == "none"
+    assert [c.region for c in await store.user_cases(KEY)] == ["14999", "none"]
+
+
 async def test_notices_outbox_and_contact_cases(store: Store) -> None:
     a, b = await registered(store, "A"), await registered(store, "B")
     async with store.unit() as unit:
