@@ -171,9 +171,19 @@ def resolve_place(content: Content, land: str | None, region: str | None) -> Pla
     knowledge = content.knowledge
     labels_by_code = {r.code: r.label for r in knowledge.regions if r.code != "none"}
     if region is not None:
-        raise ConfigError(
-            f"unknown region {region!r}: this content defines no regions (see docs/kommunen.md)"
-        )
+        found = knowledge.local_region(region.strip())
+        if found is None:
+            known = ", ".join(f"{r.ags} {r.name}" for r in knowledge.local_regions)
+            raise ConfigError(
+                f"unknown region {region!r}; "
+                + (
+                    f"regions of the local layer: {known}"
+                    if known
+                    else "this content has no local layer (BEISTAND_LOCAL_DIR, --local; "
+                    "see docs/kommunen.md)"
+                )
+            )
+        return Place(found.land, labels_by_code.get(found.land, found.land), found.ags, found.name)
     code = (land or "").strip().upper()
     if code not in labels_by_code:
         raise ConfigError(f"unknown Land {land!r}; Länder: {', '.join(sorted(labels_by_code))}")
@@ -187,12 +197,15 @@ def _services_for(content: Content, place: Place) -> list[tuple[str, Service]]:
     for svc in content.knowledge.services.values():
         if not svc.verified or spec.EMERGENCY_TOPIC in svc.topics:
             continue
-        if place.land in svc.regions:
+        if place.region and place.region in svc.regions:
+            found.append(("local", svc))
+        elif place.land in svc.regions:
             found.append(("land", svc))
         elif NATIONAL in svc.regions:
             found.append(("national", svc))
     order = {"local": 0, "land": 1, "national": 2}
-    return sorted(found, key=lambda cs: order[cs[0]])
+    # sorted() is stable: within a circle the files' order stays; local contacts come first
+    return sorted(found, key=lambda cs: (order[cs[0]], not cs[1].local_contact))
 
 
 def build_guide(
@@ -221,7 +234,7 @@ def build_guide(
     services = _services_for(content, place)
     for key in ("local", "land", "national"):
         cards = tuple(
-            _card(s, t, words.kinds, local=key == "local")
+            _card(s, t, words.kinds, local=s.local_contact)
             for circle, s in services
             if circle == key
         )
