@@ -121,8 +121,7 @@ class Settings(BaseSettings):
     telegram_webhook_secret: str | None = _var("TELEGRAM_WEBHOOK_SECRET", secret=True)
     telegram_webhook_listen: str = _var("TELEGRAM_WEBHOOK_LISTEN", "127.0.0.1")
     telegram_webhook_port: Port = _var("TELEGRAM_WEBHOOK_PORT", 8443)
-    #: the bot's user name (without @), for the links that open it (``beistand guide``)
-    telegram_bot_username: str | None = _var("TELEGRAM_BOT_USERNAME")
+    telegram_bot_username: str | None = _var("TELEGRAM_BOT_USERNAME")  # for beistand guide
     # --- Matrix
     matrix_homeserver: str | None = _var("MATRIX_HOMESERVER")
     matrix_user_id: str | None = _var("MATRIX_USER_ID")
