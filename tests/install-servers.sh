@@ -8,6 +8,9 @@
 #   chromium         tests/preview/test_browser.py drives Debian's /usr/bin/chromium headless through
 #                    Playwright (never `playwright install`: no browser is downloaded); installed
 #                    with apt-get when we are root
+#   pango, fonts     tests/test_guide_pdf.py prints the guide with WeasyPrint (a pip package of the
+#                    dev extra), which loads Debian's libpango-1.0-0 and libpangoft2-1.0-0 and needs
+#                    a font (fonts-dejavu-core); installed with apt-get when we are root
 # Idempotent and quiet; without apt-get (or without root for systemd) it does nothing, and the
 # tests that need the tool skip outside CI and fail in CI.
 set -euo pipefail
@@ -34,6 +37,16 @@ if [ ! -x /usr/bin/chromium ] && have apt-get && [ "$(id -u)" = 0 ]; then
     echo "== installing chromium (for the preview's browser tests)"
     apt_update
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
+
+have_lib() { ldconfig -p 2>/dev/null | grep -q "$1"; }
+if { ! have_lib libpangoft2-1.0.so.0 || ! have_lib libpango-1.0.so.0 \
+        || [ ! -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; } \
+        && have apt-get && [ "$(id -u)" = 0 ]; then
+    echo "== installing pango and fonts (for the guide's PDF through WeasyPrint)"
+    apt_update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null
 fi
 
 tools=.venv/tools

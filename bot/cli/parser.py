@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from datetime import date
 from pathlib import Path
 
 from bot import __version__
@@ -17,6 +18,7 @@ from bot.cli.content import (
     cmd_translations,
     cmd_validate,
 )
+from bot.cli.guide import cmd_guide
 from bot.cli.service import cmd_chat, cmd_run
 from bot.cli.stats import add_period, cmd_report, cmd_stats
 from bot.cli.survey import add_survey_parser
@@ -164,6 +166,43 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_contacts)
 
     add_survey_parser(sub)
+    p = sub.add_parser(
+        "guide",
+        help="write the printable guide (2-4 A4 pages, HTML or PDF) for a region or a Land",
+        description="Write the printable guide for a region of the local layer or a Land: "
+        "emergency numbers, first steps, deadlines, the register block, the contacts with their "
+        "hours and a QR code that opens the bot (docs/kommunen-leitfaden.md).",
+    )
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--region", metavar="AGS", help="a region of the local layer (its AGS)")
+    where.add_argument("--land", metavar="XX", help="a Land code, e.g. BY")
+    p.add_argument("--lang", choices=("de", "en"), default="de", help="language (default: de)")
+    p.add_argument(
+        "--format", choices=("html", "pdf"), help="default: pdf for an --out ending in .pdf"
+    )
+    p.add_argument("--out", required=True, metavar="FILE", help="the file to write")
+    p.add_argument(
+        "--telegram-bot",
+        metavar="NAME",
+        help="the bot's Telegram user name (default: $TELEGRAM_BOT_USERNAME)",
+    )
+    p.add_argument(
+        "--matrix-user",
+        metavar="@NAME:SERVER",
+        help="the bot's Matrix user (default: $MATRIX_USER_ID)",
+    )
+    p.add_argument("--link", metavar="URL", help="one more https link (with its own QR code)")
+    p.add_argument(
+        "--start", metavar="FLOW", help="the flow the Telegram link opens (default: menu)"
+    )
+    p.add_argument(
+        "--date",
+        type=date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="the guide's date (default: today)",
+    )
+    content_args(p)
+    p.set_defaults(func=cmd_guide)
 
     p = sub.add_parser("schema", help="print the JSON Schema of flow or knowledge files")
     p.add_argument(

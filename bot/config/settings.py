@@ -123,7 +123,7 @@ class Settings(BaseSettings):
     telegram_webhook_secret: str | None = _var("TELEGRAM_WEBHOOK_SECRET", secret=True)
     telegram_webhook_listen: str = _var("TELEGRAM_WEBHOOK_LISTEN", "127.0.0.1")
     telegram_webhook_port: Port = _var("TELEGRAM_WEBHOOK_PORT", 8443)
-    #: the bot's user name (without @), for survey links (``beistand survey open``)
+    #: the bot's user name (without @), for survey links and the printed guide
     telegram_bot_username: str | None = _var("TELEGRAM_BOT_USERNAME")
     # --- Matrix
     matrix_homeserver: str | None = _var("MATRIX_HOMESERVER")
