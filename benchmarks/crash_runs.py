@@ -812,7 +812,11 @@ class Walker:
                 elif END_ASKED.search(question.text):
                     answer = 1  # no, stay in the case
                 else:
-                    answer = self.run.questions.get(question.text.splitlines()[0])
+                    # the question's own line (at /start the notice and welcome come first)
+                    lines = question.text.splitlines()
+                    answer = next(
+                        (self.run.questions[x] for x in lines if x in self.run.questions), None
+                    )
             more = functools.partial(self.asked_more, self.asked())
             if question is None or answer is None:
                 self.sim.send_text("/start")
