@@ -8,12 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import NoReturn
 
 import pytest
 
+from bot.content import Content
+from bot.engine.actions import Action, Ask
 from bot.render import Outgoing
+from bot.runtime import Runtime
+from bot.storage.sqlite import SqliteStore
 
 #: ``.ci/run`` sets ``CI``: there nothing a test needs may be missing.
 IN_CI = bool(os.environ.get("CI"))
@@ -76,3 +84,46 @@ def unavailable(reason: str) -> NoReturn:
     if IN_CI:
         pytest.fail(f"{reason} (CI must run every test: a missing dependency fails there)")
     pytest.skip(reason)
+
+
+@dataclass
+class HandoffWorld:
+    """A runtime on a SQLite store with a recording channel per platform (handoff tests)."""
+
+    runtime: Runtime
+    clock: FakeClock
+    telegram: RecordingChannel
+    matrix: RecordingChannel
+    db: Path
+
+
+@asynccontextmanager
+async def handoff_world(content: Content, db: Path, secret: bytes) -> AsyncIterator[HandoffWorld]:
+    """A :class:`HandoffWorld` whose store lives in ``db``, closed afterwards."""
+    clock = FakeClock()
+    async with SqliteStore(db) as store:
+        runtime = Runtime(content, store, secret, clock=clock, rate_limit=1000)
+        telegram, matrix = RecordingChannel(), RecordingChannel()
+        runtime.register_channel("telegram", telegram)
+        runtime.register_channel("matrix", matrix)
+        yield HandoffWorld(runtime, clock, telegram, matrix, db)
+
+
+def last_ask(actions: tuple[Action, ...]) -> Ask:
+    """The last question among a step's actions."""
+    return [a for a in actions if isinstance(a, Ask)][-1]
+
+
+async def deliver(world: HandoffWorld) -> None:
+    """Escalate what is due, then deliver the outbox."""
+    await world.runtime.handoff.escalate_due()
+    await world.runtime.handoff.deliver_due()
+
+
+def rows(db: Path, sql: str) -> list[tuple[object, ...]]:
+    """Rows of a query on the database file, read apart from the store."""
+    con = sqlite3.connect(db)
+    try:
+        return list(con.execute(sql))
+    finally:
+        con.close()

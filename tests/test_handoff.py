@@ -4,8 +4,7 @@ delivery. Channels are recording fakes here; the end-to-end tests use the real t
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -19,34 +18,18 @@ from bot.runtime import Runtime
 from bot.runtime_api import Incoming, Sender
 from bot.storage.sqlite import SqliteStore
 from tests.helpers import FakeClock as Clock
+from tests.helpers import HandoffWorld as World
 from tests.helpers import RecordingChannel as Channel
+from tests.helpers import deliver, handoff_world, last_ask, rows
 
 SECRET = b"h" * 32
 USER = Sender("telegram", "1001", "de")
 
 
-@dataclass
-class World:
-    runtime: Runtime
-    clock: Clock
-    telegram: Channel
-    matrix: Channel
-    db: Path
-
-
 @pytest.fixture
-async def world(content: Content, tmp_path: Path) -> World:
-    clock = Clock()
-    async with SqliteStore(tmp_path / "h.db") as store:
-        runtime = Runtime(content, store, SECRET, clock=clock, rate_limit=1000)
-        telegram, matrix = Channel(), Channel()
-        runtime.register_channel("telegram", telegram)
-        runtime.register_channel("matrix", matrix)
-        yield World(runtime, clock, telegram, matrix, tmp_path / "h.db")  # type: ignore[misc]
-
-
-def last_ask(actions: tuple[Action, ...]) -> Ask:
-    return [a for a in actions if isinstance(a, Ask)][-1]
+async def world(content: Content, tmp_path: Path) -> AsyncIterator[World]:
+    async with handoff_world(content, tmp_path / "h.db", SECRET) as made:
+        yield made
 
 
 async def tap(runtime: Runtime, sender: Sender, actions: tuple[Action, ...], label: str):
@@ -81,19 +64,6 @@ async def contact(
     reply = await world.runtime.handle(Incoming(sender, Command("register", code)))
     assert "registriert" in reply[0].text  # type: ignore[union-attr]
     return sender
-
-
-async def deliver(world: World) -> None:
-    await world.runtime.handoff.escalate_due()
-    await world.runtime.handoff.deliver_due()
-
-
-def rows(db: Path, sql: str) -> list[tuple[object, ...]]:
-    con = sqlite3.connect(db)
-    try:
-        return list(con.execute(sql))
-    finally:
-        con.close()
 
 
 # ---------------------------------------------------------------- consent and routing

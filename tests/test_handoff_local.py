@@ -4,36 +4,24 @@ is never asked; the case carries the region, the consent says who will be asked.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from bot.content import Content, ContentPaths, load_content
-from bot.engine.actions import Action, Ask
+from bot.engine.actions import Action
 from bot.engine.events import Choose, Command, Start
 from bot.engine.state import InCase
 from bot.handoff.rules import LAND, LOCAL, NATION, NOBODY
 from bot.runtime import Runtime
 from bot.runtime_api import Incoming, Sender
-from bot.storage.sqlite import SqliteStore
-from tests.helpers import FakeClock as Clock
-from tests.helpers import RecordingChannel as Channel
+from tests.helpers import HandoffWorld as World
+from tests.helpers import deliver, handoff_world, last_ask, rows
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = b"l" * 32
 USER = Sender("telegram", "2001", "de")
-
-
-@dataclass
-class World:
-    runtime: Runtime
-    clock: Clock
-    telegram: Channel
-    matrix: Channel
-    db: Path
 
 
 @pytest.fixture(scope="module")
@@ -45,17 +33,8 @@ def musterland() -> Content:
 
 @pytest.fixture
 async def world(musterland: Content, tmp_path: Path) -> AsyncIterator[World]:
-    clock = Clock()
-    async with SqliteStore(tmp_path / "l.db") as store:
-        runtime = Runtime(musterland, store, SECRET, clock=clock, rate_limit=1000)
-        telegram, matrix = Channel(), Channel()
-        runtime.register_channel("telegram", telegram)
-        runtime.register_channel("matrix", matrix)
-        yield World(runtime, clock, telegram, matrix, tmp_path / "l.db")
-
-
-def last_ask(actions: tuple[Action, ...]) -> Ask:
-    return [a for a in actions if isinstance(a, Ask)][-1]
+    async with handoff_world(musterland, tmp_path / "l.db", SECRET) as made:
+        yield made
 
 
 async def tap(runtime: Runtime, actions: tuple[Action, ...], label: str) -> tuple[Action, ...]:
@@ -81,19 +60,6 @@ async def contact(
     sender = Sender("matrix", account, "de", route=f"room-{account}")
     reply = await world.runtime.handle(Incoming(sender, Command("register", code)))
     assert "registriert" in reply[0].text  # type: ignore[union-attr]
-
-
-async def deliver(world: World) -> None:
-    await world.runtime.handoff.escalate_due()
-    await world.runtime.handoff.deliver_due()
-
-
-def rows(db: Path, sql: str) -> list[tuple[object, ...]]:
-    con = sqlite3.connect(db)
-    try:
-        return list(con.execute(sql))
-    finally:
-        con.close()
 
 
 async def test_the_local_contact_first_then_the_land_then_the_nation(world: World) -> None:
