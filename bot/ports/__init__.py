@@ -30,6 +30,7 @@ from bot.ports.records import (
     Counter,
     CounterKey,
     OutboxRow,
+    ReportRecord,
     Standing,
     SurveyCount,
     SurveyRecord,
@@ -37,12 +38,15 @@ from bot.ports.records import (
 from bot.ports.writes import (
     CASE_CHANGES,
     AddCase,
+    AddReport,
     Audit,
     Block,
     ChangeCase,
+    ClearReport,
     CloseSurvey,
     Count,
     CountOpen,
+    DropReport,
     DropUserNotices,
     Forget,
     Invite,
@@ -180,7 +184,24 @@ class CaseReads(Protocol):
         ...
 
 
-class Unit(CaseReads, Protocol):
+class ReportReads(Protocol):
+    """What the reporting route reads about Übergriff reports."""
+
+    async def report(self, code: str) -> ReportRecord | None:
+        """One report (committed), or None."""
+        ...
+
+
+class ReportStore(ReportReads, Protocol):
+    """Übergriff reports: changed through writes in a unit; purged at their expiry."""
+
+    async def purge_reports(self, now: int) -> int:
+        """Delete reports whose ``expires_at`` has passed (with their waiting notices);
+        returns how many went."""
+        ...
+
+
+class Unit(CaseReads, ReportReads, Protocol):
     """One transaction: reads see committed data; :meth:`apply` writes at the end, together."""
 
     def apply(self, *writes: Write) -> None:
@@ -255,7 +276,16 @@ class Health(Protocol):
         ...
 
 
-class Store(ConversationStore, CounterStore, CaseStore, OutboxStore, SurveyStore, Health, Protocol):
+class Store(
+    ConversationStore,
+    CounterStore,
+    CaseStore,
+    OutboxStore,
+    SurveyStore,
+    ReportStore,
+    Health,
+    Protocol,
+):
     """Everything the runtime needs of a store."""
 
 
@@ -266,12 +296,14 @@ __all__ = [
     "ROLE_CONTACT",
     "ROLE_MELDESTELLE",
     "AddCase",
+    "AddReport",
     "Audit",
     "Block",
     "CaseReads",
     "CaseRecord",
     "CaseStore",
     "ChangeCase",
+    "ClearReport",
     "Clock",
     "CloseSurvey",
     "ContactRecord",
@@ -281,6 +313,7 @@ __all__ = [
     "Counter",
     "CounterKey",
     "CounterStore",
+    "DropReport",
     "DropUserNotices",
     "Forget",
     "Health",
@@ -292,6 +325,9 @@ __all__ = [
     "PutState",
     "Register",
     "RemoveContact",
+    "ReportReads",
+    "ReportRecord",
+    "ReportStore",
     "Seen",
     "SetAvailable",
     "Standing",

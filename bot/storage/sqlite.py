@@ -32,6 +32,7 @@ from bot.ports import Count, Counter, CounterKey, Forget, OutboxRow, PutState, U
 from bot.storage import sqlite_jobs as jobs
 from bot.storage.checks import database_error, prepare_file
 from bot.storage.sqlite_cases import OUTBOX_DUE, SqliteCaseReads, outbox_row
+from bot.storage.sqlite_reports import SqliteReportReads, purge_reports
 from bot.storage.sqlite_rows import LOAD, decode, encode, statements
 from bot.storage.sqlite_schema import PRAGMAS, connect, connect_reader, migrate, quick_check
 from bot.storage.sqlite_survey import SqliteSurveyReads
@@ -40,7 +41,7 @@ from bot.storage.sqlite_wal import Wal
 __all__ = ["PRAGMAS", "Counter", "SqliteStore", "statements"]
 
 
-class SqliteStore(SqliteCaseReads, SqliteSurveyReads):
+class SqliteStore(SqliteCaseReads, SqliteSurveyReads, SqliteReportReads):
     """Conversation state, cases, contacts and the outbox in one SQLite file (implements
     :class:`bot.ports.Store`)."""
 
@@ -319,6 +320,11 @@ class SqliteStore(SqliteCaseReads, SqliteSurveyReads):
         invitations; returns how many cases went."""
         return await jobs.run_job(self.db, jobs.purge_case_rows(closed_before, audit_before, now))
 
+    async def purge_reports(self, now: int) -> int:
+        """Delete reports past their expiry; how many went."""
+        job = lambda conn: jobs.transact(conn, lambda c: purge_reports(c, now))  # noqa: E731
+        return await jobs.run_job(self.db, job)
+
     async def outbox_due(self, now: int, limit: int) -> list[OutboxRow]:
         """Due notices, oldest first; only committed rows (read under the write lock)."""
         return [outbox_row(r) for r in await self._rows(OUTBOX_DUE, (now, limit))]
@@ -354,7 +360,7 @@ class SqliteStore(SqliteCaseReads, SqliteSurveyReads):
         return row is not None and row[0] == "ok"
 
 
-class _Unit(SqliteCaseReads):
+class _Unit(SqliteCaseReads, SqliteReportReads):
     """The reads and collected writes of one :meth:`SqliteStore.unit` (the lock is held)."""
 
     def __init__(self, db: aiosqlite.Connection) -> None:

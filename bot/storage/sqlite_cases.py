@@ -15,14 +15,17 @@ from bot.errors import Redelivered
 from bot.ports import (
     LIMIT_WINDOW,
     AddCase,
+    AddReport,
     Audit,
     Block,
     CaseRecord,
     ChangeCase,
+    ClearReport,
     CloseSurvey,
     ContactRecord,
     Count,
     CountOpen,
+    DropReport,
     DropUserNotices,
     Forget,
     Invite,
@@ -39,6 +42,7 @@ from bot.ports import (
     Told,
     Write,
 )
+from bot.storage.sqlite_reports import apply_report
 from bot.storage.sqlite_rows import COUNT, SEEN, UPSERT, encode
 from bot.storage.sqlite_survey import apply_survey
 
@@ -292,6 +296,8 @@ def apply_write(db: sqlite3.Connection, write: Write) -> None:  # noqa: C901 - a
             db.execute("DELETE FROM contacts WHERE id=?", (contact_id,))
         case OpenSurvey() | CloseSurvey() | SurveyVote():
             apply_survey(db, write)
+        case AddReport() | ClearReport() | DropReport():
+            apply_report(db, write)
 
 
 def purge_cases(db: sqlite3.Connection, closed_before: int, audit_before: int, now: int) -> int:
