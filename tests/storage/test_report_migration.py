@@ -26,7 +26,8 @@ def v7(db: Path) -> None:
             conn.execute("INSERT INTO schema_migrations VALUES (?, ?, 0)", (version, description))
         conn.execute(
             "INSERT INTO cases (code, user_key, topic, urgency, land, status, circle, locale, "
-            "created_at, closed_at) VALUES ('CASE-01', x'00', 'threat', 'normal', 'SN', 'closed', 2, 'de', 1, 1)"
+            "created_at, closed_at) VALUES "
+            "('CASE-01', x'00', 'threat', 'normal', 'SN', 'closed', 2, 'de', 1, 1)"
         )
         conn.execute(
             "INSERT INTO outbox (target, code, route, kind, next_at, created_at, nonce) "
