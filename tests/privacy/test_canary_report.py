@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.content import Content, ContentPaths, load_content
+from bot.content import ContentPaths, load_content
 from bot.engine.actions import Action, Say
 from bot.engine.events import Choose, Command, Start, Text
 from bot.runtime import Runtime
