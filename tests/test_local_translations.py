@@ -38,7 +38,7 @@ def test_without_the_local_catalog_validate_names_it(tmp_path: Path) -> None:
     en = po_path(paths.local / "locales", "en")
     assert en.is_file(), "init --example copies the example's catalogs"
     en.unlink()
-    content, problems = load_content(paths)
+    content, _problems = load_content(paths)
     assert content is not None
     assert content.catalogs.translator("en").content_text(CONTEXT, NAME) == NAME
     missing = [p for p in missing_translations(content, paths) if CONTEXT in p.message]
