@@ -16,8 +16,8 @@ from bot.storage.memory import MemoryStore
 from bot.storage.sqlite import SqliteStore
 from testbed.canary import Scanner, report, sqlite_family
 from tests.helpers import FakeClock as Clock
-from tests.helpers import case_routes
 from tests.helpers import RecordingChannel as Channel
+from tests.helpers import case_routes
 from tests.test_handoff import SECRET, USER, open_case, tap, to_consent
 
 CONTACT = Sender("matrix", "@a:x", "de", route="room-@a:x")

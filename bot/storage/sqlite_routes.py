@@ -99,8 +99,8 @@ class Routes:
 
     async def open(self) -> None:
         """Create or open the file (0600 in a 0700 directory, like the database), load it."""
-        if self.path != ":memory:":
-            prepare_file(Path(self.path))
+        if self.path != ":memory:":  # the store made the directory private
+            prepare_file(Path(self.path), directory=False)
         self._db = await connect(self.path)
         await self._db.execute(SCHEMA)
         if self.path != ":memory:":
