@@ -20,7 +20,8 @@ Two channels, one accounting:
   and the outbox must drain.
 
 Each run gets its own database and data directory; every kill is followed by
-``PRAGMA integrity_check``, which must report ``ok``. Then, per case in the database:
+``PRAGMA integrity_check`` of the database and of its routes file, which must report ``ok``;
+after the last, clean stop no sealed route may be left that no row owns. Then, per case:
 
 - every case that was opened was announced to the contact (none lost; a repeat is only possible
   for a notice that was being sent in the instant of a kill, so at most one per kill);
@@ -255,11 +256,33 @@ def kill_moment(rng: random.Random) -> float:
 
 
 def _integrity(db: Path) -> str:
+    """``PRAGMA integrity_check`` of the database and of its routes file (``<db>.routes``)."""
+    from bot.storage.routes_file import routes_path
+
+    found = []
+    for path in (db, routes_path(db)):
+        if not path.exists() and path != db:
+            continue
+        connection = sqlite3.connect(path)
+        try:
+            found.append(str(connection.execute("PRAGMA integrity_check").fetchone()[0]))
+        finally:
+            connection.close()
+    bad = [f"{n}: {r}" for n, r in zip(("db", "routes"), found, strict=False) if r != "ok"]
+    return bad[0] if bad else "ok"
+
+
+def _stray_routes(db: Path) -> int:
+    """How many sealed routes no row owns (after a clean stop: none may be left)."""
+    from bot.storage.routes_file import read_routes
+    from bot.storage.sqlite_routes import live_owners
+
     connection = sqlite3.connect(db)
     try:
-        return str(connection.execute("PRAGMA integrity_check").fetchone()[0])
+        live = live_owners(connection)
     finally:
         connection.close()
+    return sum(owner not in live for owner in read_routes(db))
 
 
 def _conversation(db: Path) -> tuple[bytes, int] | None:
@@ -312,6 +335,8 @@ def one_run(
         result.problems.append(f"notices for cases not in the database: {unknown}")
     if "Traceback" in text:
         result.problems.append("a traceback in the output")
+    if stray := _stray_routes(db):
+        result.problems.append(f"{stray} sealed routes nobody owns")
     shutil.rmtree(data)
     return result
 
@@ -716,6 +741,8 @@ class TelegramRun:
             self.result.problems.append(f"beistand run exited with {status}")
         result = self.result
         result.integrity.append(await asyncio.to_thread(_integrity, self.db))
+        if stray := await asyncio.to_thread(_stray_routes, self.db):
+            result.problems.append(f"{stray} sealed routes nobody owns")
         after = await asyncio.to_thread(_conversations, self.db)
         result.continued = all(user.continued(after) for user in self.users)
         cases, claimed, _registered = await asyncio.to_thread(_cases, self.db)

@@ -30,7 +30,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -162,6 +162,18 @@ async def run_once(
             await shred()
 
         store.checkpoint = counted  # type: ignore[method-assign]
+        routes = getattr(store, "_routes", None)  # the routes file (bot/storage/sqlite_routes.py)
+        route_shreds = 0
+        if routes is not None:
+            drop = routes.drop
+
+            async def dropped(owners: Iterable[str]) -> None:  # a TRUNCATE of the routes file
+                nonlocal route_shreds
+                owners = list(owners)
+                route_shreds += bool(owners)
+                await drop(owners)
+
+            routes.drop = dropped
         closed: list[float] = []
         cpu, wall = time.process_time(), time.perf_counter()
         await asyncio.gather(
@@ -200,6 +212,7 @@ async def run_once(
         )
         results["returning share"] = mix.returning / total
         results["shreds per 1000 msgs"] = checkpoints * 1000 / total
+        results["route shreds /1000"] = route_shreds * 1000 / total
     return results
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Protocol
 from bot.config import Settings
 from bot.content import require_content
 from bot.errors import ConfigError
+from bot.flow import calendars
 from bot.metrics import NO_OBSERVER, Metrics
 from bot.ops import sdnotify
 from bot.ops.lock import InstanceLock
@@ -121,7 +122,13 @@ async def serve(settings: Settings) -> int:
                     started.append(channel)
                 log.info("bot.started", extra={"count": len(started)})
                 sdnotify.notify("READY=1")
+                # the holiday calendars are computed once ready (bot/flow/calendars.py)
+                services = content.knowledge.services.values()
+                warming = asyncio.create_task(
+                    asyncio.to_thread(calendars.warm, [s.holiday_dates for s in services])
+                )
                 failed = await _until_stop_or_failure(stop, started)
+                await warming
             finally:
                 sdnotify.notify("STOPPING=1")
                 stop.set()

@@ -12,10 +12,11 @@ from bot.engine.prepared import prepared_for
 from bot.errors import ContentError, Problem, SourceLocation
 from bot.flow.knowledge_loader import load_knowledge
 from bot.flow.loader import display_name, flow_files, load_flow_file
+from bot.flow.local_loader import services_files
 from bot.flow.model import ENTRY_FLOW, Content, Flow
 from bot.flow.validate import check_flows
 from bot.i18n import SOURCE_LOCALE, po_path
-from bot.i18n.catalogs import load_catalogs
+from bot.i18n.catalogs import load_catalogs, with_local
 from bot.i18n.messages import flow_messages, knowledge_messages
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -188,6 +189,8 @@ def load_content(
     problems.extend(check_flows(flows, knowledge, set(broken), ENTRY_FLOW))
     catalogs, found = load_catalogs(paths.locales)
     problems.extend(found)
+    catalogs, found = with_local(catalogs, paths.local)
+    problems.extend(found)
     if any(p.severity == "error" for p in problems):
         return None, problems
     content = Content(flows, knowledge, catalogs)
@@ -231,7 +234,8 @@ def code_messages() -> set[tuple[str | None, str]]:
 
 def missing_translations(content: Content, paths: ContentPaths) -> list[Problem]:
     """One warning per message that a locale's catalog lacks (for German: not in the catalog
-    file at all, meaning ``pybabel update`` was not run; for others: not translated)."""
+    file at all, meaning ``pybabel update`` was not run; for others: not translated). The texts
+    of a local layer belong in its own catalogs (``<local>/locales/``)."""
     problems: list[Problem] = []
     wanted: list[tuple[SourceLocation, str | None, str]] = []
     for flow in content.flows.values():
@@ -245,17 +249,23 @@ def missing_translations(content: Content, paths: ContentPaths) -> list[Problem]
         wanted.append((loc, m.context, m.text))
     for context, msgid in sorted(code_messages(), key=lambda cm: (cm[0] or "", cm[1])):
         wanted.append((SourceLocation("bot", 1, 1), context, msgid))
+    local_files: set[str] = set()
+    if paths.local is not None and paths.local.is_dir():
+        local_files = {display_name(p) for p in services_files(paths.local)}
     for locale in content.catalogs.locales:
         translator = content.catalogs.by_locale[locale]
         have = translator.known if locale == SOURCE_LOCALE else set(translator.messages)
         catalog = display_name(po_path(paths.locales, locale))
         for loc, context, msgid in wanted:
             if (context, msgid) not in have:
+                where = catalog
+                if loc.file in local_files and paths.local is not None:
+                    where = display_name(po_path(paths.local / "locales", locale))
                 short = msgid if len(msgid) <= 50 else msgid[:47] + "..."
                 what = "not in the catalog" if locale == SOURCE_LOCALE else "not translated"
                 problems.append(
                     Problem(
-                        loc, f"[{locale}] {what} ({catalog}): {context or ''} {short!r}", "warning"
+                        loc, f"[{locale}] {what} ({where}): {context or ''} {short!r}", "warning"
                     )
                 )
     return problems

@@ -51,8 +51,8 @@ def closure_on(service: Service, day: date) -> Closure | None:
     """Why the service is closed all of ``day`` (a Berlin calendar date), or None.
 
     A dated closure comes first (a break says longer how long), then a public holiday of its
-    calendar. Only lookups:
-    the holiday dates were computed when the content was loaded.
+    calendar. Only lookups: a calendar's dates are computed once per process
+    (:mod:`bot.flow.calendars`).
     """
     for closure in service.closures:
         if closure.first <= day <= closure.last:

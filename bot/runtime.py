@@ -312,10 +312,10 @@ class Runtime:
                 writes = (*planned, *own)
                 unit.apply(*writes)
             cases.committed(writes)
+            # a closed case's route is gone from disk already (the unit shreds it in the
+            # routes file); an erasure's rows must be gone from this database's WAL too
             if result.erase:
                 await self.store.checkpoint()
-            else:
-                await cases.settle(writes)  # a closed case's route: gone from the WAL too
             if result.erase:
                 log.info(
                     "conversation.erased", extra={"key": short(key), "platform": sender.platform}

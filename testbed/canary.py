@@ -148,9 +148,18 @@ def files_under(*roots: Path) -> list[Path]:
     return found
 
 
+#: What SQLite keeps beside a database file.
+COMPANIONS = ("-wal", "-shm", "-journal")
+#: The store's file of sealed routes beside its database (``bot.storage.routes_file.SUFFIX``).
+ROUTES = ".routes"
+
+
 def sqlite_family(db: Path) -> list[Path]:
-    """The database file and its ``-wal``, ``-shm`` and ``-journal`` companions, where present."""
-    names = [db, *(db.with_name(db.name + suffix) for suffix in ("-wal", "-shm", "-journal"))]
+    """The database file and its ``-wal``, ``-shm`` and ``-journal`` companions, and the
+    store's routes file ``<db>.routes`` with its companions, where present."""
+    routes = db.with_name(db.name + ROUTES)
+    names = [db, *(db.with_name(db.name + suffix) for suffix in COMPANIONS)]
+    names += [routes, *(routes.with_name(routes.name + suffix) for suffix in COMPANIONS)]
     return [p for p in names if p.exists()]
 
 

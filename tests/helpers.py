@@ -21,6 +21,7 @@ from bot.content import Content
 from bot.engine.actions import Action, Ask
 from bot.render import Outgoing
 from bot.runtime import Runtime
+from bot.storage.routes_file import read_routes
 from bot.storage.sqlite import SqliteStore
 
 #: ``.ci/run`` sets ``CI``: there nothing a test needs may be missing.
@@ -127,3 +128,16 @@ def rows(db: Path, sql: str) -> list[tuple[object, ...]]:
         return list(con.execute(sql))
     finally:
         con.close()
+
+
+def case_routes(db: Path) -> dict[str, bytes]:
+    """The sealed route of every case that holds one, by case code: read from the store's
+    routes file (``<db>.routes``); the database's own ``user_route`` column must hold none."""
+    with sqlite3.connect(db) as conn:
+        in_db = conn.execute("SELECT count(*) FROM cases WHERE user_route IS NOT NULL").fetchone()
+    assert in_db == (0,), "a sealed route in the database file itself"
+    return {
+        owner.removeprefix("case:"): route
+        for owner, route in read_routes(db).items()
+        if owner.startswith("case:")
+    }

@@ -17,6 +17,7 @@ from bot.storage.sqlite import SqliteStore
 from testbed.canary import Scanner, report, sqlite_family
 from tests.helpers import FakeClock as Clock
 from tests.helpers import RecordingChannel as Channel
+from tests.helpers import case_routes
 from tests.test_handoff import SECRET, USER, open_case, tap, to_consent
 
 CONTACT = Sender("matrix", "@a:x", "de", route="room-@a:x")
@@ -154,10 +155,9 @@ async def test_the_memory_store_keeps_limits_the_same_way(content: Content) -> N
 
 def route_scanner(db: Path) -> tuple[Scanner, int]:
     """A scanner for every sealed route the database holds now (and how many)."""
-    sealed = rows(db, "SELECT code, user_route FROM cases WHERE user_route IS NOT NULL")
+    sealed = case_routes(db)
     scanner = Scanner()
-    for code, route in sealed:
-        assert isinstance(route, bytes)
+    for code, route in sealed.items():
         scanner.add_blob(f"route of {code}", route)
     return scanner, len(sealed)
 

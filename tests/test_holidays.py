@@ -4,6 +4,8 @@ closed, the card says why and when it opens next, and the loader checks the date
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from datetime import date, datetime, time
 from pathlib import Path
 
@@ -12,7 +14,7 @@ import pytest
 from bot.content import Content, ContentPaths, load_content
 from bot.engine.present import format_status
 from bot.errors import SourceLocation
-from bot.flow.knowledge_loader import holiday_dates
+from bot.flow.calendars import HolidayDates, holiday_dates
 from bot.flow.model import Closure, Hours, Service
 from bot.i18n import Catalogs
 from bot.knowledge import BERLIN, closure_on, is_open, next_opening
@@ -38,7 +40,7 @@ def _service(calendar: str = "", closures: tuple[Closure, ...] = ()) -> Service:
         hours=(Hours(WEEKDAYS, time(9, 0), time(16, 0)),),
         holidays=calendar,
         closures=closures,
-        holiday_dates=holiday_dates(calendar, TODAY),
+        holiday_dates=HolidayDates.around(calendar, TODAY),
     )
 
 
@@ -258,3 +260,41 @@ def test_loader_reads_calendar_and_closures(tree: Path) -> None:
 def test_loader_errors(tree: Path, extra: str, expected: str) -> None:
     found = problems_for(tree, HEAD + extra + TAIL)
     assert expected in found, found
+
+
+def test_calendars_are_computed_on_first_use_not_at_load() -> None:
+    """Loading the content imports no ``holidays`` (0.4 s of a start); the first look-up or the
+    warm-up after start computes a calendar, and the dates are the same as computed directly."""
+    code = """
+import sys
+from datetime import date
+from bot.content import ContentPaths, require_content
+from bot.flow import calendars
+content = require_content(ContentPaths())
+assert "holidays" not in sys.modules, "loading the content imported holidays"
+kept = [s.holiday_dates for s in content.knowledge.services.values() if s.holidays]
+assert kept, "no shipped service keeps a holiday calendar"
+calendars.warm(kept)
+assert "holidays" in sys.modules
+year = date.today().year
+assert all(date(year, 12, 25) in dates for dates in kept)
+import holidays
+for dates in kept:
+    sub = None if dates.calendar == "national" else dates.calendar
+    years = range(dates.first_year, dates.last_year + 1)
+    assert dates.dates == frozenset(holidays.country_holidays("DE", subdiv=sub, years=years))
+print("ok", len(kept))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("ok ")
+
+
+def test_holiday_dates_behave_like_the_set() -> None:
+    dates = HolidayDates.around("BY", TODAY)
+    assert dates.dates == holiday_dates("BY", TODAY)
+    assert date(2027, 1, 6) in dates and len(dates) == len(set(dates))
+    assert date(2026, 12, 24) not in dates
+    assert len(HolidayDates()) == 0 and date(2026, 12, 25) not in HolidayDates()

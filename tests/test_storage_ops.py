@@ -136,6 +136,9 @@ async def test_everything_in_the_data_dir_is_private_whatever_the_umask(
         "beistand.db",
         "beistand.db-shm",
         "beistand.db-wal",
+        "beistand.db.routes",
+        "beistand.db.routes-shm",
+        "beistand.db.routes-wal",
         "beistand.lock",
         "copy.db",
         "secret",
@@ -528,7 +531,8 @@ async def test_restore_refuses_what_is_not_a_beistand_database(
     assert main(["restore", str(tmp_path / "empty.db")]) == 2
     assert "is not a usable Beistand database (the file is empty)" in capsys.readouterr().err
     assert db.read_bytes() == before
-    assert sorted(p.name for p in service.iterdir()) == ["beistand.db", LOCK_NAME]
+    names = sorted(p.name for p in service.iterdir())
+    assert names == ["beistand.db", "beistand.db.routes", LOCK_NAME]
 
 
 CRASH = """

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bot.errors import Problem, SourceLocation
 from bot.flow import schema
+from bot.flow.calendars import HolidayDates
 from bot.flow.loader import display_name
 from bot.flow.local_loader import (
     check_local_service,
@@ -33,26 +34,6 @@ from bot.knowledge import NATIONAL
 TAXONOMY_FILE = "taxonomy.yaml"
 #: A check older than this many days is reported as a warning.
 STALE_AFTER_DAYS = 365
-
-
-#: Public holidays are computed for this many years before and after the load date (a reload,
-#: at the latest a restart, in a new year moves the range on).
-HOLIDAY_YEARS_BEFORE = 1
-HOLIDAY_YEARS_AFTER = 5
-
-
-def holiday_dates(calendar: str, today: date) -> frozenset[date]:
-    """The public holidays of a calendar ("national" or a Land code) around ``today``.
-
-    The ``holidays`` package is imported here, at load time, so the engine never needs it.
-    """
-    if not calendar:
-        return frozenset()
-    import holidays  # loaded with the content only, never at engine import
-
-    years = range(today.year - HOLIDAY_YEARS_BEFORE, today.year + HOLIDAY_YEARS_AFTER + 1)
-    subdiv = None if calendar == "national" else calendar
-    return frozenset(holidays.country_holidays("DE", subdiv=subdiv, years=years))
 
 
 def _closures(node: YNode | None) -> tuple[Closure, ...]:
@@ -241,7 +222,7 @@ def build_knowledge(
             assert isinstance(item, YMap)
             svc = _service(item)
             if svc.holidays:
-                svc = replace(svc, holiday_dates=holiday_dates(svc.holidays, today))
+                svc = replace(svc, holiday_dates=HolidayDates.around(svc.holidays, today))
             if svc.id in services:
                 first = services[svc.id].loc
                 problems.append(

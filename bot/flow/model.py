@@ -7,6 +7,7 @@ from datetime import date, time
 from typing import ClassVar
 
 from bot.errors import SourceLocation
+from bot.flow.calendars import NO_HOLIDAYS, HolidayDates
 from bot.i18n import Catalogs
 
 #: Node kinds of the flow language, each named by the key that carries its text.
@@ -232,9 +233,9 @@ class Service:
     holidays: str = ""
     #: Dated exceptions from the file (service breaks, single closed days).
     closures: tuple[Closure, ...] = ()
-    #: The public holidays of ``holidays``, computed when the content is loaded, so that the
-    #: engine only looks dates up.
-    holiday_dates: frozenset[date] = frozenset()
+    #: The public holidays of ``holidays`` (computed on first use, see
+    #: :mod:`bot.flow.calendars`), so that the engine only looks dates up.
+    holiday_dates: HolidayDates = NO_HOLIDAYS
     #: ``local_contact`` (:data:`SERVICE_KIND_LOCAL`) for a named local contact, else ``""``.
     kind: str = ""
 

@@ -159,7 +159,8 @@ HOURS = Obj(
 )
 
 #: The public-holiday calendars a service can keep: the nationwide holidays, or a Land's (which
-#: include the nationwide ones); the dates come from the ``holidays`` package at load time.
+#: include the nationwide ones); the dates come from the ``holidays`` package
+#: (bot/flow/calendars.py).
 LANDER = (
     "BB", "BE", "BW", "BY", "HB", "HE", "HH", "MV", "NI", "NW", "RP", "SH", "SL", "SN", "ST", "TH",
 )  # fmt: skip

@@ -6,7 +6,8 @@ aliases and any explicit tag are refused (no alias bombs, no Python objects), du
 reported, and ``yes``/``no``/``on``/``off`` stay strings.
 
 PyYAML's pure-Python parser needs tens of microseconds per value, so besides the file size the
-number of values is capped too: every file is read in well under a second.
+number of values is capped too: every file is read in well under a second. Where PyYAML was built
+with libyaml, :mod:`bot.flow.yamlfast` reads a file first.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 import yaml
 
 from bot.errors import Problem, SourceLocation
+from bot.flow import yamlfast
 
 #: Largest content file we read, in bytes (the largest shipped file has about 9 KiB).
 MAX_FILE_BYTES = 64 * 1024
@@ -314,6 +316,12 @@ def parse_text(text: str, file: str) -> tuple[YNode | None, list[Problem]]:
     start = SourceLocation(file, 1, 1)
     if len(text.encode("utf-8")) > MAX_FILE_BYTES:
         return None, [Problem(start, _TOO_LARGE)]
+    fast = yamlfast.fast_node(text, MAX_DEPTH, MAX_NODES) if yamlfast.AVAILABLE else None
+    if fast is not None:
+        builder = _Builder(file)
+        tree = builder.build(fast)
+        if not builder.problems:  # a problem is found and worded by the pure-Python loader
+            return tree, builder.problems
     try:
         loader = _NoAliasLoader(text)
     except yaml.YAMLError as err:  # the reader rejects control characters up front

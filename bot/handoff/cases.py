@@ -109,12 +109,6 @@ class Cases:
         if any(isinstance(w, Notify) for w in writes):
             self.outbox.poke()
 
-    async def settle(self, writes: Sequence[Write]) -> None:
-        """After a unit committed: if it deleted a sealed route, checkpoint the store so that
-        no copy of it stays in the WAL (``secure_delete`` has overwritten it in the pages)."""
-        if rules.shreds_route(writes):
-            await self.store.checkpoint()
-
     # ------------------------------------------------------------ users
 
     async def context_for(
@@ -260,8 +254,7 @@ class Cases:
                 told = await unit.notified(case.code)
                 writes.extend(rules.close(case, told, "expired", "system", now, rules.new_key()))
             unit.apply(*writes)
-        self.committed(writes)
-        await self.settle(writes)
+        self.committed(writes)  # the routes of the closed cases are gone already (the unit)
         return await self.store.purge_cases(
             now - self.settings.case_retention_days * 86400,
             now - self.settings.audit_retention_days * 86400,
@@ -359,8 +352,7 @@ class Cases:
                 case, contact.id, how, self.now(), self.settings, rules.new_key()
             )
             unit.apply(*writes)
-        self.committed(writes)
-        await self.settle(writes)
+        self.committed(writes)  # the route is gone already (the unit shredded it)
         return closed
 
     async def _contact_relay(

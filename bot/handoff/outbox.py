@@ -45,8 +45,6 @@ class _Reads(OutboxStore, Protocol):
 
     async def contact(self, contact_id: int) -> ContactRecord | None: ...
 
-    async def checkpoint(self) -> None: ...
-
 
 class _Lanes:
     """One lock per destination, dropped when nobody holds or waits for it."""
@@ -137,12 +135,10 @@ class Outbox:
         now = int(self.clock())
         rows = await self.store.outbox_due(now, limit)
         by_platform: dict[str, list[tuple[OutboxRow, str, Outgoing]]] = {}
-        routes_gone = False
         for row in rows:
             found = await self._prepare(row)
             if found is None:  # the recipient or the case is gone: nothing to send
-                await self.store.outbox_done(row.id)
-                routes_gone = routes_gone or row.route is not None
+                await self.store.outbox_done(row.id)  # shreds the route it held
                 continue
             platform, route, message = found
             if platform in self.channels:
@@ -150,12 +146,7 @@ class Outbox:
         counts = await asyncio.gather(
             *(self._deliver(platform, batch, now) for platform, batch in by_platform.items())
         )
-        sent = sum(counts)
-        done = [row for batch in by_platform.values() for row, _, _ in batch]
-        if routes_gone or (sent and any(row.route is not None for row in done)):
-            # a user's notice went with their sealed route: no copy stays in the WAL
-            await self.store.checkpoint()
-        return sent
+        return sum(counts)
 
     async def _prepare(self, row: OutboxRow) -> tuple[str, str, Outgoing] | None:
         if row.kind.startswith("report"):

@@ -196,17 +196,6 @@ def close(
     return tuple(writes)
 
 
-def shreds_route(writes: Sequence[Write]) -> bool:
-    """Whether the writes delete a sealed route (a closed or unlinked case, dropped notices):
-    the store must then checkpoint, so that no copy stays in the WAL."""
-    for write in writes:
-        if isinstance(write, DropUserNotices):
-            return True
-        if isinstance(write, ChangeCase) and ("user_route", None) in write.changes:
-            return True
-    return False
-
-
 def unlink(cases: Sequence[CaseRecord], keys: Sequence[bytes]) -> tuple[Write, ...]:
     """Erasure: drop the notices waiting for the user, unlink every case from their key."""
     if not cases:

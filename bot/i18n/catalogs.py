@@ -17,6 +17,27 @@ def _ctx(context: str | None, msgid: str) -> tuple[str | None, str]:
     return (context or None, msgid)
 
 
+def with_local(base: Catalogs, local_dir: Path | None) -> tuple[Catalogs, list[Problem]]:
+    """``base`` with the catalogs of a local layer (``<local>/locales/``, the translations of
+    its own texts) laid over it; a language the content has no catalog for is left out."""
+    if local_dir is None or not (local_dir / "locales").is_dir():
+        return base, []
+    local, problems = load_catalogs(local_dir / "locales")
+    merged = dict(base.by_locale)
+    for locale, translator in local.by_locale.items():
+        mine = merged.get(locale)
+        if mine is None:
+            where = SourceLocation(str(po_path(local_dir / "locales", locale)), 1, 1)
+            problems.append(
+                Problem(where, f"no catalog for {locale!r} in the content: not used", "warning")
+            )
+            continue
+        merged[locale] = Translator(
+            locale, {**mine.messages, **translator.messages}, mine.known | translator.known
+        )
+    return Catalogs(merged), problems
+
+
 def load_catalogs(locales_dir: Path) -> tuple[Catalogs, list[Problem]]:
     """Read every ``beistand.po`` below ``locales_dir``; fuzzy entries are not used."""
     problems: list[Problem] = []

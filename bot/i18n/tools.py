@@ -21,6 +21,7 @@ from babel.messages.pofile import read_po, write_po
 
 from bot.content import PACKAGE_DIR, ContentPaths, shipped_content
 from bot.errors import ConfigError
+from bot.flow.local_loader import services_files
 from bot.i18n import DOMAIN, po_path
 
 #: where the code's messages are referenced from in the catalogs (``bot/engine/texts.py:120``)
@@ -143,6 +144,48 @@ def _read(po: Path, locale: str) -> Catalog:
         return read_po(handle, locale=locale)
 
 
+def _update_one(
+    locales: Path, locale: str, template_path: Path
+) -> tuple[str, Catalog, Catalog | None]:
+    """``pybabel update`` (or ``init``) one language's catalog from a template."""
+    po = po_path(locales, locale)
+    verb = "update" if po.is_file() else "init"
+    before = _read(po, locale) if verb == "update" else None
+    extra = ["--no-fuzzy-matching", "--ignore-obsolete"] if verb == "update" else []
+    _pybabel(verb, "-i", str(template_path), "-d", str(locales), "-D", DOMAIN, "-l", locale,
+             *extra)  # fmt: skip
+    catalog = _read(po, locale)
+    if before is not None:
+        catalog.creation_date = before.creation_date  # no header churn
+    return f"{'updated' if before is not None else 'created'} {po}", catalog, before
+
+
+def update_local_catalogs(local: Path, languages: Iterable[str]) -> list[str]:
+    """The catalogs of a local layer (``<local>/locales/<lang>/LC_MESSAGES/beistand.po``): its
+    own services' texts only, for every language of the content. The bot lays them over the
+    content's catalogs, so a Landkreis translates its texts beside them (docs/kommunen.md)."""
+    locales = local / "locales"
+    template = Catalog(domain=DOMAIN, fuzzy=False)
+    for path in services_files(local):
+        where = _reference(path, local)
+        for line, message, comments, context in extract_from_file(
+            "bot.i18n.extract:extract_knowledge", path
+        ):
+            template.add(message, None, [(where, line)], auto_comments=comments, context=context)
+    locales.mkdir(exist_ok=True)
+    template_path = (locales / f"{DOMAIN}.pot").resolve()
+    with template_path.open("wb") as handle:
+        write_po(handle, template, sort_output=True, omit_header=True, no_location=True)
+    lines = [f"extracting the local layer's texts into {template_path}"]
+    for locale in languages:
+        (locales / locale / "LC_MESSAGES").mkdir(parents=True, exist_ok=True)
+        done, catalog, _before = _update_one(locales, locale, template_path)
+        lines.append(done)
+        with po_path(locales, locale).open("wb") as handle:
+            write_po(handle, catalog, ignore_obsolete=True, no_location=True)
+    return lines
+
+
 def update_catalogs(paths: ContentPaths) -> list[str]:
     """Extract every message into ``LOCALES/beistand.pot``, then ``pybabel update`` (or ``init``)
     the catalog of each language folder in ``LOCALES``, keeping the translations of renamed nodes
@@ -156,29 +199,31 @@ def update_catalogs(paths: ContentPaths) -> list[str]:
         )
     if not locales.is_dir():
         raise ConfigError(f"locales directory not found: {locales}")
+    local = paths.local if paths.local is not None and paths.local.is_dir() else None
+    if local is not None and shipped.packaged and local.resolve().is_relative_to(shipped.root):
+        raise ConfigError(
+            "the example local layers are part of the installed package and are not changed;"
+            " copy one with `beistand init DIR --example NAME`"
+        )
     template_path = (locales / f"{DOMAIN}.pot").resolve()
     lines = [f"extracting into {template_path}"]
     template = build_template(paths)
     code = _code_ids(template)
     with template_path.open("wb") as handle:
         write_po(handle, template, sort_output=True, omit_header=True, no_location=True)
-    for lang_dir in sorted(p for p in locales.iterdir() if p.is_dir()):
-        locale = lang_dir.name
+    languages = sorted(p.name for p in locales.iterdir() if p.is_dir())
+    for locale in languages:
         po = po_path(locales, locale)
-        verb = "update" if po.is_file() else "init"
-        before = _read(po, locale) if verb == "update" else None
-        extra = ["--no-fuzzy-matching", "--ignore-obsolete"] if verb == "update" else []
-        _pybabel(verb, "-i", str(template_path), "-d", str(locales), "-D", DOMAIN, "-l", locale,
-                 *extra)  # fmt: skip
-        lines.append(f"{verb}d {po}")
-        catalog = _read(po, locale)
+        line, catalog, before = _update_one(locales, locale, template_path)
+        lines.append(line)
         if before is not None:
             lines.extend(carry_renamed(before, catalog))
-            catalog.creation_date = before.creation_date  # no header churn either
         same = shipped.locales.resolve() == locales.resolve()
         filled = 0 if same else _from_shipped(catalog, locale, code)
         if filled:
             lines.append(f"  {filled} translations of the program's texts taken from the package")
         with po.open("wb") as handle:
             write_po(handle, catalog, ignore_obsolete=True, no_location=True)
+    if local is not None:
+        lines.extend(update_local_catalogs(local, languages))
     return lines

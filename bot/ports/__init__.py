@@ -97,7 +97,8 @@ class ConversationStore(Protocol):
         ...
 
     async def checkpoint(self) -> None:
-        """Make deletions final on disk (no copy left behind)."""
+        """Make deletions of conversation and case rows final on disk (no copy left behind;
+        sealed routes need none, see :meth:`CaseStore.unit`)."""
         ...
 
     async def conversation_count(self) -> int:
@@ -214,7 +215,8 @@ class CaseStore(CaseReads, Protocol):
 
     def unit(self) -> AbstractAsyncContextManager[Unit]:
         """A transaction holding the store's write lock; committed at the end of the block,
-        rolled back (nothing written) if it raises."""
+        rolled back (nothing written) if it raises. A sealed route its writes released (a
+        closed or unlinked case, dropped notices) is gone from disk when the block is left."""
         ...
 
     async def purge_cases(self, closed_before: int, audit_before: int, now: int) -> int:
@@ -231,7 +233,8 @@ class OutboxStore(Protocol):
         ...
 
     async def outbox_done(self, row_id: int) -> None:
-        """Delete a delivered (or undeliverable) row."""
+        """Delete a delivered (or undeliverable) row; a route it held is gone from disk when
+        this returns."""
         ...
 
     async def outbox_retry(self, row_id: int, next_at: int) -> None:

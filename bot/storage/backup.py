@@ -10,6 +10,15 @@ renamed into place, so a target name never holds half a copy.
 schema version this code knows), keeps the replaced database with its ``-wal``/``-shm`` as
 ``<db>.before-restore-<UTC time>`` (renamed together, so the kept copy is complete and no stale
 ``-wal`` is replayed onto the restored file) and renames the checked copy into place.
+
+The sealed routes live in a file of their own beside the database (``<db>.routes``,
+:mod:`bot.storage.sqlite_routes`). A copy puts them back into the database's own columns
+(``cases.user_route``, ``outbox.route``; only for cases still open), so a backup is still one
+self-contained file; when the store opens a restored database it moves them into a new routes
+file again. ``restore`` keeps the replaced routes file with the replaced database
+(``<kept>.routes``). The routes are read after the database was copied: a case opened
+meanwhile is not in the copy (its route is left out), one closed meanwhile is open in the copy
+without a route (its user gets no notice after a restore).
 """
 
 from __future__ import annotations
@@ -32,6 +41,7 @@ from bot.storage.checks import (
     is_damage,
     refuse_newer,
 )
+from bot.storage.routes_file import put_back, read_routes, routes_family
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +90,7 @@ def copy_database(source: Path, target: Path, force: bool = False) -> int:
             contextlib.closing(sqlite3.connect(temporary)) as dst,
         ):
             src.backup(dst)
+            put_back(dst, read_routes(source))
             dst.execute("PRAGMA journal_mode=DELETE")
             row = dst.execute("PRAGMA integrity_check(1)").fetchone()
         if row is None or row[0] != "ok":
@@ -138,7 +149,7 @@ def backup(db: Path, target: Path, force: bool = False) -> int:
         )
     if db.stat().st_size == 0:
         raise EmptyDatabase(db)
-    if any(_same_file(target, p) for p in (db, *companions(db))):
+    if any(_same_file(target, p) for p in (db, *companions(db), *routes_family(db))):
         raise StorageError(f"{target} is the database itself; write the backup elsewhere")
     if not target.parent.is_dir():
         raise StorageError(f"{target.parent} does not exist; create it first")
@@ -185,12 +196,17 @@ def restore(source: Path, db: Path, data_dir: Path, now: datetime | None = None)
                     n += 1
                 private_file(db)
                 os.rename(db, kept)
-                for companion, moved in zip(companions(db), companions(kept), strict=True):
+                beside = zip(
+                    (*companions(db), *routes_family(db)),
+                    (*companions(kept), *routes_family(kept)),
+                    strict=True,
+                )
+                for companion, moved in beside:
                     if companion.exists():
                         private_file(companion)
                         os.rename(companion, moved)
             else:
-                for companion in companions(db):  # without their database they are stale
+                for companion in (*companions(db), *routes_family(db)):  # stale without it
                     companion.unlink(missing_ok=True)
             os.replace(temporary, db)
             sync_dir(db.parent)

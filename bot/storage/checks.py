@@ -87,10 +87,12 @@ def refuse_newer(path: Path, versions: Iterable[int]) -> None:
         raise NewerSchema(path, newest)
 
 
-def prepare_file(path: Path) -> bool:
-    """Make the database's directory private and the file (with its companions) 0600; create a
-    new file with mode 0600. Returns whether the file existed; refuses an empty one."""
-    private_dir(path.parent)
+def prepare_file(path: Path, directory: bool = True) -> bool:
+    """Make the database's directory private (unless ``directory`` is off: done already) and
+    the file (with its companions) 0600; create a new file with mode 0600. Returns whether the
+    file existed; refuses an empty one."""
+    if directory:
+        private_dir(path.parent)
     if path.exists():
         if path.is_dir():
             raise StorageError(f"{path} is a directory, not a database file")

@@ -227,4 +227,15 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             BEGIN DELETE FROM outbox WHERE code = OLD.code AND kind NOT LIKE 'report%'; END;
         """,
     ),
+    (
+        9,
+        "sealed routes in the routes file <db>.routes (user_route and outbox.route stay NULL)",
+        """
+        -- The sealed routes moved to a file of their own beside the database (see
+        -- bot/storage/sqlite_routes.py); the store moves any it finds here when it opens. This
+        -- version keeps an older Beistand, which would find no routes, from opening the file.
+        -- A waiting notice to a user owns its route by its nonce: looked up by it.
+        CREATE INDEX outbox_nonce ON outbox(nonce);
+        """,
+    ),
 )

@@ -9,7 +9,8 @@ beside the writer). A unit holds the store's write lock from its reads to its co
 units never interleave; the group commit of plain saves needs no lock. Pragmas: WAL journal,
 foreign keys, a busy timeout and ``secure_delete`` (deleted rows are overwritten), checked after
 connecting. No user text is ever written here: the key is a pseudonym and the state holds only
-flow positions and enumerated values.
+flow positions and enumerated values. The sealed routes live in a file of their own beside the
+database (:mod:`bot.storage.sqlite_routes`), so that shredding one never holds up a commit here.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from types import TracebackType
@@ -31,8 +32,10 @@ from bot.ops.files import companions, private_file
 from bot.ports import Count, Counter, CounterKey, Forget, OutboxRow, PutState, Unit, Write
 from bot.storage import sqlite_jobs as jobs
 from bot.storage.checks import database_error, prepare_file
-from bot.storage.sqlite_cases import OUTBOX_DUE, SqliteCaseReads, outbox_row
-from bot.storage.sqlite_reports import SqliteReportReads, purge_reports
+from bot.storage.routes_file import routes_path
+from bot.storage.sqlite_cases import OUTBOX_DUE, SqliteCaseReads, outbox_row, route_puts
+from bot.storage.sqlite_reports import SqliteReportReads
+from bot.storage.sqlite_routes import Routes, reconcile
 from bot.storage.sqlite_rows import LOAD, decode, encode, statements
 from bot.storage.sqlite_schema import PRAGMAS, connect, connect_reader, migrate, quick_check
 from bot.storage.sqlite_survey import SqliteSurveyReads
@@ -50,6 +53,9 @@ class SqliteStore(SqliteCaseReads, SqliteSurveyReads, SqliteReportReads):
         self._db: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._wal: Wal | None = None  # folds and shreds the WAL (bot/storage/sqlite_wal.py)
+        memory = self.path == ":memory:"
+        self._routes = Routes(":memory:" if memory else str(routes_path(Path(self.path))))
+        self._held = self._routes.held
         self._write = asyncio.Lock()
         # write-through cache of recent states; this process is the database's only writer
         self._cache: OrderedDict[bytes, State] = OrderedDict()
@@ -105,6 +111,8 @@ class SqliteStore(SqliteCaseReads, SqliteSurveyReads, SqliteReportReads):
                 for companion in companions(Path(self.path)):
                     private_file(companion)
             self._wal = Wal(self.db, await connect_reader(self.path) if self._reader else None)
+            await self._routes.open()
+            await reconcile(self._routes, self.db, self._wal.shred)
         except sqlite3.Error as err:
             await self.close()
             raise database_error(Path(self.path), err) from None
@@ -114,6 +122,7 @@ class SqliteStore(SqliteCaseReads, SqliteSurveyReads, SqliteReportReads):
 
     async def close(self) -> None:
         """Close the connections (idempotent)."""
+        await self._routes.close()
         if self._wal is not None:
             wal, self._wal = self._wal, None
             await wal.close()
@@ -133,19 +142,31 @@ class SqliteStore(SqliteCaseReads, SqliteSurveyReads, SqliteReportReads):
     @asynccontextmanager
     async def unit(self) -> AsyncIterator[Unit]:
         """One transaction under the write lock: reads see committed rows only (every other
-        transaction holds the same lock), the writes are carried out together at the end."""
+        transaction holds the same lock), the writes are carried out together at the end.
+
+        A route the writes need is in the routes file before they commit; one they release is
+        deleted from it (and its WAL truncated) after the commit, outside the lock, before this
+        returns: no other unit waits for that, and no group commit at all."""
         async with self._write:
-            unit = _Unit(self.db)
+            unit = _Unit(self.db, self._held)
             yield unit
             if not unit.writes:
                 return
             for write in unit.writes:
                 if isinstance(write, PutState | Forget):
                     self._cache.pop(write.key, None)  # re-filled only once the write succeeded
-            await jobs.run_job(self.db, jobs.write_all(tuple(unit.writes)))
+            puts, nonces = route_puts(unit.writes)
+            await self._routes.put(puts)
+            try:
+                job = jobs.write_all(tuple(unit.writes), nonces)
+                released = await jobs.run_job(self.db, job)
+            except Exception:
+                await self._routes.drop(puts)  # no committed row needs them
+                raise
             for write in unit.writes:
                 if isinstance(write, PutState):
                     self._remember(write.key, write.state)
+        await self._routes.drop(released)
 
     async def _rows(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
         """Read committed rows (no lock: a transaction is one job on the writer). Reads that
@@ -318,20 +339,24 @@ class SqliteStore(SqliteCaseReads, SqliteSurveyReads, SqliteReportReads):
     async def purge_cases(self, closed_before: int, audit_before: int, now: int) -> int:
         """Delete closed cases past their time, old audit entries, ended blocks and expired
         invitations; returns how many cases went."""
-        return await jobs.run_job(self.db, jobs.purge_case_rows(closed_before, audit_before, now))
+        job = jobs.purge_case_rows(closed_before, audit_before, now)
+        removed, released = await jobs.run_job(self.db, job)
+        await self._routes.drop(released)
+        return int(removed)
 
     async def purge_reports(self, now: int) -> int:
-        """Delete reports past their expiry; how many went."""
-        job = lambda conn: jobs.transact(conn, lambda c: purge_reports(c, now))  # noqa: E731
-        return await jobs.run_job(self.db, job)
+        """Delete expired reports and their notices (routes shredded); how many went."""
+        removed, released = await jobs.run_job(self.db, jobs.purge_report_rows(now))
+        await self._routes.drop(released)
+        return int(removed)
 
     async def outbox_due(self, now: int, limit: int) -> list[OutboxRow]:
         """Due notices, oldest first; only committed rows (read under the write lock)."""
-        return [outbox_row(r) for r in await self._rows(OUTBOX_DUE, (now, limit))]
+        return [outbox_row(r, self._held) for r in await self._rows(OUTBOX_DUE, (now, limit))]
 
     async def outbox_done(self, row_id: int) -> None:
-        """Delete a delivered (or undeliverable) notice."""
-        await jobs.run_job(self.db, jobs.statement("DELETE FROM outbox WHERE id=?", (row_id,)))
+        """Delete a delivered (or undeliverable) notice, and the route it held (shredded)."""
+        await self._routes.drop(await jobs.run_job(self.db, jobs.outbox_done(row_id)))
 
     async def outbox_retry(self, row_id: int, next_at: int) -> None:
         """Count a failed attempt; the next one is due at ``next_at``."""
@@ -363,8 +388,9 @@ class SqliteStore(SqliteCaseReads, SqliteSurveyReads, SqliteReportReads):
 class _Unit(SqliteCaseReads, SqliteReportReads):
     """The reads and collected writes of one :meth:`SqliteStore.unit` (the lock is held)."""
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: aiosqlite.Connection, held: Mapping[str, bytes]) -> None:
         self._db = db
+        self._held = held
         self.writes: list[Write] = []
 
     async def _rows(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:

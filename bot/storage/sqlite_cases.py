@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from bot.errors import Redelivered
@@ -42,6 +42,7 @@ from bot.ports import (
     Told,
     Write,
 )
+from bot.storage.routes_file import case_owner, notice_owner
 from bot.storage.sqlite_reports import apply_report
 from bot.storage.sqlite_rows import COUNT, SEEN, UPSERT, encode
 from bot.storage.sqlite_survey import apply_survey
@@ -72,7 +73,13 @@ def _contact(row: Iterable[Any]) -> ContactRecord:
     )
 
 
-def _case(row: Iterable[Any]) -> CaseRecord:
+#: No routes (the default of :attr:`SqliteCaseReads._held`).
+NO_ROUTES: Mapping[str, bytes] = {}
+
+
+def _case(row: Iterable[Any], held: Mapping[str, bytes]) -> CaseRecord:
+    """A case row as a record; its route from ``held`` (the routes file,
+    :mod:`bot.storage.sqlite_routes`), the column only before the routes were moved there."""
     values = tuple(row)
     return CaseRecord(
         code=str(values[0]),
@@ -83,7 +90,7 @@ def _case(row: Iterable[Any]) -> CaseRecord:
         status=str(values[5]),
         contact_id=None if values[6] is None else int(values[6]),
         circle=int(values[7]),
-        user_route=None if values[8] is None else bytes(values[8]),
+        user_route=held.get(case_owner(str(values[0]))) if values[8] is None else bytes(values[8]),
         locale=str(values[9]),
         created_at=int(values[10]),
         claimed_at=None if values[11] is None else int(values[11]),
@@ -96,18 +103,21 @@ def _case(row: Iterable[Any]) -> CaseRecord:
 
 
 class SqliteCaseReads:
-    """The case and contact queries over a connection; :meth:`_rows` decides the locking."""
+    """The case and contact queries over a connection; :meth:`_rows` decides the locking,
+    :attr:`_held` holds the routes (by owner)."""
+
+    _held: Mapping[str, bytes] = NO_ROUTES
 
     async def _rows(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
         raise NotImplementedError
 
     async def case(self, code: str) -> CaseRecord | None:
         rows = await self._rows(f"SELECT {_CASE} FROM cases WHERE code=?", (code,))  # noqa: S608
-        return _case(rows[0]) if rows else None
+        return _case(rows[0], self._held) if rows else None
 
     async def user_cases(self, user_key: bytes) -> list[CaseRecord]:
         sql = f"SELECT {_CASE} FROM cases WHERE user_key=? ORDER BY created_at, code"  # noqa: S608
-        return [_case(r) for r in await self._rows(sql, (user_key,))]
+        return [_case(r, self._held) for r in await self._rows(sql, (user_key,))]
 
     async def case_users(self) -> set[bytes]:
         return {bytes(r[0]) for r in await self._rows("SELECT DISTINCT user_key FROM cases")}
@@ -123,7 +133,8 @@ class SqliteCaseReads:
     async def standing(self, user_key: bytes | None, limit_key: bytes, now: int) -> Standing:
         rows = await self._rows(STANDING, (now, limit_key, user_key, now - LIMIT_WINDOW))
         blocked, opened, *case = rows[0]
-        return Standing(None if case[0] is None else _case(case), bool(blocked), int(opened))
+        current = None if case[0] is None else _case(case, self._held)
+        return Standing(current, bool(blocked), int(opened))
 
     async def notified(self, code: str) -> set[int]:
         rows = await self._rows("SELECT contact_id FROM case_notices WHERE code=?", (code,))
@@ -159,21 +170,21 @@ class SqliteCaseReads:
             "WHERE (k.status='claimed' AND k.contact_id=?) OR k.status='open' "
             "ORDER BY k.created_at, k.code"
         )
-        return [_case(r) for r in await self._rows(sql, (contact_id, contact_id))]
+        return [_case(r, self._held) for r in await self._rows(sql, (contact_id, contact_id))]
 
     async def cases_due(self, now: int) -> list[CaseRecord]:
         sql = (
             f"SELECT {_CASE} FROM cases WHERE status='open' "  # noqa: S608
             "AND escalate_at IS NOT NULL AND escalate_at <= ? ORDER BY escalate_at, code"
         )
-        return [_case(r) for r in await self._rows(sql, (now,))]
+        return [_case(r, self._held) for r in await self._rows(sql, (now,))]
 
     async def cases_opened_before(self, before: int) -> list[CaseRecord]:
         sql = (
             f"SELECT {_CASE} FROM cases WHERE status IN ('open', 'claimed') "  # noqa: S608
             "AND created_at < ? ORDER BY created_at, code"
         )
-        return [_case(r) for r in await self._rows(sql, (before,))]
+        return [_case(r, self._held) for r in await self._rows(sql, (before,))]
 
 
 #: The user's open case, their block and their daily count in one query (:class:`Standing`);
@@ -189,8 +200,34 @@ STANDING = (
 )
 
 
-def apply_write(db: sqlite3.Connection, write: Write) -> None:  # noqa: C901 - a table
-    """Carry out one write inside the caller's transaction (on the writer thread)."""
+def route_puts(writes: Iterable[Write]) -> tuple[dict[str, bytes], list[str | None]]:
+    """The routes ``writes`` need in the routes file before they commit (by owner), and the
+    nonce of each write (a notice to a user: its route's owner; None for the others)."""
+    puts: dict[str, bytes] = {}
+    nonces: list[str | None] = []
+    for write in writes:
+        nonce = None
+        if isinstance(write, AddCase) and write.case.user_route is not None:
+            puts[case_owner(write.case.code)] = write.case.user_route
+        elif isinstance(write, ChangeCase):
+            for name, value in write.changes:
+                if name == "user_route" and isinstance(value, bytes):
+                    puts[case_owner(write.code)] = value
+        elif isinstance(write, Notify):
+            nonce = secrets.token_hex(12)
+            if write.route is not None:
+                puts[notice_owner(nonce)] = write.route
+        nonces.append(nonce)
+    return puts, nonces
+
+
+def apply_write(  # noqa: C901 - a table
+    db: sqlite3.Connection, write: Write, nonce: str | None = None
+) -> list[str]:
+    """Carry out one write inside the caller's transaction (on the writer thread); returns the
+    owners of the routes it released (:mod:`bot.storage.sqlite_routes`). Routes themselves are
+    never written here: the routes file has them (:func:`route_puts`)."""
+    released: list[str] = []
     match write:
         case PutState(key, state, at):
             db.execute(UPSERT, (key, *encode(state), at))
@@ -214,7 +251,7 @@ def apply_write(db: sqlite3.Connection, write: Write) -> None:  # noqa: C901 - a
                     c.status,
                     c.contact_id,
                     c.circle,
-                    c.user_route,
+                    None,  # the route is in the routes file
                     c.locale,
                     c.created_at,
                     c.claimed_at,
@@ -228,11 +265,13 @@ def apply_write(db: sqlite3.Connection, write: Write) -> None:  # noqa: C901 - a
         case ChangeCase(code, changes):
             if changes:  # column names are checked against CASE_CHANGES by ChangeCase
                 columns = ", ".join(f"{name}=?" for name, _ in changes)
-                values = tuple(value for _, value in changes)
+                values = tuple(None if name == "user_route" else v for name, v in changes)
+                if ("user_route", None) in changes:
+                    released.append(case_owner(code))
                 db.execute(f"UPDATE cases SET {columns} WHERE code=?", (*values, code))  # noqa: S608
         case Told(code, contact_id):
             db.execute("INSERT OR IGNORE INTO case_notices VALUES (?, ?)", (code, contact_id))
-        case Notify(kind, code, at, contact_id, route):
+        case Notify(kind, code, at, contact_id, _):
             db.execute(
                 "INSERT INTO outbox (target, contact_id, code, route, kind, next_at, created_at, "
                 "nonce) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -240,14 +279,16 @@ def apply_write(db: sqlite3.Connection, write: Write) -> None:  # noqa: C901 - a
                     "contact" if contact_id is not None else "user",
                     contact_id,
                     code,
-                    route,
+                    None,  # a user's route is in the routes file, owned by the nonce
                     kind,
                     at,
                     at,
-                    secrets.token_hex(12),
+                    nonce or secrets.token_hex(12),
                 ),
             )
         case DropUserNotices(codes):
+            for code in codes:
+                released.extend(_user_notices(db, "code=?", (code,)))
             db.executemany(
                 "DELETE FROM outbox WHERE target='user' AND code=?", [(c,) for c in codes]
             )
@@ -297,11 +338,26 @@ def apply_write(db: sqlite3.Connection, write: Write) -> None:  # noqa: C901 - a
         case OpenSurvey() | CloseSurvey() | SurveyVote():
             apply_survey(db, write)
         case AddReport() | ClearReport() | DropReport():
-            apply_report(db, write)
+            released.extend(apply_report(db, write))
+    return released
 
 
-def purge_cases(db: sqlite3.Connection, closed_before: int, audit_before: int, now: int) -> int:
-    """Delete closed cases past their time, old audit, ended blocks, expired invitations."""
+def _user_notices(db: sqlite3.Connection, where: str, args: tuple[object, ...]) -> list[str]:
+    """The route owners of the notices to users that ``where`` selects."""
+    sql = f"SELECT nonce FROM outbox WHERE target='user' AND nonce IS NOT NULL AND {where}"  # noqa: S608
+    return [notice_owner(str(n)) for (n,) in db.execute(sql, args).fetchall()]
+
+
+def purge_cases(
+    db: sqlite3.Connection, closed_before: int, audit_before: int, now: int
+) -> tuple[int, list[str]]:
+    """Delete closed cases past their time, old audit, ended blocks, expired invitations;
+    returns how many cases went and the route owners of the notices that went with them."""
+    released = _user_notices(
+        db,
+        "code IN (SELECT code FROM cases WHERE status='closed' AND closed_at < ?)",
+        (closed_before,),
+    )
     cur = db.execute("DELETE FROM cases WHERE status='closed' AND closed_at < ?", (closed_before,))
     removed = cur.rowcount
     cur.close()
@@ -309,11 +365,14 @@ def purge_cases(db: sqlite3.Connection, closed_before: int, audit_before: int, n
     db.execute("DELETE FROM blocks WHERE until < ?", (now,))
     db.execute("DELETE FROM case_opens WHERE at <= ?", (now - LIMIT_WINDOW,))
     db.execute("DELETE FROM contacts WHERE account IS NULL AND invite_expires < ?", (now,))
-    return removed
+    return removed, released
 
 
-def outbox_row(row: Iterable[Any]) -> OutboxRow:
+def outbox_row(row: Iterable[Any], held: Mapping[str, bytes] = NO_ROUTES) -> OutboxRow:
+    """An outbox row as a record; a user's route from ``held`` (by the notice's nonce)."""
     oid, target, contact_id, code, route, kind, attempts, nonce = tuple(row)
+    if route is None and nonce:
+        route = held.get(notice_owner(str(nonce)))
     return OutboxRow(
         id=int(oid),
         target=str(target),

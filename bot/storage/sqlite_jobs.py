@@ -29,7 +29,9 @@ from typing import Any, TypeVar, cast
 import aiosqlite
 
 from bot.ports import CounterKey, Write
+from bot.storage.routes_file import notice_owner
 from bot.storage.sqlite_cases import apply_write, purge_cases
+from bot.storage.sqlite_reports import purge_reports
 from bot.storage.sqlite_rows import COUNT, SEEN, UPSERT
 
 T = TypeVar("T")
@@ -66,14 +68,31 @@ def transact(conn: sqlite3.Connection, body: Callable[[sqlite3.Connection], T]) 
     return result
 
 
-def write_all(writes: Sequence[Write]) -> Callable[[sqlite3.Connection], None]:
-    """The job of a unit: all its writes in one transaction."""
+def write_all(
+    writes: Sequence[Write], nonces: Sequence[str | None]
+) -> Callable[[sqlite3.Connection], list[str]]:
+    """The job of a unit: all its writes in one transaction (``nonces``: one per write, see
+    :func:`bot.storage.sqlite_cases.route_puts`); returns the route owners it released."""
 
-    def body(conn: sqlite3.Connection) -> None:
-        for write in writes:
-            apply_write(conn, write)
+    def body(conn: sqlite3.Connection) -> list[str]:
+        released: list[str] = []
+        for write, nonce in zip(writes, nonces, strict=True):
+            released.extend(apply_write(conn, write, nonce))
+        return released
 
     return lambda conn: transact(conn, body)
+
+
+def outbox_done(row_id: int) -> Callable[[sqlite3.Connection], list[str]]:
+    """The job that deletes a notice; returns its route's owner, if it had one."""
+
+    def job(conn: sqlite3.Connection) -> list[str]:
+        rows = conn.execute(
+            "DELETE FROM outbox WHERE id=? RETURNING target, nonce", (row_id,)
+        ).fetchall()
+        return [notice_owner(str(n)) for t, n in rows if t == "user" and n]
+
+    return job
 
 
 def commit_batch(
@@ -123,9 +142,14 @@ def purge_old(idle_before: int, seen_before: int) -> Callable[[sqlite3.Connectio
 
 def purge_case_rows(
     closed_before: int, audit_before: int, now: int
-) -> Callable[[sqlite3.Connection], int]:
+) -> Callable[[sqlite3.Connection], tuple[int, list[str]]]:
     """The job of :func:`bot.storage.sqlite_cases.purge_cases` in one transaction."""
     return lambda conn: transact(conn, lambda c: purge_cases(c, closed_before, audit_before, now))
+
+
+def purge_report_rows(now: int) -> Callable[[sqlite3.Connection], tuple[int, list[str]]]:
+    """The job of :func:`bot.storage.sqlite_reports.purge_reports` in one transaction."""
+    return lambda conn: transact(conn, lambda c: purge_reports(c, now))
 
 
 def read_all(

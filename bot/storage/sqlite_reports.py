@@ -12,6 +12,7 @@ import sqlite3
 from typing import Any
 
 from bot.ports import AddReport, ClearReport, DropReport, ReportRecord
+from bot.storage.routes_file import notice_owner
 
 _COLUMNS = (
     "code, user_key, contact_id, user_route, land, region, locale, answers, created_at, expires_at"
@@ -48,8 +49,12 @@ def report_of(row: tuple[Any, ...]) -> ReportRecord:
     )
 
 
-def apply_report(db: sqlite3.Connection, write: AddReport | ClearReport | DropReport) -> None:
-    """Carry out one report write inside the caller's transaction."""
+def apply_report(db: sqlite3.Connection, write: AddReport | ClearReport | DropReport) -> list[str]:
+    """Carry out one report write inside the caller's transaction; returns the owners of the
+    routes in the routes file it released (the waiting notices to the employee it deleted).
+
+    The report's own sealed route stays in ``reports.user_route`` in this database (reports
+    are rare; its shred is the caller's checkpoint, see docs/kommunen-meldestelle.md)."""
     match write:
         case AddReport(r):
             db.execute(
@@ -70,19 +75,30 @@ def apply_report(db: sqlite3.Connection, write: AddReport | ClearReport | DropRe
         case ClearReport(code):
             db.execute("UPDATE reports SET answers='' WHERE code=?", (code,))
         case DropReport(code):
-            _drop(db, "code=?", (code,))
+            return _drop(db, "code=?", (code,))[1]
+    return []
 
 
-def _drop(db: sqlite3.Connection, where: str, args: tuple[object, ...]) -> int:
+def _drop(db: sqlite3.Connection, where: str, args: tuple[object, ...]) -> tuple[int, list[str]]:
+    """Delete the reports ``where`` selects and their waiting notices; how many reports went
+    and the route owners (routes file) of the notices to users that went with them."""
     codes = [r[0] for r in db.execute(f"SELECT code FROM reports WHERE {where}", args)]  # noqa: S608
+    released: list[str] = []
     for code in codes:  # the report's notices (a code is never a case code: no clash)
+        nonces = db.execute(
+            "SELECT nonce FROM outbox WHERE code=? AND kind LIKE 'report%' "
+            "AND target='user' AND nonce IS NOT NULL",
+            (code,),
+        ).fetchall()
+        released.extend(notice_owner(str(n)) for (n,) in nonces)
         db.execute("DELETE FROM outbox WHERE code=? AND kind LIKE 'report%'", (code,))
         db.execute("DELETE FROM reports WHERE code=?", (code,))
-    return len(codes)
+    return len(codes), released
 
 
-def purge_reports(db: sqlite3.Connection, now: int) -> int:
-    """Delete reports past their expiry (and their waiting notices); how many went."""
+def purge_reports(db: sqlite3.Connection, now: int) -> tuple[int, list[str]]:
+    """Delete reports past their expiry (and their waiting notices); how many went and the
+    route owners the deleted notices released."""
     return _drop(db, "expires_at < ?", (now,))
 
 

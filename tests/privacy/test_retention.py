@@ -29,7 +29,7 @@ from bot.storage.modes import mode_text
 from bot.storage.sqlite import SqliteStore
 from testbed.canary import Scanner, new_marker, report, sqlite_family
 from testbed.scripts import Canaries, Explorer, find_consent
-from tests.helpers import FakeClock, RecordingChannel
+from tests.helpers import FakeClock, RecordingChannel, case_routes
 
 DAY = 86400
 CONTACT = Sender("telegram", "880000000007", "de")
@@ -121,9 +121,7 @@ async def open_case(world: World, sender: Sender) -> str:
 
 
 def sealed_route(world: World, code: str) -> bytes:
-    (row,) = world.query("SELECT user_route FROM cases WHERE code=?", code)
-    assert isinstance(row[0], bytes)
-    return row[0]
+    return case_routes(world.db)[code]
 
 
 # ------------------------------------------------------------------------------- retention

@@ -387,3 +387,22 @@ async def test_counted_opens_and_the_limit_key(store: Store) -> None:
     assert await store.opened_since(limit, 0) == 2  # unlinking the case leaves the count
     await store.purge_cases(0, 0, 1000 + LIMIT_WINDOW)
     assert await store.opened_since(limit, 0) == 1  # the first is past the window
+
+
+async def test_a_notice_keeps_its_route_after_the_case_closed(store: Store) -> None:
+    """A contact closes: the case lets go of its route, the notice telling the user keeps one
+    until it is delivered."""
+    async with store.unit() as unit:
+        unit.apply(AddCase(case(user_route=b"sealed-1")))
+    closing = (("status", "closed"), ("closed_at", 1100), ("user_route", None))
+    async with store.unit() as unit:
+        unit.apply(
+            ChangeCase("AB12-CD", closing),
+            Notify("ended_by_contact", "AB12-CD", 1100, route=b"sealed-1"),
+        )
+    found = await store.case("AB12-CD")
+    assert found is not None and found.user_route is None
+    (row,) = await store.outbox_due(2000, 10)
+    assert (row.target, row.kind, row.route) == ("user", "ended_by_contact", b"sealed-1")
+    await store.outbox_done(row.id)
+    assert await store.outbox_due(2000, 10) == []
