@@ -11,6 +11,7 @@ from bot.engine.actions import Action, Say
 from bot.engine.events import Choose, Command, Start, Text
 from bot.runtime import Runtime
 from bot.runtime_api import Incoming, Sender
+from bot.storage.routes_file import read_routes, routes_path
 from bot.storage.sqlite import SqliteStore
 from testbed.canary import Scanner, new_marker, report, sqlite_family
 from tests.helpers import FakeClock, RecordingChannel, last_ask
@@ -69,6 +70,9 @@ async def test_no_typed_report_text_stays_anywhere(
         await runtime.purge()
         files = [*sqlite_family(db), debug_log.path]
         assert db.exists() and debug_log.text()
+        assert routes_path(db) in files and routes_path(db).exists()  # the routes file is scanned
+        assert read_routes(db) == {}  # the acknowledgement's route went with its delivery
+        assert await store.report(report_code) is None
         hits = scanner.scan(files)
     assert hits == [], report(hits)
     # positive control: the scan does read these files
