@@ -223,6 +223,9 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         DROP TABLE outbox;
         ALTER TABLE outbox_new RENAME TO outbox;
         CREATE INDEX outbox_due ON outbox(next_at);
+        -- migration 9's index (IF NOT EXISTS there too): a database that had 9 before 8 (a
+        -- development build) keeps it through this rebuild
+        CREATE INDEX IF NOT EXISTS outbox_nonce ON outbox(nonce);
         CREATE TRIGGER cases_take_notices AFTER DELETE ON cases
             BEGIN DELETE FROM outbox WHERE code = OLD.code AND kind NOT LIKE 'report%'; END;
         """,
@@ -235,7 +238,7 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         -- bot/storage/sqlite_routes.py); the store moves any it finds here when it opens. This
         -- version keeps an older Beistand, which would find no routes, from opening the file.
         -- A waiting notice to a user owns its route by its nonce: looked up by it.
-        CREATE INDEX outbox_nonce ON outbox(nonce);
+        CREATE INDEX IF NOT EXISTS outbox_nonce ON outbox(nonce);
         """,
     ),
 )

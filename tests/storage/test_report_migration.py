@@ -47,3 +47,23 @@ async def test_the_outbox_survives_migration_8_and_cases_still_take_their_notice
         assert [(r.code, r.kind, r.nonce) for r in due] == [("CASE-01", "closed", "n1")]
         await store.purge_cases(10**10, 0, 10**10)
         assert await store.outbox_due(10, 10) == []
+
+
+async def test_a_database_that_had_9_before_8_gets_8_and_keeps_the_nonce_index(
+    tmp_path: Path,
+) -> None:
+    """A development build ran migration 9 (routes file) before 8 existed: opening applies 8,
+    whose rebuild of the outbox keeps 9's index."""
+    db = tmp_path / "v9.db"
+    v7(db)
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        version, description, sql = next(m for m in MIGRATIONS if m[0] == 9)
+        for statement in statements(sql):
+            conn.execute(statement)
+        conn.execute("INSERT INTO schema_migrations VALUES (?, ?, 0)", (version, description))
+        conn.commit()
+    async with SqliteStore(db) as store:
+        assert {8, 9} <= set(await store.versions())
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        names = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master")}
+    assert {"reports", "outbox_nonce", "cases_take_notices"} <= names
