@@ -12,10 +12,10 @@ from pathlib import Path
 
 from bot.content import Content
 from bot.engine import intent
-from bot.engine.actions import Action, Ask, Erase, Say, ShowServices, Stale
+from bot.engine.actions import Action, Ask, Erase, RelayReport, Say, SendReport, ShowServices, Stale
 from bot.engine.commands import parse_command
 from bot.engine.events import COMMANDS, Choose, Command, Event, Start, Text, Unsupported
-from bot.engine.state import State
+from bot.engine.state import ReportContext, State
 from bot.engine.step import step
 from bot.errors import Problem, SourceLocation
 from bot.flow import schema
@@ -41,6 +41,8 @@ EXPECT = Obj(
         "options": _FRAGMENTS,
         "stale": Bool(),
         "erased": Bool(),
+        "report_sent": Bool(),
+        "relayed": Bool(),
     },
     title="expect",
 )
@@ -62,13 +64,20 @@ TEST_FILE = Obj(
         "locale": Str(pattern=r"^[a-z]{2}$", what="a language code"),
         "now": Str(what="a date and time"),
         "conversations": ListOf(
-            Obj({"name": _TEXT, "steps": ListOf(STEP, min_items=1)}, ("name", "steps")),
+            Obj(
+                {"name": _TEXT, "meldestelle": _TEXT, "steps": ListOf(STEP, min_items=1)},
+                ("name", "steps"),
+            ),
             min_items=1,
         ),
     },
     ("conversations",),
     "conversation test file",
 )
+
+
+#: The code a report sent in a conversation test gets (the runtime draws a random one).
+REPORT_CODE = "TEST-00"
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +152,8 @@ class _Conversation:
     name: str
     locale: str
     now: datetime
+    #: the Meldestelle the runtime would find for this user ("" for none)
+    office: str = ""
     state: State | None = None
     last_ask: Ask | None = None
     #: the bot's reply to the last step, shown beside a failed expectation
@@ -181,7 +192,8 @@ class _Conversation:
         event = self.event_for(kind, step_node.get(kind))  # type: ignore[arg-type]
         if isinstance(event, str):
             return [event]
-        result = step(self.content, self.state, event, self.now, self.locale)
+        report = ReportContext(self.office, REPORT_CODE) if self.office else None
+        result = step(self.content, self.state, event, self.now, self.locale, report=report)
         self.reply = _all_text(result.actions)
         self.state = result.state
         asks = [a for a in result.actions if isinstance(a, Ask)]
@@ -227,6 +239,10 @@ class _Conversation:
             any(isinstance(a, Erase) for a in actions) and self.state is None
         ):
             failures.append("expected everything to be erased")
+        if _flag(expect, "report_sent") and not any(isinstance(a, SendReport) for a in actions):
+            failures.append("expected the report to be sent to the Meldestelle")
+        if _flag(expect, "relayed") and not any(isinstance(a, RelayReport) for a in actions):
+            failures.append("expected the typed text to be relayed to the Meldestelle")
         return failures
 
 
@@ -264,7 +280,10 @@ def run_file(content: Content, path: Path, report: Report) -> None:
     for conv in conversations.items:
         assert isinstance(conv, YMap)
         title = str(conv.get("name").value)  # type: ignore[union-attr]
+        office = conv.get("meldestelle")
         run = _Conversation(content, title, locale, now)
+        if isinstance(office, YScalar):
+            run.office = str(office.value)
         failed = False
         steps = conv.get("steps")
         assert isinstance(steps, YSeq)

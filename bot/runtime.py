@@ -25,7 +25,7 @@ from typing import Any, Self
 
 from bot.config import Settings
 from bot.content import Content, ContentPaths, load_content
-from bot.engine.actions import Action, CloseCase, OpenCase, Relay, Say
+from bot.engine.actions import Action, CloseCase, OpenCase, Say, SendReport
 from bot.engine.case import can_open
 from bot.engine.commands import CONTACT_COMMANDS
 from bot.engine.events import Command, Event
@@ -244,12 +244,7 @@ class Runtime:
         async with self.locks.hold(key):
             actions = await self._step(key, sender, event, seen)
         # relays leave after the lock: a slow platform never holds up this conversation's lock
-        replies: list[Action] = []
-        for action in actions:
-            if isinstance(action, Relay):
-                replies.extend(await cases.user_relay(key, action.code, action.text, sender.locale))
-            else:
-                replies.append(action)
+        replies = await self.handoff.relayed(key, actions, sender.locale)
         log.debug(
             "event.handled",
             extra={"key": short(key), "kind": type(event).__name__, "count": len(replies)},
@@ -266,7 +261,8 @@ class Runtime:
         case = await self.handoff.cases.context_for(key, limits, can_open(state))
         moment = datetime.fromtimestamp(now, UTC)
         survey = await survey_context(self.store, self.secret, sender, state, event)
-        result = step(content, state, event, moment, sender.locale, case, survey)
+        report = await self.handoff.reports.context_for(content, state)
+        result = step(content, state, event, moment, sender.locale, case, survey, report)
         counters: tuple[CounterKey, ...] = ()
         if result.outcomes:  # statistics: counted in the same unit as the step's writes
             known = result.state or state
@@ -297,7 +293,8 @@ class Runtime:
         unit; the outbox is woken after the commit. A plain step saves its state, counters and
         event id through the store's group commit (one transaction with other conversations'
         saves)."""
-        case_work = result.erase or any(isinstance(a, OpenCase | CloseCase) for a in result.actions)
+        work = OpenCase | CloseCase | SendReport
+        case_work = result.erase or any(isinstance(a, work) for a in result.actions)
         if case_work or result.answers:
             cases = self.handoff.cases
             votes = vote_writes(self.secret, sender, result.answers)
@@ -311,6 +308,7 @@ class Runtime:
             async with self.store.unit() as unit:
                 keys = (key, limit_key(self.secret, sender.platform, sender.user_id))
                 planned = await cases.plan(unit, keys, sender, result.actions, result.erase)
+                planned += await self.handoff.reports.plan(unit, key, sender, result.actions)
                 writes = (*planned, *own)
                 unit.apply(*writes)
             cases.committed(writes)
@@ -345,6 +343,7 @@ class Runtime:
         theirs); returns how many conversations were removed."""
         now = self.clock()
         await self.handoff.cases.purge(self.retention_days)
+        await self.handoff.reports.purge()
         removed = await self.store.purge(
             now - self.retention_days * 86400, now - SEEN_EVENT_DAYS * 86400
         )

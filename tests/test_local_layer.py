@@ -145,7 +145,7 @@ def test_the_example_overlays_conversations_pass(musterland: Content) -> None:
     report = run_paths(musterland, [MUSTERLAND / "conversations"])
     assert report.problems == [], [str(p) for p in report.problems]
     assert report.failures == [], "\n".join(str(f) for f in report.failures)
-    assert len(report.passed) == 10
+    assert len(report.passed) == 16
 
 
 def test_init_copies_the_example_into_local(tmp_path: Path) -> None:
@@ -222,3 +222,33 @@ def test_a_region_is_found_by_its_name_without_the_kind(typed: str, expected: in
     from bot.engine.intent import match_place
 
     assert match_place(typed, ["Landkreis Musterland", "Stadt Musterstadt"]) == expected
+
+
+def test_the_report_expectations_fail_where_nothing_was_sent(
+    musterland: Content, tmp_path: Path
+) -> None:
+    """``report_sent`` and ``relayed`` fail without a Meldestelle (the hint instead) and
+    on a step that sends nothing; with ``meldestelle:`` the same route sends."""
+    steps = (
+        "      - start: uebergriff\n"
+        "      - tap: Nein, es ist vorbei\n"
+        "      - tap: Ich wurde bedroht oder beleidigt\n"
+        "      - tap: Bayern\n"
+        "      - tap: Übergriff in meiner Verwaltung melden\n"
+        "        expect: {report_sent: true}\n"
+    )
+    file = tmp_path / "report.yaml"
+    file.write_text(
+        "conversations:\n"
+        f"  - name: none\n    steps:\n{steps}"
+        f"  - name: not yet\n    meldestelle: Personalamt\n    steps:\n{steps}"
+        "  - name: no relay\n    steps:\n      - start: uebergriff\n"
+        "        expect: {relayed: true}\n",
+        "utf-8",
+    )
+    report = run_paths(musterland, [file])
+    assert not report.problems, report.problems
+    messages = [f.message for f in report.failures]
+    assert len(messages) == 3, messages
+    assert sum("expected the report to be sent" in m for m in messages) == 2
+    assert any("expected the typed text to be relayed" in m for m in messages)

@@ -102,4 +102,39 @@ class Relay:
         return f"Relay({self.code}, <{len(self.text)} chars>)"
 
 
-Action = Say | Ask | ShowServices | Stale | Erase | OpenCase | CloseCase | Relay
+@dataclass(frozen=True, slots=True)
+class SendReport:
+    """The employee consented: send the Übergriff report (fixed-choice answers only) with
+    this code to the Meldestelle of their region or Land (the runtime finds it again)."""
+
+    code: str
+    topic: str
+    answers: tuple[tuple[str, str], ...]
+    land: str
+    region: str = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class RelayReport:
+    """Pass the employee's typed contact details to the Meldestelle of report ``code``.
+    Never stored or logged."""
+
+    code: str
+    text: str
+
+    def __repr__(self) -> str:
+        return f"RelayReport({self.code}, <{len(self.text)} chars>)"
+
+
+Action = (
+    Say
+    | Ask
+    | ShowServices
+    | Stale
+    | Erase
+    | OpenCase
+    | CloseCase
+    | Relay
+    | SendReport
+    | RelayReport
+)

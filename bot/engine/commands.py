@@ -38,6 +38,7 @@ CONTACT_NAMES: dict[str, dict[str, str]] = {
         "faelle": "cases",
         "abwesend": "away",
         "verfuegbar": "available",
+        "bestaetigen": "acknowledge",
     },
     "en": {
         "register": "register",
@@ -47,6 +48,7 @@ CONTACT_NAMES: dict[str, dict[str, str]] = {
         "cases": "cases",
         "away": "away",
         "available": "available",
+        "acknowledge": "acknowledge",
     },
 }
 CONTACT_COMMANDS = frozenset(CONTACT_NAMES["en"].values())
@@ -60,6 +62,7 @@ _ALIASES = {
     "abschließen": "close",
     "fälle": "cases",
     "verfügbar": "available",
+    "bestätigen": "acknowledge",
     # the anonymous survey: not in the menu (a survey is reached through its link or code)
     "umfrage": "survey",
     "survey": "survey",

@@ -59,13 +59,22 @@ class RelayToUser:
 
 
 @dataclass(frozen=True, slots=True)
+class AcknowledgeReport:
+    """A Meldestelle confirms an Übergriff report (``/bestaetigen CODE``)."""
+
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
     """Nothing to carry out: answer the contact person."""
 
     actions: tuple[Action, ...]
 
 
-ContactRequest = ClaimCase | FinishCase | ListCases | SetAvailability | RelayToUser | Answer
+ContactRequest = (
+    ClaimCase | FinishCase | ListCases | SetAvailability | RelayToUser | AcknowledgeReport | Answer
+)
 
 
 def as_contact(event: Event, has_cases: bool) -> bool:
@@ -93,6 +102,8 @@ def contact_step(event: Event, t: Translator, claimed: tuple[str, ...] = ()) -> 
             return FinishCase((code or "").upper(), event.name)
         case Command(name="cases"):
             return ListCases()
+        case Command(name="acknowledge", argument=code):
+            return AcknowledgeReport((code or "").strip().upper())
         case Command(name="away" | "available"):
             return SetAvailability(event.name == "available")
         case Text(text=text):

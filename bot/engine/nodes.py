@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.engine import region, texts
+from bot.engine import region, report_ask, texts
 from bot.engine.actions import Card, ShowServices
 from bot.engine.present import card_for, with_status
 from bot.engine.questions import prompt
@@ -25,7 +25,7 @@ from bot.knowledge import select
 MAX_AUTO_STEPS = 64
 
 
-def enter(run: Run, flow_id: str, node_id: str | None = None) -> None:
+def enter(run: Run, flow_id: str, node_id: str | None = None) -> None:  # noqa: C901 - a table
     """Go to a node and run self-advancing nodes until a question or an end."""
     flow = run.content.flows[flow_id]
     current = node_id or flow.start
@@ -33,6 +33,9 @@ def enter(run: Run, flow_id: str, node_id: str | None = None) -> None:
         node = flow.nodes[current]
         run.path.append((flow.id, node.id))
         match node:  # message and goto nodes do not look at the state: it is set after them
+            case MessageNode(report=True) if run.report.office:
+                report_ask.begin(run, flow, node)  # a Meldestelle is set up: the report
+                return
             case MessageNode():
                 for text in run.node_texts(flow, node):
                     run.say(text)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from bot.engine.actions import Action, Say
 from bot.engine.prepared import Localized, prepared_for
-from bot.engine.state import CaseContext, State
+from bot.engine.state import CaseContext, ReportContext, State
 from bot.flow.model import Content, Flow, Node
 from bot.i18n import Translator
 from bot.survey.model import SurveyAnswer
@@ -39,6 +39,8 @@ class Run:
         self.state = state
         self.now = now
         self.case = case
+        #: the reporting route's context (set by the step)
+        self.report = ReportContext()
         self.prepared = prepared_for(content)
         self._locale: str | None = None
         self._local: Localized | None = None

@@ -57,8 +57,33 @@ class InSurvey:
     question: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class Reporting:
+    """Question ``question`` of the Übergriff report (:mod:`bot.engine.report`) is open.
+
+    ``answers`` hold the fixed-choice answers given so far, ``(question, value)`` (a typed
+    date only as its ISO date; the typed text is dropped), and, once the report was sent, its
+    code (``("code", CODE)``) while the employee is asked how to be reached."""
+
+    question: str
+    answers: tuple[tuple[str, str], ...] = ()
+
+    def answer(self, name: str) -> str | None:
+        """The value given for one question, or None."""
+        return next((v for k, v in self.answers if k == name), None)
+
+
 #: What kind of question is open; stored as text by the storage edge (``bot/storage/modes.py``).
-Mode = AtNode | ChoosingLanguage | Suggesting | Consenting | InCase | ChoosingRegion | InSurvey
+Mode = (
+    AtNode
+    | ChoosingLanguage
+    | Suggesting
+    | Consenting
+    | InCase
+    | ChoosingRegion
+    | InSurvey
+    | Reporting
+)
 AT_NODE = AtNode()
 
 
@@ -130,4 +155,16 @@ class CaseContext:
     code: str | None = None
     claimed: bool = False
     refusal: str | None = None
+    new_code: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReportContext:
+    """What the runtime knows about the Übergriff reporting route, passed into a step.
+
+    ``office`` is the name of the Meldestelle that would receive a report from this user (for
+    their region, else their Land; "" if none is set up), ``new_code`` the code a report sent in
+    this step would get (random numbers come from outside the pure engine)."""
+
+    office: str = ""
     new_code: str = ""

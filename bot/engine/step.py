@@ -21,8 +21,10 @@ from bot.engine.events import Choose, Command, Event, Start, Text, Unsupported
 from bot.engine.nodes import continue_here, enter
 from bot.engine.orders import on_command
 from bot.engine.questions import current_labels, emergency
+from bot.engine.report import concerns as reporting
+from bot.engine.report import on_report
 from bot.engine.run import Run, Step
-from bot.engine.state import AT_NODE, CaseContext, InCase, State
+from bot.engine.state import AT_NODE, CaseContext, InCase, ReportContext, State
 from bot.engine.survey import concerns, on_survey
 from bot.flow.model import Content
 from bot.survey.model import SurveyContext
@@ -78,6 +80,13 @@ def _asks_before_leaving(run: Run, event: Event) -> bool:
     return True
 
 
+def _own_mode(run: Run, event: Event, survey: SurveyContext | None, new: bool) -> bool:
+    """The report or a survey handles the event itself (True), or the step goes on."""
+    if reporting(run) and on_report(run, event):
+        return True
+    return concerns(run.state, event) and on_survey(run, event, survey, new=new)
+
+
 def step(
     content: Content,
     state: State | None,
@@ -86,6 +95,7 @@ def step(
     locale: str | None = None,
     case: CaseContext | None = None,
     survey: SurveyContext | None = None,
+    report: ReportContext | None = None,
 ) -> Step:
     """Advance one conversation by one event.
 
@@ -98,6 +108,8 @@ def step(
         case: the user's handoff situation, from the runtime.
         survey: the survey this step concerns (:func:`bot.engine.survey.requested`), read by
             the runtime.
+        report: whether a Meldestelle is set up for the user (and a new report's code), read
+            by the runtime when :func:`bot.engine.report_ask.due`.
 
     Returns:
         The new state and the actions to perform.
@@ -106,6 +118,7 @@ def step(
     current = _begin(content, state, locale) if state is None or fresh else state
     context = case or CaseContext()
     run = Run(content, current, now, context)
+    run.report = report or run.report
     t = run.t
     early = _first(run, event, fresh)
     if early is not None:
@@ -116,7 +129,7 @@ def step(
             return run.result()
         _start_over(run, event, saved=state is not None)
         event = Start()
-    if concerns(run.state, event) and on_survey(run, event, survey, new=state is None):
+    if _own_mode(run, event, survey, new=state is None):
         return run.result()
     match event:
         case Start(payload=payload):

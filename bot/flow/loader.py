@@ -33,6 +33,10 @@ def _opttext_of(node: YNode | None) -> str | None:
     return None if node is None else text_of(node)
 
 
+def _flag(node: YNode | None) -> bool:
+    return isinstance(node, YScalar) and node.value is True
+
+
 def _loc_of(node: YNode | None) -> SourceLocation | None:
     return None if node is None else node.loc
 
@@ -69,7 +73,12 @@ def _node(node_id: str, node: YMap) -> Node:
     match kind:
         case "message":
             return MessageNode(
-                id=node_id, texts=_texts(body), loc=loc, next=next_id or "", next_loc=next_loc
+                id=node_id,
+                texts=_texts(body),
+                loc=loc,
+                next=next_id or "",
+                next_loc=next_loc,
+                report=_flag(node.get("report")),
             )
         case "choice":
             options = node.get("options")

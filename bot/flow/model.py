@@ -86,6 +86,10 @@ class MessageNode(NodeBase):
     next: str
     #: where the reference to the next node is written (for errors at the line that holds it)
     next_loc: SourceLocation | None = field(default=None, compare=False)
+    #: ``report: true``: the Übergriff reporting route starts here when a Meldestelle is set up
+    #: for the user's region or Land (:mod:`bot.engine.report`); otherwise the texts are said.
+    #: The first text is that fallback, the others the employee's own steps (said in both cases)
+    report: bool = False
     kind: ClassVar[str] = "message"
 
 

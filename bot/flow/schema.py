@@ -58,7 +58,9 @@ URGENCIES = ("low", "normal", "high")
 
 NODE = Kinds(
     {
-        "message": Obj({"message": _TEXTS, "next": ident("a node id")}, ("message", "next")),
+        "message": Obj(
+            {"message": _TEXTS, "next": ident("a node id"), "report": Bool()}, ("message", "next")
+        ),
         "choice": Obj(
             {
                 "choice": _TEXT,

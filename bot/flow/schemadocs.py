@@ -70,6 +70,15 @@ DOCS: dict[tuple[str, str], tuple[str, str, Any]] = {
         "The node that follows by itself.",
         "stand",
     ),
+    ("message", "report"): (
+        "`true`: hier beginnt der Meldeweg an die Meldestelle, wenn für die Region oder das "
+        "Land eine eingerichtet ist; sonst wird der erste Text gesendet. Die weiteren Texte "
+        "(die eigenen Schritte) folgen in beiden Fällen.",
+        "`true`: the reporting route to the Meldestelle starts here when one is set up for the "
+        "region or Land; otherwise the first text is sent. The other texts (the employee's own "
+        "steps) follow in both cases.",
+        True,
+    ),
     ("choice", "choice"): (
         "Die Frage, die mit Antwortknöpfen gestellt wird.",
         "The question asked with answer buttons.",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from bot.content import Content
 from bot.crypto import Sealer
@@ -17,6 +18,7 @@ from bot.engine import contact as replies
 from bot.engine import texts
 from bot.engine.actions import Action, CloseCase, OpenCase
 from bot.engine.contact import (
+    AcknowledgeReport,
     Answer,
     ClaimCase,
     FinishCase,
@@ -48,6 +50,9 @@ from bot.ports import (
 )
 from bot.render import from_contact, from_user
 from bot.runtime_api import Sender
+
+if TYPE_CHECKING:
+    from bot.handoff.reports import Reports
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +88,7 @@ class Cases:
         # still looked up in the store (and not found) before anything is done for them.
         self._accounts: set[tuple[str, str]] | None = None
         self._case_users: set[bytes] | None = None
+        self.reports: Reports | None = None  # set by the handoff
 
     def now(self) -> int:
         """The time in whole seconds."""
@@ -320,6 +326,9 @@ class Cases:
                 return replies.availability_reply(t, available)
             case RelayToUser(code, text):
                 return await self._contact_relay(contact, code, text)
+            case AcknowledgeReport(code) if self.reports is not None:
+                return await self.reports.acknowledge(contact, code)
+        return replies.refusal(t)
 
     async def _apply(self, *writes: Write) -> None:
         async with self.store.unit() as unit:

@@ -32,6 +32,14 @@ log = logging.getLogger(__name__)
 SEND_TIMEOUT = 30.0
 
 
+class ReportNotices(Protocol):
+    """The reporting route's part of delivery (:class:`bot.handoff.reports.Reports`)."""
+
+    async def prepare(self, row: OutboxRow) -> tuple[str, str, Outgoing] | None: ...
+
+    async def delivered(self, row: OutboxRow) -> None: ...
+
+
 class _Reads(OutboxStore, Protocol):
     async def case(self, code: str) -> CaseRecord | None: ...
 
@@ -80,6 +88,8 @@ class Outbox:
         self.channels: dict[str, Deliver] = {}
         self.wake = asyncio.Event()
         self._lanes = _Lanes()
+        #: the notices of Übergriff reports (kinds ``report...``), set by the handoff
+        self.reports: ReportNotices | None = None
 
     def register(self, platform: str, deliver: Deliver) -> None:
         """A transport can reach people on ``platform`` now; what waits for it goes out."""
@@ -139,6 +149,8 @@ class Outbox:
         return sum(counts)
 
     async def _prepare(self, row: OutboxRow) -> tuple[str, str, Outgoing] | None:
+        if row.kind.startswith("report"):
+            return None if self.reports is None else await self.reports.prepare(row)
         case = await self.store.case(row.code)
         if case is None:
             return None
@@ -167,6 +179,8 @@ class Outbox:
                 else f"beistand-{row.id}-{secrets.token_hex(6)}"
             )
             if await self.send(platform, route, message, key):
+                if self.reports is not None:  # a report's answers go first (a crash: not resent)
+                    await self.reports.delivered(row)
                 await self.store.outbox_done(row.id)
                 sent += 1
             else:

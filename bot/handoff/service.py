@@ -7,11 +7,12 @@ from collections.abc import Callable
 
 from bot.content import Content
 from bot.crypto import Sealer
-from bot.engine.actions import Action
+from bot.engine.actions import Action, Relay, RelayReport
 from bot.handoff.admin import Contacts
 from bot.handoff.cases import Cases
 from bot.handoff.notices import Notices
 from bot.handoff.outbox import Outbox
+from bot.handoff.reports import Reports
 from bot.handoff.rules import HandoffSettings
 from bot.metrics import NO_OBSERVER, Observer
 from bot.ports import ContactRecord, Store
@@ -37,6 +38,11 @@ class Handoff:
         self.cases = Cases(
             store, sealer, content, clock, self.outbox, notices, self.settings, observer
         )
+        self.reports = Reports(
+            store, sealer, content, clock, self.outbox, notices, self.cases.committed
+        )
+        self.outbox.reports = self.reports
+        self.cases.reports = self.reports
         self.admin = Contacts(store, clock, self.settings, self.cases.committed)
 
     @property
@@ -70,6 +76,21 @@ class Handoff:
     async def register(self, sender: Sender, code: str | None) -> tuple[Action, ...]:
         """``/register CODE``."""
         return await self.cases.register(sender, code)
+
+    async def relayed(
+        self, key: bytes, actions: tuple[Action, ...], locale: str | None
+    ) -> list[Action]:
+        """A step's actions with each relay carried out (outside the conversation's lock) and
+        replaced by its outcome: nothing if passed on, a notice if not."""
+        replies: list[Action] = []
+        for action in actions:
+            if isinstance(action, Relay):
+                replies.extend(await self.cases.user_relay(key, action.code, action.text, locale))
+            elif isinstance(action, RelayReport):
+                replies.extend(await self.reports.relay(key, action, locale))
+            else:
+                replies.append(action)
+        return replies
 
     async def escalate_due(self) -> int:
         """Escalate cases whose timer ran out."""

@@ -30,6 +30,7 @@ from bot.ports.records import (
     Counter,
     CounterKey,
     OutboxRow,
+    ReportRecord,
     Standing,
     SurveyCount,
     SurveyRecord,
@@ -37,12 +38,15 @@ from bot.ports.records import (
 from bot.ports.writes import (
     CASE_CHANGES,
     AddCase,
+    AddReport,
     Audit,
     Block,
     ChangeCase,
+    ClearReport,
     CloseSurvey,
     Count,
     CountOpen,
+    DropReport,
     DropUserNotices,
     Forget,
     Invite,
@@ -181,7 +185,24 @@ class CaseReads(Protocol):
         ...
 
 
-class Unit(CaseReads, Protocol):
+class ReportReads(Protocol):
+    """What the reporting route reads about Übergriff reports."""
+
+    async def report(self, code: str) -> ReportRecord | None:
+        """One report (committed), or None."""
+        ...
+
+
+class ReportStore(ReportReads, Protocol):
+    """Übergriff reports: changed through writes in a unit; purged at their expiry."""
+
+    async def purge_reports(self, now: int) -> int:
+        """Delete reports whose ``expires_at`` has passed (with their waiting notices);
+        returns how many went."""
+        ...
+
+
+class Unit(CaseReads, ReportReads, Protocol):
     """One transaction: reads see committed data; :meth:`apply` writes at the end, together."""
 
     def apply(self, *writes: Write) -> None:
@@ -258,7 +279,16 @@ class Health(Protocol):
         ...
 
 
-class Store(ConversationStore, CounterStore, CaseStore, OutboxStore, SurveyStore, Health, Protocol):
+class Store(
+    ConversationStore,
+    CounterStore,
+    CaseStore,
+    OutboxStore,
+    SurveyStore,
+    ReportStore,
+    Health,
+    Protocol,
+):
     """Everything the runtime needs of a store."""
 
 
@@ -269,12 +299,14 @@ __all__ = [
     "ROLE_CONTACT",
     "ROLE_MELDESTELLE",
     "AddCase",
+    "AddReport",
     "Audit",
     "Block",
     "CaseReads",
     "CaseRecord",
     "CaseStore",
     "ChangeCase",
+    "ClearReport",
     "Clock",
     "CloseSurvey",
     "ContactRecord",
@@ -284,6 +316,7 @@ __all__ = [
     "Counter",
     "CounterKey",
     "CounterStore",
+    "DropReport",
     "DropUserNotices",
     "Forget",
     "Health",
@@ -295,6 +328,9 @@ __all__ = [
     "PutState",
     "Register",
     "RemoveContact",
+    "ReportReads",
+    "ReportRecord",
+    "ReportStore",
     "Seen",
     "SetAvailable",
     "Standing",

@@ -121,6 +121,30 @@ class OutboxRow:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportRecord:
+    """An Übergriff report to a Meldestelle (table ``reports``, migration 8).
+
+    ``answers`` are fixed-choice values only (``(question, value)``; a typed date is kept as
+    its ISO date); they are cleared right after the notice reached the Meldestelle. The row is
+    deleted when the Meldestelle acknowledges it, or at ``expires_at``. ``user_route`` is
+    sealed like a case's route (AES-GCM under the report code)."""
+
+    code: str
+    user_key: bytes
+    contact_id: int
+    user_route: bytes | None
+    land: str
+    region: str
+    locale: str
+    answers: tuple[tuple[str, str], ...]
+    created_at: int
+    expires_at: int
+
+    def __repr__(self) -> str:
+        return f"ReportRecord({self.code})"
+
+
+@dataclass(frozen=True, slots=True)
 class Standing:
     """What one lookup tells about a user's handoff: their open (or claimed) case, whether
     they are blocked from new cases and how many cases their limit key opened in the last
@@ -166,6 +190,7 @@ __all__ = [
     "Counter",
     "CounterKey",
     "OutboxRow",
+    "ReportRecord",
     "Standing",
     "SurveyCount",
     "SurveyRecord",

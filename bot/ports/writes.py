@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.engine.state import State
-from bot.ports.records import CaseRecord, CounterKey
+from bot.ports.records import CaseRecord, CounterKey, ReportRecord
 from bot.survey.model import Survey
 
 
@@ -95,6 +95,27 @@ class Notify:
     at: int
     contact_id: int | None = None
     route: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AddReport:
+    """Store an Übergriff report until its notice is delivered (then :class:`ClearReport`)."""
+
+    report: ReportRecord
+
+
+@dataclass(frozen=True, slots=True)
+class ClearReport:
+    """Clear a report's answers (its notice reached the Meldestelle)."""
+
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class DropReport:
+    """Delete a report (acknowledged by the Meldestelle), with the notices still waiting."""
+
+    code: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,18 +248,24 @@ Write = (
     | OpenSurvey
     | CloseSurvey
     | SurveyVote
+    | AddReport
+    | ClearReport
+    | DropReport
 )
 
 
 __all__ = [
     "CASE_CHANGES",
     "AddCase",
+    "AddReport",
     "Audit",
     "Block",
     "ChangeCase",
+    "ClearReport",
     "CloseSurvey",
     "Count",
     "CountOpen",
+    "DropReport",
     "DropUserNotices",
     "Forget",
     "Invite",

@@ -21,15 +21,18 @@ from bot.errors import Redelivered
 from bot.ports import (
     LIMIT_WINDOW,
     AddCase,
+    AddReport,
     Audit,
     Block,
     CaseRecord,
     ChangeCase,
+    ClearReport,
     ContactRecord,
     Count,
     Counter,
     CounterKey,
     CountOpen,
+    DropReport,
     DropUserNotices,
     Forget,
     Invite,
@@ -38,6 +41,7 @@ from bot.ports import (
     PutState,
     Register,
     RemoveContact,
+    ReportRecord,
     Seen,
     SetAvailable,
     Told,
@@ -57,6 +61,9 @@ class _Reads(StandingFromReads):
 
     def _tables(self) -> _Tables:
         raise NotImplementedError
+
+    async def report(self, code: str) -> ReportRecord | None:
+        return self._tables().reports.reports.get(code)
 
     async def case(self, code: str) -> CaseRecord | None:
         return self._tables().cases.get(code)
@@ -252,6 +259,9 @@ class MemoryStore(_Reads, SeenIds, MemorySurveyReads):
             _drop_contact(data, cid)
         return len(gone)
 
+    async def purge_reports(self, now: int) -> int:
+        return self._data.reports.purge(now, self._data.outbox)
+
     async def outbox_due(self, now: int, limit: int) -> list[OutboxRow]:
         due = [row for _, (row, at) in sorted(self._data.outbox.items()) if at <= now]
         return due[:limit]
@@ -288,6 +298,7 @@ def _drop_contact(data: _Tables, contact_id: int) -> None:
     data.invitations.pop(contact_id, None)
     data.notices = {(c, cid) for c, cid in data.notices if cid != contact_id}
     data.outbox = {i: r for i, r in data.outbox.items() if r[0].contact_id != contact_id}
+    data.reports.drop_contact(contact_id)
     for code, case in data.cases.items():
         if case.contact_id == contact_id:
             data.cases[code] = replace(case, contact_id=None)
@@ -357,5 +368,7 @@ def _apply(data: _Tables, write: Write) -> None:  # noqa: C901 - a table, as in 
                 if case.contact_id == contact_id and case.status == "claimed":
                     data.cases[code] = replace(case, status="open", contact_id=None, escalate_at=at)
             _drop_contact(data, contact_id)
+        case AddReport() | ClearReport() | DropReport():
+            data.reports.apply(write, data.outbox)
         case _:
             data.survey.apply(write)

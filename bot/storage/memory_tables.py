@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from bot.engine.state import State
 from bot.ports import Audit, CaseRecord, ContactRecord, CounterKey, OutboxRow
+from bot.storage.memory_reports import ReportTables
 from bot.storage.memory_survey import SurveyTables
 
 
@@ -34,6 +35,7 @@ class Tables:
     next_contact: int = 1
     next_outbox: int = 1
     survey: SurveyTables = field(default_factory=SurveyTables)
+    reports: ReportTables = field(default_factory=ReportTables)
 
 
 def empty() -> Tables:
@@ -58,4 +60,5 @@ def copy_tables(data: Tables) -> Tables:
         data.next_contact,
         data.next_outbox,
         data.survey.copy(),
+        data.reports.copy(),
     )

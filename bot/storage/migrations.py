@@ -188,6 +188,49 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         """,
     ),
     (
+        8,
+        "Übergriff reports to a Meldestelle: fixed-choice answers until delivery, no free text",
+        """
+        CREATE TABLE reports (
+            code TEXT PRIMARY KEY,         -- random report code (as a case code)
+            user_key BLOB NOT NULL,        -- HMAC-SHA256(secret, platform | user id)
+            contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+            user_route BLOB,               -- AES-GCM sealed "platform|route" (as cases.user_route)
+            land TEXT NOT NULL,            -- Land code or "none"
+            region TEXT NOT NULL,          -- AGS of the local layer or "none"
+            locale TEXT NOT NULL,
+            answers TEXT NOT NULL,         -- "question=value;..." fixed choices; "" once delivered
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX reports_expires ON reports(expires_at);
+        -- the outbox carries report notices too: its code no longer refers to cases (rebuilt
+        -- without that foreign key); a deleted case still takes its notices along (trigger)
+        CREATE TABLE outbox_new (
+            id INTEGER PRIMARY KEY,
+            target TEXT NOT NULL,          -- "contact" or "user"
+            contact_id INTEGER REFERENCES contacts(id) ON DELETE CASCADE,
+            code TEXT,                     -- a case code, or a report code (kind report...)
+            route BLOB,                    -- for users: AES-GCM(platform | route) until delivered
+            kind TEXT NOT NULL,            -- what to say; rendered and translated at delivery
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_at INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            nonce TEXT                     -- idempotency key for the platform
+        );
+        INSERT INTO outbox_new SELECT id, target, contact_id, code, route, kind, attempts,
+            next_at, created_at, nonce FROM outbox;
+        DROP TABLE outbox;
+        ALTER TABLE outbox_new RENAME TO outbox;
+        CREATE INDEX outbox_due ON outbox(next_at);
+        -- migration 9's index (IF NOT EXISTS there too): a database that had 9 before 8 (a
+        -- development build) keeps it through this rebuild
+        CREATE INDEX IF NOT EXISTS outbox_nonce ON outbox(nonce);
+        CREATE TRIGGER cases_take_notices AFTER DELETE ON cases
+            BEGIN DELETE FROM outbox WHERE code = OLD.code AND kind NOT LIKE 'report%'; END;
+        """,
+    ),
+    (
         9,
         "sealed routes in the routes file <db>.routes (user_route and outbox.route stay NULL)",
         """
@@ -195,7 +238,7 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         -- bot/storage/sqlite_routes.py); the store moves any it finds here when it opens. This
         -- version keeps an older Beistand, which would find no routes, from opening the file.
         -- A waiting notice to a user owns its route by its nonce: looked up by it.
-        CREATE INDEX outbox_nonce ON outbox(nonce);
+        CREATE INDEX IF NOT EXISTS outbox_nonce ON outbox(nonce);
         """,
     ),
 )

@@ -3,7 +3,8 @@
 The column keeps the strings of older versions, so existing databases go on working: ``""`` (a
 flow question is open), ``language``, ``suggest:<flow>,<flow>``, ``consent`` and ``case:<code>``
 (``case:<code>:<confirm>`` while the end of a case waits for a yes), ``region`` (the local
-layer's region question after the Land), ``survey:<code>:<question>``.
+layer's region question after the Land), ``survey:<code>:<question>``, and
+``report:<question>:<name>=<value>,...`` (the Übergriff report's fixed-choice answers).
 Only the store's encoding and decoding use these strings; the engine sees :data:`Mode` values.
 """
 
@@ -17,6 +18,7 @@ from bot.engine.state import (
     InCase,
     InSurvey,
     Mode,
+    Reporting,
     Suggesting,
 )
 
@@ -26,6 +28,7 @@ _SUGGEST = "suggest:"
 _CASE = "case:"
 _REGION = "region"
 _SURVEY = "survey:"
+_REPORT = "report:"
 
 
 def mode_text(mode: Mode) -> str:
@@ -43,6 +46,8 @@ def mode_text(mode: Mode) -> str:
             return _CASE + code + (f":{confirm}" if confirm else "")
         case InSurvey(survey=survey, question=question):
             return f"{_SURVEY}{survey}:{question}"
+        case Reporting(question=question, answers=answers):
+            return f"{_REPORT}{question}:" + ",".join(f"{k}={v}" for k, v in answers)
     return ""
 
 
@@ -63,4 +68,10 @@ def parse_mode(text: str) -> Mode:
         survey, _, question = text.removeprefix(_SURVEY).partition(":")
         if survey and question.isdigit():
             return InSurvey(survey, int(question))
+    if text.startswith(_REPORT):
+        question, _, rest = text.removeprefix(_REPORT).partition(":")
+        pairs = (p.partition("=") for p in rest.split(",") if p)
+        answers = tuple((k, v) for k, sep, v in pairs if sep)
+        if question:
+            return Reporting(question, answers)
     return AT_NODE

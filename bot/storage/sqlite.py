@@ -34,6 +34,7 @@ from bot.storage import sqlite_jobs as jobs
 from bot.storage.checks import database_error, prepare_file
 from bot.storage.routes_file import routes_path
 from bot.storage.sqlite_cases import OUTBOX_DUE, SqliteCaseReads, outbox_row, route_puts
+from bot.storage.sqlite_reports import SqliteReportReads
 from bot.storage.sqlite_routes import Routes, reconcile
 from bot.storage.sqlite_rows import LOAD, decode, encode, statements
 from bot.storage.sqlite_schema import PRAGMAS, connect, connect_reader, migrate, quick_check
@@ -43,7 +44,7 @@ from bot.storage.sqlite_wal import Wal
 __all__ = ["PRAGMAS", "Counter", "SqliteStore", "statements"]
 
 
-class SqliteStore(SqliteCaseReads, SqliteSurveyReads):
+class SqliteStore(SqliteCaseReads, SqliteSurveyReads, SqliteReportReads):
     """Conversation state, cases, contacts and the outbox in one SQLite file (implements
     :class:`bot.ports.Store`)."""
 
@@ -343,6 +344,12 @@ class SqliteStore(SqliteCaseReads, SqliteSurveyReads):
         await self._routes.drop(released)
         return int(removed)
 
+    async def purge_reports(self, now: int) -> int:
+        """Delete expired reports and their notices (routes shredded); how many went."""
+        removed, released = await jobs.run_job(self.db, jobs.purge_report_rows(now))
+        await self._routes.drop(released)
+        return int(removed)
+
     async def outbox_due(self, now: int, limit: int) -> list[OutboxRow]:
         """Due notices, oldest first; only committed rows (read under the write lock)."""
         return [outbox_row(r, self._held) for r in await self._rows(OUTBOX_DUE, (now, limit))]
@@ -378,7 +385,7 @@ class SqliteStore(SqliteCaseReads, SqliteSurveyReads):
         return row is not None and row[0] == "ok"
 
 
-class _Unit(SqliteCaseReads):
+class _Unit(SqliteCaseReads, SqliteReportReads):
     """The reads and collected writes of one :meth:`SqliteStore.unit` (the lock is held)."""
 
     def __init__(self, db: aiosqlite.Connection, held: Mapping[str, bytes]) -> None:

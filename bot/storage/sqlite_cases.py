@@ -15,14 +15,17 @@ from bot.errors import Redelivered
 from bot.ports import (
     LIMIT_WINDOW,
     AddCase,
+    AddReport,
     Audit,
     Block,
     CaseRecord,
     ChangeCase,
+    ClearReport,
     CloseSurvey,
     ContactRecord,
     Count,
     CountOpen,
+    DropReport,
     DropUserNotices,
     Forget,
     Invite,
@@ -40,6 +43,7 @@ from bot.ports import (
     Write,
 )
 from bot.storage.routes_file import case_owner, notice_owner
+from bot.storage.sqlite_reports import apply_report
 from bot.storage.sqlite_rows import COUNT, SEEN, UPSERT, encode
 from bot.storage.sqlite_survey import apply_survey
 
@@ -333,6 +337,8 @@ def apply_write(  # noqa: C901 - a table
             db.execute("DELETE FROM contacts WHERE id=?", (contact_id,))
         case OpenSurvey() | CloseSurvey() | SurveyVote():
             apply_survey(db, write)
+        case AddReport() | ClearReport() | DropReport():
+            released.extend(apply_report(db, write))
     return released
 
 

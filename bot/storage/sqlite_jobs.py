@@ -31,6 +31,7 @@ import aiosqlite
 from bot.ports import CounterKey, Write
 from bot.storage.routes_file import notice_owner
 from bot.storage.sqlite_cases import apply_write, purge_cases
+from bot.storage.sqlite_reports import purge_reports
 from bot.storage.sqlite_rows import COUNT, SEEN, UPSERT
 
 T = TypeVar("T")
@@ -144,6 +145,11 @@ def purge_case_rows(
 ) -> Callable[[sqlite3.Connection], tuple[int, list[str]]]:
     """The job of :func:`bot.storage.sqlite_cases.purge_cases` in one transaction."""
     return lambda conn: transact(conn, lambda c: purge_cases(c, closed_before, audit_before, now))
+
+
+def purge_report_rows(now: int) -> Callable[[sqlite3.Connection], tuple[int, list[str]]]:
+    """The job of :func:`bot.storage.sqlite_reports.purge_reports` in one transaction."""
+    return lambda conn: transact(conn, lambda c: purge_reports(c, now))
 
 
 def read_all(

@@ -19,5 +19,6 @@ from bot.engine.texts.contact import *  # noqa: F403
 from bot.engine.texts.hours import *  # noqa: F403
 from bot.engine.texts.local import *  # noqa: F403
 from bot.engine.texts.notices import *  # noqa: F403
+from bot.engine.texts.report import *  # noqa: F403
 from bot.engine.texts.survey import *  # noqa: F403
 from bot.engine.texts.user import *  # noqa: F403

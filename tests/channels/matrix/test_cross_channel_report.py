@@ -1,0 +1,157 @@
+"""Übergriff reports across channels (issue 14 item 4): one runtime serving Telegram (Bot API
+emulator) and Matrix (a real Synapse), on the example overlay (examples/musterland). An employee
+on one platform reports, the Meldestelle on the other receives the report, acknowledges it, and
+the employee is told. The real runtime, store and transports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bot.content import ContentPaths, load_content
+from bot.runtime import Runtime
+from bot.storage.sqlite import SqliteStore
+from bot.transports.telegram import FloodLimiter
+from testbed.telegram_emulator import Message, RateLimits, SimUser, TelegramEmulator
+from testbed.userclient import Received, until
+
+pytestmark = pytest.mark.channel
+CODE = re.compile(r"[A-Z0-9]{4}-[A-Z0-9]{2}")
+OVERLAY = Path(__file__).resolve().parents[3] / "examples" / "musterland"
+#: the way to the report, then its answers and the consent
+TO_REPORT = (
+    "Nein, es ist vorbei",
+    "Ich wurde bedroht oder beleidigt",
+    "Sachsen",
+    "Landkreis Musterland",
+    "Übergriff in meiner Verwaltung melden",
+)
+ANSWERS = ("Bedrohung", "Kfz-Zulassung", "Heute", "Nein", "Nein", "Nein", "Ja, senden")
+
+
+@pytest.fixture
+def telegram_limits() -> RateLimits:
+    """Routing, not flood limits, is under test here."""
+    return RateLimits(per_chat_rate=100, per_chat_burst=100, overall_rate=100, overall_burst=100)
+
+
+@dataclass
+class Both:
+    runtime: Runtime
+    emulator: TelegramEmulator
+
+    async def telegram_sees(self, user: SimUser, fragment: str) -> Message:
+        """Wait until the Telegram user has received a message containing ``fragment``."""
+        found: Message = await self.emulator.wait_until(
+            lambda: next((m for m in reversed(user.received) if fragment in m.text), None), 15
+        )
+        return found
+
+
+@pytest.fixture
+async def both(
+    tmp_path, telegram_emulator, telegram_bot, start_channel, register, make_bot
+) -> AsyncIterator[Both]:
+    content, problems = load_content(ContentPaths(local=OVERLAY))
+    assert content is not None, problems
+    async with SqliteStore(tmp_path / "report.db") as store:
+        runtime = Runtime(
+            content,
+            store,
+            secrets.token_bytes(32),
+            rate_limit=1000,
+            purge_every=None,
+            worker_idle=0.1,
+        )
+        async with runtime:  # the outbox worker runs as in ``run``
+            await start_channel(
+                runtime,
+                translations=content.catalogs.translator,
+                limiter=FloodLimiter(chat_rate=100, chat_burst=100, overall_rate=100),
+            )
+            await make_bot(register("bot"), runtime)
+            yield Both(runtime, telegram_emulator)
+
+
+def labelled(prompt: Received, fragment: str) -> str:
+    return next(label for label in prompt.options if fragment in label)
+
+
+async def tap(both: Both, user: SimUser, label: str) -> None:
+    question = next(m for m in reversed(user.received) if label in user.current(m).labels)
+    seen = len(user.received)
+    user.press(question, label)
+    await both.emulator.wait_until(lambda: len(user.received) > seen, 15)
+    await asyncio.sleep(0.1)  # let a reply of several messages arrive in full
+
+
+async def test_telegram_employee_and_matrix_meldestelle(both: Both, telegram_bot, make_user):
+    office = await make_user("meldestelle")
+    await office.cross_sign()  # contacts write from a verified device (T12)
+    invitation = await both.runtime.handoff.invite(
+        "Landratsamt Musterland", ["SN"], ["assault"], ["14999"], "meldestelle"
+    )
+    room = await office.create_room([both_bot_user(both)], encrypted=True)
+    await office.turn(room)
+    await office.send(room, f"/registrieren {invitation}")
+    await until(office, room, "registriert")
+
+    anna = both.emulator.user(telegram_bot, first_name="Anna", username="anna_amt")
+    anna.send_text("/start uebergriff")
+    await both.telegram_sees(anna, "Ist die Person noch da")
+    for label in (*TO_REPORT, *ANSWERS):
+        await tap(both, anna, label)
+    sent = await both.telegram_sees(anna, "geht an die Meldestelle Landratsamt Musterland")
+    code = CODE.search(sent.text)
+    assert code is not None
+
+    notice = (await until(office, room, "Neue Meldung"))[-1]
+    assert notice.encrypted and code.group() in notice.body
+    assert "Kfz-Zulassung" in notice.body and "§ 193 SGB VII" in notice.body
+    await office.send(room, f"/bestaetigen {code.group()}")
+    await until(office, room, "ist bestätigt")
+    await both.telegram_sees(anna, "Ihre Meldung wurde von der Meldestelle bestätigt.")
+    assert await both.runtime.store.report(code.group()) is None
+    for secret in ("Anna", "anna_amt", str(anna.id)):
+        assert secret not in notice.body
+
+
+async def test_matrix_employee_and_telegram_meldestelle(both: Both, telegram_bot, make_user):
+    office = both.emulator.user(telegram_bot, first_name="Meldestelle", username="ms_amt")
+    invitation = await both.runtime.handoff.invite(
+        "Landratsamt Musterland", ["SN"], ["assault"], ["14999"], "meldestelle"
+    )
+    office.send_text(f"/registrieren {invitation}")
+    await both.telegram_sees(office, "registriert")
+
+    anna = await make_user("anna")
+    room = await anna.create_room([both_bot_user(both)], encrypted=True)
+    await anna.turn(room)
+    await anna.send(room, "/start uebergriff")
+    question = (await anna.turn(room))[-1]
+    for label in (*TO_REPORT, *ANSWERS):
+        await anna.send(room, labelled(question, label))
+        question = (await anna.turn(room))[-1]
+    notice = await both.telegram_sees(office, "Neue Meldung")
+    code = CODE.search(notice.text)
+    assert code is not None and "Kfz-Zulassung" in notice.text
+    office.send_text(f"/bestaetigen {code.group()}")
+    await both.telegram_sees(office, "ist bestätigt")
+    await until(anna, room, "Ihre Meldung wurde von der Meldestelle bestätigt.")
+    assert anna.user_id not in notice.text and room not in notice.text
+
+
+def both_bot_user(both: Both) -> str:
+    """The Matrix id of the bot (the transport registered under "matrix")."""
+    deliver = both.runtime.handoff.channels["matrix"]
+    transport = getattr(deliver, "__self__", None)
+    user_id = getattr(transport, "user_id", None)
+    assert isinstance(user_id, str), transport
+    return user_id
