@@ -152,6 +152,11 @@ def purge_report_rows(now: int) -> Callable[[sqlite3.Connection], tuple[int, lis
     return lambda conn: transact(conn, lambda c: purge_reports(c, now))
 
 
+def read_one(sql: str, args: tuple[object, ...]) -> Callable[[sqlite3.Connection], Rows]:
+    """The job of one read: its rows (autocommit: it sees the last commit)."""
+    return lambda conn: [tuple(r) for r in conn.execute(sql, args).fetchall()]
+
+
 def read_all(
     queries: Sequence[tuple[str, tuple[object, ...]]],
 ) -> Callable[[sqlite3.Connection], list[Rows | Exception]]:
@@ -181,6 +186,19 @@ class Checkpoint:
     def job(self, conn: sqlite3.Connection) -> None:
         self.started = True
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").close()
+
+
+def fold(conn: sqlite3.Connection) -> bool:
+    """The job of a background fold (``PASSIVE`` checkpoint); True if it took the whole WAL."""
+    row = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    return row is not None and row[0] == 0 and row[1] == row[2] and row[1] > 0
+
+
+def restart_wal(conn: sqlite3.Connection) -> None:
+    """The job after a whole fold: a write that changes nothing (``user_version`` set to what it
+    is) starts the WAL anew and pays the sync of its new header, instead of the next commit."""
+    (version,) = conn.execute("PRAGMA user_version").fetchone()
+    conn.execute(f"PRAGMA user_version={int(version)}").close()
 
 
 def statement(sql: str, args: tuple[Any, ...] = ()) -> Callable[[sqlite3.Connection], None]:
