@@ -115,6 +115,36 @@ async def test_commands_are_published_in_german_and_english(
     assert all(c["description"] for c in german + english_menu)
 
 
+async def test_messages_and_edits_go_out_as_html_without_link_previews(
+    telegram_emulator, telegram_bot, scripted_handler, start_channel
+):
+    """What Telegram gets, call by call (the channel builds these parameters itself)."""
+    await start_channel(scripted_handler)
+    user = telegram_emulator.user(telegram_bot)
+    user.send_text("/start")
+    question = (await user.read_until_keyboard())[-1]
+    tap = user.press(question, "Bedrohung")
+    await user.next_message()
+    await user.answer_to(tap)
+    await telegram_emulator.wait_until(lambda: user.current(question).keyboard == ())
+
+    sent = telegram_bot.calls_of("sendMessage")
+    edits = telegram_bot.calls_of("editMessageText")
+    assert len(sent) == 2 and len(edits) == 1
+    for call in (*sent, *edits):
+        assert call.params["parse_mode"] == "HTML"
+        assert call.params["link_preview_options"] == {"is_disabled": True}
+        assert call.params["chat_id"] == user.id
+    for call in sent:  # one button per row, the renderer's data on each
+        rows = call.params["reply_markup"]["inline_keyboard"]
+        assert [[b["text"] for b in row] for row in rows] == [[label] for label in LABELS]
+        assert all(len(row) == 1 and row[0]["callback_data"] for row in rows)
+    assert "reply_markup" not in edits[0].params  # the edit takes the keyboard away
+    assert edits[0].params["message_id"] == question.message_id
+    [answered] = telegram_bot.calls_of("answerCallbackQuery")
+    assert answered.params == {"callback_query_id": tap}
+
+
 async def test_a_choice_removes_the_keyboard_and_a_second_tap_cannot_act(
     telegram_emulator, telegram_bot, scripted_handler, start_channel
 ):
