@@ -19,6 +19,7 @@ from bot.errors import TransportError
 from bot.i18n import Translator
 from bot.render import Button, Outgoing, claim_data
 from bot.transports.telegram import SECRET_HEADER, FloodLimiter
+from bot.transports.telegram.updates import REPOLL_PAUSE
 from testbed.telegram_emulator import RateLimits
 from tests.channels.conftest import LABELS, QUESTION, STALE
 
@@ -143,6 +144,27 @@ async def test_messages_and_edits_go_out_as_html_without_link_previews(
     assert edits[0].params["message_id"] == question.message_id
     [answered] = telegram_bot.calls_of("answerCallbackQuery")
     assert answered.params == {"callback_query_id": tap}
+
+
+async def test_the_poll_after_updates_waits_until_their_replies_are_out(
+    telegram_emulator, telegram_bot, scripted_handler, start_channel
+):
+    """No getUpdates goes out between an update's arrival and the reply to it (building that
+    request would hold up the reply); the one after comes REPOLL_PAUSE after the last."""
+    await start_channel(scripted_handler)
+    user = telegram_emulator.user(telegram_bot)
+    for _ in range(5):
+        await telegram_emulator.wait_until(lambda: not telegram_bot.updates)  # a poll waits
+        await settle(0.05)
+        began = time.monotonic()
+        user.send_text("/start")
+        await user.read_until_keyboard()
+        [reply] = [c.at for c in telegram_bot.calls_of("sendMessage") if c.at > began]
+        polls = [c.at for c in telegram_bot.calls_of("getUpdates") if c.at > began]
+        assert all(at > reply for at in polls)
+        await telegram_emulator.wait_until(lambda: not telegram_bot.updates)
+        polls = [c.at for c in telegram_bot.calls_of("getUpdates") if c.at > began]
+        assert polls[0] - began >= REPOLL_PAUSE
 
 
 async def test_a_choice_removes_the_keyboard_and_a_second_tap_cannot_act(
