@@ -144,6 +144,8 @@ async def test_messages_and_edits_go_out_as_html_without_link_previews(
     assert edits[0].params["message_id"] == question.message_id
     [answered] = telegram_bot.calls_of("answerCallbackQuery")
     assert answered.params == {"callback_query_id": tap}
+    # every call, getUpdates and the command menu included, is one JSON document
+    assert {c.content_type for c in telegram_bot.calls} == {"application/json"}
 
 
 async def test_the_poll_after_updates_waits_until_their_replies_are_out(

@@ -25,8 +25,8 @@ from bot.engine.actions import Action, Say, Stale
 from bot.render import JOIN_LIMIT, Button, Outgoing, escape, render, render_all
 
 _LOG = logging.getLogger("bot.transports.telegram")
-#: ``link_preview_options`` as Telegram takes it (a JSON text, as python-telegram-bot sends it)
-_NO_PREVIEW = '{"is_disabled": true}'
+#: ``link_preview_options``: no preview of a link in the text
+_NO_PREVIEW = {"is_disabled": True}
 #: Telegram's limit for one message, in UTF-16 units after the markup is parsed.
 MAX_LENGTH = 4096
 

@@ -15,10 +15,10 @@ from typing import Any
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import BaseUpdateProcessor
-from telegram.request import HTTPXRequest
 
 from bot.serial import SerialQueue
 from bot.transports.pacing import ChatActivity
+from bot.transports.telegram.request import JsonRequest
 
 _LOG = logging.getLogger("bot.transports.telegram")
 #: Seconds the next getUpdates waits after one that brought updates (see :class:`ScreenedUpdates`).
@@ -112,7 +112,7 @@ class PollState:
     last_ok: float = field(default_factory=time.monotonic)
 
 
-class ScreenedUpdates(HTTPXRequest):
+class ScreenedUpdates(JsonRequest):
     """The connection that fetches updates (``getUpdates`` only): the answer is screened
     (:meth:`PerChatProcessor.screen`) as soon as it is decoded, before python-telegram-bot turns
     each update into objects.
