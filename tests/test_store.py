@@ -168,24 +168,41 @@ async def test_a_failed_commit_rolls_back_and_fails_every_save_of_the_batch(
 
 
 async def test_a_plain_save_commits_in_the_loop_thread_when_nothing_else_is_committed(
-    store: SqliteStore,
+    store: SqliteStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """No hop to the writer thread on the reply path: a save does not wait for that thread."""
+    """No hop to the writer thread on the reply path while that thread has nothing to do."""
+    hops: list[object] = []
+    original = jobs.run_job
+
+    def counted(db, job):  # type: ignore[no-untyped-def]
+        hops.append(job)
+        return original(db, job)
+
+    monkeypatch.setattr(jobs, "run_job", counted)
+    await store.save(KEY, STATE, 1000.0, seen=b"e1")
+    assert hops == []
+    with sqlite3.connect(store.path) as other:  # committed: another connection sees it
+        assert other.execute("SELECT count(*) FROM seen_events").fetchone()[0] == 1
+        assert other.execute("SELECT count(*) FROM conversations").fetchone()[0] == 1
+    with pytest.raises(Redelivered):  # the event id is checked in the same transaction
+        await store.save(KEY, STATE, 1001.0, seen=b"e1")
+    assert hops == []
+
+
+async def test_a_save_goes_to_the_writer_while_it_has_a_job(store: SqliteStore) -> None:
+    """The loop never writes beside a job of the writer thread (whose BEGIN would then wait in
+    SQLite's busy handler): the save joins the group commit behind it."""
     release = threading.Event()
-    # the writer thread is busy (outside a transaction)
     blocked = asyncio.ensure_future(jobs.run_job(store.db, lambda conn: release.wait(5)))
     await asyncio.sleep(0.01)
-    try:
-        async with asyncio.timeout(1):
-            await store.save(KEY, STATE, 1000.0, seen=b"e1")
-        with sqlite3.connect(store.path) as other:  # committed: another connection sees it
-            assert other.execute("SELECT count(*) FROM seen_events").fetchone()[0] == 1
-            assert other.execute("SELECT count(*) FROM conversations").fetchone()[0] == 1
-        with pytest.raises(Redelivered):  # the event id is checked in the same transaction
-            await store.save(KEY, STATE, 1001.0, seen=b"e1")
-    finally:
-        release.set()
-        await blocked
+    assert jobs.busy(store.db)
+    save = asyncio.ensure_future(store.save(KEY, STATE, 1000.0, seen=b"e1"))
+    await asyncio.sleep(0.05)
+    assert not save.done()
+    release.set()
+    await asyncio.gather(blocked, save)
+    assert not jobs.busy(store.db)
+    assert await store.was_seen(b"e1")
 
 
 async def test_a_save_waits_for_a_pending_shred(store: SqliteStore) -> None:

@@ -293,7 +293,7 @@ class SqliteStore(SqliteCaseReads, SqliteSurveyReads, SqliteReportReads):
     async def first_time(self, key: bytes, now: float) -> bool:
         """Record an event id; False if it was recorded before."""
         job = jobs.record_seen(key, int(now))
-        done = self._direct.attempt(job) if self._commits.free() else None
+        done = self._direct.attempt(job) if self._commits.free_to_write() else None
         return done[0] if done is not None else await jobs.run_job(self.db, job)
 
     async def was_seen(self, key: bytes) -> bool:

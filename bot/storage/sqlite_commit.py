@@ -39,9 +39,14 @@ class GroupCommit:
         self._committer: asyncio.Task[None] | None = None
 
     def free(self) -> bool:
-        """Whether the loop may try SQLite itself: no shred pending (it must not wait for us)."""
+        """Whether the loop may read itself: no shred pending (it must not wait for us)."""
         wal = self._wal()
         return wal is not None and wal.shredding() is None
+
+    def free_to_write(self) -> bool:
+        """Whether the loop may write itself: nothing pending or running on the writer thread
+        (:func:`bot.storage.sqlite_jobs.busy`; a shred is a job there too)."""
+        return self.free() and not jobs.busy(self._writer())
 
     async def commit(
         self, row: jobs.Row, counters: Sequence[CounterKey], event: jobs.SeenRow | None
@@ -51,7 +56,7 @@ class GroupCommit:
         Raises:
             Redelivered: ``event`` was recorded before; nothing of this save was written."""
         # nothing being committed: this one here and now (none to wait for, none to group)
-        if self._committer is None and self.free():
+        if self._committer is None and self.free_to_write():
             committed = self._direct.attempt(jobs.commit_batch([row], [counters], [event]))
             if committed is not None:
                 if committed[0]:

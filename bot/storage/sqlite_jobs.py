@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar, cast
 
@@ -44,6 +45,10 @@ SeenRow = tuple[bytes, int]
 Rows = list[tuple[Any, ...]]
 
 
+#: Jobs queued or running per connection (see :func:`busy`).
+_IN_FLIGHT: weakref.WeakKeyDictionary[aiosqlite.Connection, int] = weakref.WeakKeyDictionary()
+
+
 def run_job(db: aiosqlite.Connection, job: Callable[[sqlite3.Connection], T]) -> Awaitable[T]:
     """Run ``job(connection)`` on the connection's thread, after the calls queued before it."""
     execute = cast(Callable[[Callable[[], T]], Awaitable[T]], db._execute)
@@ -52,7 +57,27 @@ def run_job(db: aiosqlite.Connection, job: Callable[[sqlite3.Connection], T]) ->
         conn: sqlite3.Connection = db._conn  # the thread's own connection
         return job(conn)
 
-    return execute(call)
+    return _counted(db, execute(call))
+
+
+async def _counted(db: aiosqlite.Connection, running: Awaitable[T]) -> T:
+    _IN_FLIGHT[db] = _IN_FLIGHT.get(db, 0) + 1
+    try:
+        return await running
+    finally:
+        left = _IN_FLIGHT.get(db, 1) - 1
+        if left:
+            _IN_FLIGHT[db] = left
+        else:
+            _IN_FLIGHT.pop(db, None)
+
+
+def busy(db: aiosqlite.Connection) -> bool:
+    """Whether a job is queued or running on the connection's thread. The loop's own connection
+    (:mod:`bot.storage.sqlite_direct`) writes only while the writer has none: a write of the
+    loop's in between would make the writer's ``BEGIN IMMEDIATE`` wait in SQLite's busy handler,
+    which sleeps in steps of up to 100 ms (under saturation, case work waited 100-300 ms so)."""
+    return db in _IN_FLIGHT
 
 
 def transact(conn: sqlite3.Connection, body: Callable[[sqlite3.Connection], T]) -> T:
