@@ -68,7 +68,9 @@ class SqliteStore(SqliteCaseReads, SqliteSurveyReads, SqliteReportReads):
         self._cache: OrderedDict[bytes, State] = OrderedDict()
         self._cache_size = cache_size
         # plain saves: here and now in the loop's thread, or in groups on the writer
-        self._commits = GroupCommit(self._direct, lambda: self.db, lambda: self._wal)
+        self._commits = GroupCommit(
+            self._direct, lambda: self.db, lambda: self._wal, self._syncing_connections
+        )
         # reads outside a unit waiting for the next read job, and the task running them
         self._reads: list[tuple[str, tuple[object, ...], asyncio.Future[jobs.Rows]]] = []
         self._reader_task: asyncio.Task[None] | None = None
@@ -91,6 +93,10 @@ class SqliteStore(SqliteCaseReads, SqliteSurveyReads, SqliteReportReads):
         if self._db is None:
             raise StorageError("store is not open")
         return self._db
+
+    def _syncing_connections(self) -> tuple[aiosqlite.Connection | None, ...]:
+        """The connections whose jobs sync files: the fold's and the routes file's."""
+        return (self._wal.folder if self._wal else None, self._routes.connection)
 
     @property
     def reads(self) -> aiosqlite.Connection:

@@ -31,10 +31,12 @@ class GroupCommit:
         direct: Direct,
         writer: Callable[[], aiosqlite.Connection],
         wal: Callable[[], Wal | None],
+        others: Callable[[], tuple[aiosqlite.Connection | None, ...]] = tuple,
     ) -> None:
         self._direct = direct
         self._writer = writer
         self._wal = wal
+        self._others = others
         self._pending: list[_Entry] = []
         self._committer: asyncio.Task[None] | None = None
 
@@ -45,8 +47,12 @@ class GroupCommit:
 
     def free_to_write(self) -> bool:
         """Whether the loop may write itself: nothing pending or running on the writer thread
-        (:func:`bot.storage.sqlite_jobs.busy`; a shred is a job there too)."""
-        return self.free() and not jobs.busy(self._writer())
+        (:func:`bot.storage.sqlite_jobs.busy`; a shred is a job there too), nor on the
+        connections that sync files (the fold's, the routes file's): a write of the loop's can
+        stall behind their fsyncs in the file system's journal, and with it the whole loop."""
+        if not self.free() or jobs.busy(self._writer()):
+            return False
+        return not any(db is not None and jobs.busy(db) for db in self._others())
 
     async def commit(
         self, row: jobs.Row, counters: Sequence[CounterKey], event: jobs.SeenRow | None
