@@ -6,20 +6,14 @@ content (``tests/fixtures/basic``), the real runtime, store and transports.
 
 from __future__ import annotations
 
-import asyncio
 import re
-import secrets
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 import pytest
 
-from bot.content import load_content
-from bot.runtime import Runtime
-from bot.storage.sqlite import SqliteStore
-from bot.transports.telegram import FloodLimiter
-from testbed.telegram_emulator import Message, RateLimits, SimUser, TelegramEmulator
-from testbed.userclient import Received, until
+from testbed.telegram_emulator import RateLimits
+from testbed.userclient import until
+from tests.channels.matrix.cross import LIMITS, Both, labelled, serve_both, tap
 from tests.conftest import basic_paths
 
 pytestmark = pytest.mark.channel
@@ -28,58 +22,17 @@ CODE = re.compile(r"[A-Z0-9]{4}-[A-Z0-9]{2}")
 
 @pytest.fixture
 def telegram_limits() -> RateLimits:
-    """Routing, not flood limits, is under test here."""
-    return RateLimits(per_chat_rate=100, per_chat_burst=100, overall_rate=100, overall_burst=100)
-
-
-@dataclass
-class Both:
-    runtime: Runtime
-    emulator: TelegramEmulator
-
-    async def telegram_sees(self, user: SimUser, fragment: str) -> Message:
-        """Wait until the Telegram user has received a message containing ``fragment``."""
-        found: Message = await self.emulator.wait_until(
-            lambda: next((m for m in reversed(user.received) if fragment in m.text), None), 15
-        )
-        return found
+    return LIMITS
 
 
 @pytest.fixture
 async def both(
     tmp_path, telegram_emulator, telegram_bot, start_channel, register, make_bot
 ) -> AsyncIterator[Both]:
-    content, problems = load_content(basic_paths())
-    assert content is not None, problems
-    async with SqliteStore(tmp_path / "cross.db") as store:
-        runtime = Runtime(
-            content,
-            store,
-            secrets.token_bytes(32),
-            rate_limit=1000,
-            purge_every=None,
-            worker_idle=0.1,
-        )
-        async with runtime:  # the outbox worker runs as in ``run``
-            await start_channel(
-                runtime,
-                translations=content.catalogs.translator,
-                limiter=FloodLimiter(chat_rate=100, chat_burst=100, overall_rate=100),
-            )
-            await make_bot(register("bot"), runtime)
-            yield Both(runtime, telegram_emulator)
-
-
-def labelled(prompt: Received, fragment: str) -> str:
-    return next(label for label in prompt.options if fragment in label)
-
-
-async def tap(both: Both, user: SimUser, label: str) -> None:
-    question = next(m for m in reversed(user.received) if label in user.current(m).labels)
-    seen = len(user.received)
-    user.press(question, label)
-    await both.emulator.wait_until(lambda: len(user.received) > seen, 15)
-    await asyncio.sleep(0.1)  # let a reply of several messages arrive in full
+    async with serve_both(
+        basic_paths(), tmp_path / "cross.db", telegram_emulator, start_channel, register, make_bot
+    ) as served:
+        yield served
 
 
 async def test_telegram_user_and_matrix_contact(both: Both, telegram_bot, make_user):
