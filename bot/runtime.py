@@ -245,10 +245,11 @@ class Runtime:
             actions = await self._step(key, sender, event, seen)
         # relays leave after the lock: a slow platform never holds up this conversation's lock
         replies = await self.handoff.relayed(key, actions, sender.locale)
-        log.debug(
-            "event.handled",
-            extra={"key": short(key), "kind": type(event).__name__, "count": len(replies)},
-        )
+        if log.isEnabledFor(logging.DEBUG):  # on every step: not even the fields unless logged
+            log.debug(
+                "event.handled",
+                extra={"key": short(key), "kind": type(event).__name__, "count": len(replies)},
+            )
         return tuple(replies)
 
     async def _step(

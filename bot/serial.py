@@ -10,8 +10,7 @@ Nothing here knows about conversations or platforms, and nothing here does I/O.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Hashable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Coroutine, Hashable
 from typing import Any, Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -67,15 +66,10 @@ class SerialQueue(Generic[K]):
         line = self._enter(key)
         return self._run(key, line, job)
 
-    @asynccontextmanager
-    async def hold(self, key: K) -> AsyncIterator[None]:
-        """Wait for ``key``'s turn and hold it for the block; never refused (ignores the cap)."""
-        line = self._enter(key)
-        try:
-            async with line.lock:
-                yield
-        finally:
-            self._leave(key, line)
+    def hold(self, key: K) -> _Hold[K]:
+        """``async with``: wait for ``key``'s turn and hold it for the block; never refused
+        (ignores the cap). A class rather than a generator: it is taken for every step."""
+        return _Hold(self, key)
 
     def _enter(self, key: K) -> _Line:
         line = self._lines.get(key)
@@ -95,3 +89,29 @@ class SerialQueue(Generic[K]):
                 return await job()
         finally:
             self._leave(key, line)
+
+
+class _Hold(Generic[K]):
+    """The turn of one key in a :class:`SerialQueue`, held for an ``async with`` block."""
+
+    __slots__ = ("_key", "_line", "_queue")
+
+    def __init__(self, queue: SerialQueue[K], key: K) -> None:
+        self._queue = queue
+        self._key = key
+        self._line: _Line | None = None
+
+    async def __aenter__(self) -> None:
+        line = self._line = self._queue._enter(self._key)
+        try:
+            await line.lock.acquire()
+        except BaseException:  # cancelled while waiting: the place is given up
+            self._line = None
+            self._queue._leave(self._key, line)
+            raise
+
+    async def __aexit__(self, *exc: object) -> None:
+        line, self._line = self._line, None
+        if line is not None:
+            line.lock.release()
+            self._queue._leave(self._key, line)

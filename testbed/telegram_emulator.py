@@ -437,6 +437,7 @@ class ApiCall:
     method: str
     params: JSON
     at: float
+    content_type: str = ""  # how the parameters came: JSON, a form, multipart
 
 
 @dataclass(frozen=True)
@@ -750,7 +751,7 @@ class TelegramEmulator:
             bot = self._bot_for(request.match_info["token"])
             method = request.match_info["method"]
             params = await _read_params(request)
-            bot.calls.append(ApiCall(method, params, time.monotonic()))
+            bot.calls.append(ApiCall(method, params, time.monotonic(), request.content_type))
             self.changed()
             faults = self._faults.get(method.lower())
             if faults:

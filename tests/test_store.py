@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.engine.state import AT_NODE, State
+from bot.errors import Redelivered
 from bot.storage import sqlite_jobs as jobs
 from bot.storage.migrations import MIGRATIONS
 from bot.storage.sqlite import SqliteStore
@@ -146,20 +147,86 @@ async def test_a_failed_commit_rolls_back_and_fails_every_save_of_the_batch(
 ) -> None:
     await store.save(KEY, STATE, 1000.0)
     bad = State("demo", "frage", turn=2**70)  # too big for SQLite's integer
-    results = await asyncio.gather(
+    # another process holds the write lock: both saves find SQLite busy and go to the writer,
+    # where they wait together (busy timeout) and are committed as one batch once it is free
+    other = sqlite3.connect(store.path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    gathered = asyncio.gather(
         store.save(b"a" * 32, STATE, 1001.0, seen=b"e1"),
         store.save(b"b" * 32, bad, 1001.0),
         return_exceptions=True,
     )
+    await asyncio.sleep(0.05)
+    assert not gathered.done()
+    other.execute("ROLLBACK")
+    other.close()
+    results = await gathered
     assert all(isinstance(r, OverflowError) for r in results)
     assert await store.conversation_count() == 1 and not await store.was_seen(b"e1")
     await store.save(b"a" * 32, STATE, 1002.0, seen=b"e1")  # the connection is usable
     assert await store.was_seen(b"e1")
 
 
+async def test_a_plain_save_commits_in_the_loop_thread_when_nothing_else_is_committed(
+    store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No hop to the writer thread on the reply path while that thread has nothing to do."""
+    hops: list[object] = []
+    original = jobs.run_job
+
+    def counted(db, job):  # type: ignore[no-untyped-def]
+        hops.append(job)
+        return original(db, job)
+
+    monkeypatch.setattr(jobs, "run_job", counted)
+    await store.save(KEY, STATE, 1000.0, seen=b"e1")
+    assert hops == []
+    with sqlite3.connect(store.path) as other:  # committed: another connection sees it
+        assert other.execute("SELECT count(*) FROM seen_events").fetchone()[0] == 1
+        assert other.execute("SELECT count(*) FROM conversations").fetchone()[0] == 1
+    with pytest.raises(Redelivered):  # the event id is checked in the same transaction
+        await store.save(KEY, STATE, 1001.0, seen=b"e1")
+    assert hops == []
+
+
+async def test_a_save_goes_to_the_writer_while_it_has_a_job(store: SqliteStore) -> None:
+    """The loop never writes beside a job of the writer thread (whose BEGIN would then wait in
+    SQLite's busy handler): the save joins the group commit behind it."""
+    release = threading.Event()
+    blocked = asyncio.ensure_future(jobs.run_job(store.db, lambda conn: release.wait(5)))
+    await asyncio.sleep(0.01)
+    assert jobs.busy(store.db)
+    save = asyncio.ensure_future(store.save(KEY, STATE, 1000.0, seen=b"e1"))
+    await asyncio.sleep(0.05)
+    assert not save.done()
+    release.set()
+    await asyncio.gather(blocked, save)
+    assert not jobs.busy(store.db)
+    assert await store.was_seen(b"e1")
+
+
+async def test_a_save_waits_for_a_pending_shred(store: SqliteStore) -> None:
+    """While a shred is queued the loop does not write itself (the shred must not wait)."""
+    await store.save(KEY, STATE, 1000.0)
+    release = threading.Event()
+    blocked = asyncio.ensure_future(jobs.run_job(store.db, lambda conn: release.wait(5)))
+    shred = asyncio.ensure_future(store.checkpoint())
+    for _ in range(2000):  # until the shred is queued on the writer
+        if store._wal is not None and store._wal.shredding() is not None:
+            break
+        await asyncio.sleep(0.001)
+    assert store._wal is not None and store._wal.shredding() is not None
+    save = asyncio.ensure_future(store.save(b"b" * 32, STATE, 1001.0))
+    await asyncio.sleep(0.05)
+    assert not save.done()  # queued behind the shred on the writer
+    release.set()
+    await asyncio.gather(blocked, shred, save)
+    assert await store.load(b"b" * 32) == STATE
+
+
 async def test_reads_arriving_together_share_one_job(store: SqliteStore) -> None:
     keys = [bytes([i]) * 32 for i in range(10)]
-    await asyncio.gather(*(store.save(k, STATE, 1000.0) for k in keys))
+    await asyncio.gather(*(store.save(k, STATE, 1000.0, seen=k[:16]) for k in keys))
     store._cache.clear()
     calls: list[int] = []
     original = jobs.read_all
@@ -170,10 +237,12 @@ async def test_reads_arriving_together_share_one_job(store: SqliteStore) -> None
 
     jobs.read_all = counted  # type: ignore[assignment]
     try:
-        loaded = await asyncio.gather(*(store.load(k) for k in keys), store.was_seen(b"x"))
+        seen = await asyncio.gather(*(store.was_seen(k[:16]) for k in keys), store.was_seen(b"x"))
+        # a state not in the cache is read in the loop's thread (no job) while SQLite is free
+        assert [await store.load(k) for k in keys] == [STATE] * 10
     finally:
         jobs.read_all = original
-    assert loaded == [STATE] * 10 + [False]
+    assert seen == [True] * 10 + [False]
     assert sum(calls) == 11 and len(calls) < 11
 
 

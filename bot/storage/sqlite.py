@@ -6,7 +6,10 @@ BEGIN, all writes, COMMIT in one function call), so the writer is never left ins
 transaction between two calls and a read, on either connection, sees committed rows only. Reads
 outside a unit go to the read connection and never wait behind a commit (WAL lets a reader run
 beside the writer). A unit holds the store's write lock from its reads to its commit, so two
-units never interleave; the group commit of plain saves needs no lock. Pragmas: WAL journal,
+units never interleave; the group commit of plain saves needs no lock. A plain save, the read
+of a state that is not cached and a lone event id go to a third connection in the event loop's
+own thread when SQLite can take them at once (:mod:`bot.storage.sqlite_direct`: no thread hop on
+the reply path; busy timeout 0, so the loop never waits for a lock). Pragmas: WAL journal,
 foreign keys, a busy timeout and ``secure_delete`` (deleted rows are overwritten), checked after
 connecting. No user text is ever written here: the key is a pseudonym and the state holds only
 flow positions and enumerated values. The sealed routes live in a file of their own beside the
@@ -27,13 +30,15 @@ from typing import Any, Self
 import aiosqlite
 
 from bot.engine.state import State
-from bot.errors import Redelivered, StorageError
+from bot.errors import StorageError
 from bot.ops.files import companions, private_file
 from bot.ports import Count, Counter, CounterKey, Forget, OutboxRow, PutState, Unit, Write
 from bot.storage import sqlite_jobs as jobs
 from bot.storage.checks import database_error, prepare_file
 from bot.storage.routes_file import routes_path
 from bot.storage.sqlite_cases import OUTBOX_DUE, SqliteCaseReads, outbox_row, route_puts
+from bot.storage.sqlite_commit import GroupCommit
+from bot.storage.sqlite_direct import Direct
 from bot.storage.sqlite_reports import SqliteReportReads
 from bot.storage.sqlite_routes import Routes, reconcile
 from bot.storage.sqlite_rows import LOAD, decode, encode, statements
@@ -54,17 +59,18 @@ class SqliteStore(SqliteCaseReads, SqliteSurveyReads, SqliteReportReads):
         self._reader: aiosqlite.Connection | None = None
         self._wal: Wal | None = None  # folds and shreds the WAL (bot/storage/sqlite_wal.py)
         memory = self.path == ":memory:"
+        # plain commits and cache misses in the loop's thread when SQLite is free at once
+        self._direct = Direct(self.path)
         self._routes = Routes(":memory:" if memory else str(routes_path(Path(self.path))))
         self._held = self._routes.held
         self._write = asyncio.Lock()
         # write-through cache of recent states; this process is the database's only writer
         self._cache: OrderedDict[bytes, State] = OrderedDict()
         self._cache_size = cache_size
-        # plain state saves waiting for the next group commit, and the task committing them
-        self._pending: list[
-            tuple[jobs.Row, tuple[CounterKey, ...], tuple[bytes, int] | None, asyncio.Future[None]]
-        ] = []
-        self._committer: asyncio.Task[None] | None = None
+        # plain saves: here and now in the loop's thread, or in groups on the writer
+        self._commits = GroupCommit(
+            self._direct, lambda: self.db, lambda: self._wal, self._syncing_connections
+        )
         # reads outside a unit waiting for the next read job, and the task running them
         self._reads: list[tuple[str, tuple[object, ...], asyncio.Future[jobs.Rows]]] = []
         self._reader_task: asyncio.Task[None] | None = None
@@ -87,6 +93,10 @@ class SqliteStore(SqliteCaseReads, SqliteSurveyReads, SqliteReportReads):
         if self._db is None:
             raise StorageError("store is not open")
         return self._db
+
+    def _syncing_connections(self) -> tuple[aiosqlite.Connection | None, ...]:
+        """The connections whose jobs sync files: the fold's and the routes file's."""
+        return (self._wal.folder if self._wal else None, self._routes.connection)
 
     @property
     def reads(self) -> aiosqlite.Connection:
@@ -113,6 +123,8 @@ class SqliteStore(SqliteCaseReads, SqliteSurveyReads, SqliteReportReads):
             self._wal = Wal(self.db, await connect_reader(self.path) if self._reader else None)
             await self._routes.open()
             await reconcile(self._routes, self.db, self._wal.shred)
+            if self._reader is not None:  # a file: ``:memory:`` is one connection's own
+                self._direct.open()
         except sqlite3.Error as err:
             await self.close()
             raise database_error(Path(self.path), err) from None
@@ -122,6 +134,7 @@ class SqliteStore(SqliteCaseReads, SqliteSurveyReads, SqliteReportReads):
 
     async def close(self) -> None:
         """Close the connections (idempotent)."""
+        self._direct.close()
         await self._routes.close()
         if self._wal is not None:
             wal, self._wal = self._wal, None
@@ -213,7 +226,8 @@ class SqliteStore(SqliteCaseReads, SqliteSurveyReads, SqliteReportReads):
             return cached
         # a conversation's row is written only by its own steps, which wait for their commit
         # before the conversation's lock is released
-        rows = await self._rows(LOAD, (key,))
+        found = self._direct.attempt(jobs.read_one(LOAD, (key,))) if self._commits.free() else None
+        rows = found[0] if found is not None else await self._rows(LOAD, (key,))
         if not rows:
             return None
         state = decode(rows[0])
@@ -234,50 +248,17 @@ class SqliteStore(SqliteCaseReads, SqliteSurveyReads, SqliteReportReads):
         counters: tuple[CounterKey, ...] = (),
         seen: bytes | None = None,
     ) -> None:
-        """Write a conversation's state, counter increments and the step's event id. Saves of
-        many conversations are committed together: one transaction (one job on the writer) for
-        all that arrive while the previous commit runs; returns once it committed.
+        """Write a conversation's state, counter increments and the step's event id; returns
+        once it committed (:class:`bot.storage.sqlite_commit.GroupCommit`: at once in the loop's
+        thread, or together with the saves of other conversations on the writer).
 
         Raises:
             Redelivered: ``seen`` was recorded before; nothing of this save was written."""
         self._cache.pop(key, None)  # re-filled only once the write succeeded
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         at = int(now)
-        self._pending.append(
-            ((key, *encode(state), at), counters, None if seen is None else (seen, at), done)
-        )
-        if self._committer is None:
-            self._committer = asyncio.create_task(self._commit_pending())
-        await done
+        event = None if seen is None else (seen, at)
+        await self._commits.commit((key, *encode(state), at), counters, event)
         self._remember(key, state)
-
-    async def _commit_pending(self) -> None:
-        """Commit queued saves in batches until none are left."""
-        try:
-            while self._pending:
-                batch, self._pending = self._pending, []
-                rows = [row for row, _, _, _ in batch]
-                counted = [counters for _, counters, _, _ in batch]
-                seen = [s for _, _, s, _ in batch]
-                try:
-                    job = jobs.commit_batch(rows, counted, seen)
-                    dropped = await jobs.run_job(self.db, job)
-                except Exception as err:
-                    for *_, done in batch:
-                        if not done.done():
-                            done.set_exception(err)
-                    continue
-                for number, (*_, done) in enumerate(batch):
-                    if done.done():
-                        continue
-                    if number in dropped:
-                        done.set_exception(Redelivered("event id recorded before"))
-                    else:
-                        done.set_result(None)
-                if self._wal is not None:
-                    self._wal.fold_soon()
-        finally:
-            self._committer = None
 
     async def count(self, counters: tuple[CounterKey, ...]) -> None:
         """Increment counters on their own (for steps that store no state)."""
@@ -317,7 +298,9 @@ class SqliteStore(SqliteCaseReads, SqliteSurveyReads, SqliteReportReads):
 
     async def first_time(self, key: bytes, now: float) -> bool:
         """Record an event id; False if it was recorded before."""
-        return await jobs.run_job(self.db, jobs.record_seen(key, int(now)))
+        job = jobs.record_seen(key, int(now))
+        done = self._direct.attempt(job) if self._commits.free_to_write() else None
+        return done[0] if done is not None else await jobs.run_job(self.db, job)
 
     async def was_seen(self, key: bytes) -> bool:
         """Whether an event id is recorded (committed), without recording it."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar, cast
 
@@ -44,6 +45,10 @@ SeenRow = tuple[bytes, int]
 Rows = list[tuple[Any, ...]]
 
 
+#: Jobs queued or running per connection (see :func:`busy`).
+_IN_FLIGHT: weakref.WeakKeyDictionary[aiosqlite.Connection, int] = weakref.WeakKeyDictionary()
+
+
 def run_job(db: aiosqlite.Connection, job: Callable[[sqlite3.Connection], T]) -> Awaitable[T]:
     """Run ``job(connection)`` on the connection's thread, after the calls queued before it."""
     execute = cast(Callable[[Callable[[], T]], Awaitable[T]], db._execute)
@@ -52,7 +57,27 @@ def run_job(db: aiosqlite.Connection, job: Callable[[sqlite3.Connection], T]) ->
         conn: sqlite3.Connection = db._conn  # the thread's own connection
         return job(conn)
 
-    return execute(call)
+    return _counted(db, execute(call))
+
+
+async def _counted(db: aiosqlite.Connection, running: Awaitable[T]) -> T:
+    _IN_FLIGHT[db] = _IN_FLIGHT.get(db, 0) + 1
+    try:
+        return await running
+    finally:
+        left = _IN_FLIGHT.get(db, 1) - 1
+        if left:
+            _IN_FLIGHT[db] = left
+        else:
+            _IN_FLIGHT.pop(db, None)
+
+
+def busy(db: aiosqlite.Connection) -> bool:
+    """Whether a job is queued or running on the connection's thread. The loop's own connection
+    (:mod:`bot.storage.sqlite_direct`) writes only while the writer has none: a write of the
+    loop's in between would make the writer's ``BEGIN IMMEDIATE`` wait in SQLite's busy handler,
+    which sleeps in steps of up to 100 ms (under saturation, case work waited 100-300 ms so)."""
+    return db in _IN_FLIGHT
 
 
 def transact(conn: sqlite3.Connection, body: Callable[[sqlite3.Connection], T]) -> T:
@@ -152,6 +177,11 @@ def purge_report_rows(now: int) -> Callable[[sqlite3.Connection], tuple[int, lis
     return lambda conn: transact(conn, lambda c: purge_reports(c, now))
 
 
+def read_one(sql: str, args: tuple[object, ...]) -> Callable[[sqlite3.Connection], Rows]:
+    """The job of one read: its rows (autocommit: it sees the last commit)."""
+    return lambda conn: [tuple(r) for r in conn.execute(sql, args).fetchall()]
+
+
 def read_all(
     queries: Sequence[tuple[str, tuple[object, ...]]],
 ) -> Callable[[sqlite3.Connection], list[Rows | Exception]]:
@@ -181,6 +211,19 @@ class Checkpoint:
     def job(self, conn: sqlite3.Connection) -> None:
         self.started = True
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").close()
+
+
+def fold(conn: sqlite3.Connection) -> bool:
+    """The job of a background fold (``PASSIVE`` checkpoint); True if it took the whole WAL."""
+    row = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    return row is not None and row[0] == 0 and row[1] == row[2] and row[1] > 0
+
+
+def restart_wal(conn: sqlite3.Connection) -> None:
+    """The job after a whole fold: a write that changes nothing (``user_version`` set to what it
+    is) starts the WAL anew and pays the sync of its new header, instead of the next commit."""
+    (version,) = conn.execute("PRAGMA user_version").fetchone()
+    conn.execute(f"PRAGMA user_version={int(version)}").close()
 
 
 def statement(sql: str, args: tuple[Any, ...] = ()) -> Callable[[sqlite3.Connection], None]:

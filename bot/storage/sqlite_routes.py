@@ -111,6 +111,11 @@ class Routes:
         self.held.clear()  # in place: the store's readers hold this dict
         self.held.update({str(o): bytes(r) for o, r in rows})
 
+    @property
+    def connection(self) -> aiosqlite.Connection | None:
+        """The file's connection (None while closed)."""
+        return self._db
+
     def _job(self) -> tuple[aiosqlite.Connection, Wal]:
         if self._db is None or self._wal is None:
             raise sqlite3.ProgrammingError("the routes file is not open")

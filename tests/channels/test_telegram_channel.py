@@ -19,6 +19,7 @@ from bot.errors import TransportError
 from bot.i18n import Translator
 from bot.render import Button, Outgoing, claim_data
 from bot.transports.telegram import SECRET_HEADER, FloodLimiter
+from bot.transports.telegram.updates import REPOLL_PAUSE
 from testbed.telegram_emulator import RateLimits
 from tests.channels.conftest import LABELS, QUESTION, STALE
 
@@ -113,6 +114,59 @@ async def test_commands_are_published_in_german_and_english(
     assert {"command": "hilfe", "description": "Hilfe und Befehle"} in german
     assert {"command": "help", "description": "Help and commands"} in english_menu
     assert all(c["description"] for c in german + english_menu)
+
+
+async def test_messages_and_edits_go_out_as_html_without_link_previews(
+    telegram_emulator, telegram_bot, scripted_handler, start_channel
+):
+    """What Telegram gets, call by call (the channel builds these parameters itself)."""
+    await start_channel(scripted_handler)
+    user = telegram_emulator.user(telegram_bot)
+    user.send_text("/start")
+    question = (await user.read_until_keyboard())[-1]
+    tap = user.press(question, "Bedrohung")
+    await user.next_message()
+    await user.answer_to(tap)
+    await telegram_emulator.wait_until(lambda: user.current(question).keyboard == ())
+
+    sent = telegram_bot.calls_of("sendMessage")
+    edits = telegram_bot.calls_of("editMessageText")
+    assert len(sent) == 2 and len(edits) == 1
+    for call in (*sent, *edits):
+        assert call.params["parse_mode"] == "HTML"
+        assert call.params["link_preview_options"] == {"is_disabled": True}
+        assert call.params["chat_id"] == user.id
+    for call in sent:  # one button per row, the renderer's data on each
+        rows = call.params["reply_markup"]["inline_keyboard"]
+        assert [[b["text"] for b in row] for row in rows] == [[label] for label in LABELS]
+        assert all(len(row) == 1 and row[0]["callback_data"] for row in rows)
+    assert "reply_markup" not in edits[0].params  # the edit takes the keyboard away
+    assert edits[0].params["message_id"] == question.message_id
+    [answered] = telegram_bot.calls_of("answerCallbackQuery")
+    assert answered.params == {"callback_query_id": tap}
+    # every call, getUpdates and the command menu included, is one JSON document
+    assert {c.content_type for c in telegram_bot.calls} == {"application/json"}
+
+
+async def test_the_poll_after_updates_waits_until_their_replies_are_out(
+    telegram_emulator, telegram_bot, scripted_handler, start_channel
+):
+    """No getUpdates goes out between an update's arrival and the reply to it (building that
+    request would hold up the reply); the one after comes REPOLL_PAUSE after the last."""
+    await start_channel(scripted_handler)
+    user = telegram_emulator.user(telegram_bot)
+    for _ in range(5):
+        await telegram_emulator.wait_until(lambda: not telegram_bot.updates)  # a poll waits
+        await settle(0.05)
+        began = time.monotonic()
+        user.send_text("/start")
+        await user.read_until_keyboard()
+        [reply] = [c.at for c in telegram_bot.calls_of("sendMessage") if c.at > began]
+        polls = [c.at for c in telegram_bot.calls_of("getUpdates") if c.at > began]
+        assert all(at > reply for at in polls)
+        await telegram_emulator.wait_until(lambda: not telegram_bot.updates)
+        polls = [c.at for c in telegram_bot.calls_of("getUpdates") if c.at > began]
+        assert polls[0] - began >= REPOLL_PAUSE
 
 
 async def test_a_choice_removes_the_keyboard_and_a_second_tap_cannot_act(

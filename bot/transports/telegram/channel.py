@@ -42,6 +42,7 @@ from bot.render import Outgoing, parse_callback
 from bot.runtime_api import Handler
 from bot.transports.telegram import mapping
 from bot.transports.telegram.limits import FloodLimiter
+from bot.transports.telegram.request import JsonRequest
 from bot.transports.telegram.sending import (
     answer,
     mark_chosen,
@@ -71,6 +72,8 @@ if TYPE_CHECKING:  # aiohttp is imported only in webhook mode (it costs start-up
 _LOG = logging.getLogger("bot.transports.telegram")
 #: Seconds a tap's answer waits for the reply to go out before it goes out anyway.
 ANSWER_WITHIN = 0.5
+#: Connections for the bot's calls (python-telegram-bot's default; getUpdates has its own).
+BOT_CONNECTIONS = 256
 
 
 class TelegramChannel:
@@ -317,6 +320,7 @@ def build_application(
         ApplicationBuilder()
         .token(settings.token)
         .rate_limiter(limiter)
+        .request(JsonRequest(connection_pool_size=BOT_CONNECTIONS))
         .concurrent_updates(processor)
         .get_updates_request(ScreenedUpdates(processor.screen, poll))
     )
