@@ -1,10 +1,11 @@
 """Build step: copy the shipped content into the wheel as package data (``bot/_content/``).
 
 The source tree keeps its top-level layout (``flows/``, ``knowledge/``, ``locales/``,
-``schemas/``, ``tests/conversations/``, ``examples/``) so developers edit those folders directly; only the build
-directory gets the copy, so ``git status`` stays clean. ``bot.content.shipped_content`` finds the
-copy in an installed package and the top-level folders in a checkout. An editable install keeps
-using the top-level folders, so the copy is skipped there.
+``schemas/``, ``tests/conversations/``, ``examples/``) so developers edit those folders
+directly; only the build directory gets the copy, so ``git status`` stays clean.
+``bot.content.shipped_content`` finds the copy in an installed package and the top-level
+folders in a checkout. An editable install keeps using the top-level folders, so the copy is
+skipped there.
 
 setuptools has no declarative way to place folders from outside the package inside it, hence this
 small ``build_py`` subclass (all other metadata lives in pyproject.toml).
