@@ -122,8 +122,6 @@ async def user(
         due = begin + i * interval
         if interval:
             await asyncio.sleep(max(0.0, due - time.perf_counter()))
-        else:  # hand the loop on, as a transport does when it sends the reply
-            await asyncio.sleep(0)
         stored = mix.next_stored()
         if stored is None:
             who, event = sender, next_event(rng, last)

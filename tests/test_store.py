@@ -189,6 +189,23 @@ async def test_a_plain_save_commits_in_the_loop_thread_when_nothing_else_is_comm
     assert hops == []
 
 
+async def test_a_save_in_the_loop_thread_still_lets_other_tasks_run(store: SqliteStore) -> None:
+    """A conversation stepping without a pause must not starve the others: a commit in the
+    loop's thread yields once, as the hop to the writer thread did."""
+    ran: list[int] = []
+
+    async def other(n: int) -> None:
+        ran.append(n)
+
+    for n in range(3):
+        task = asyncio.ensure_future(other(2 * n))
+        await store.save(KEY, STATE, 1000.0 + n, seen=bytes([n]) * 16)
+        assert task.done() and ran[-1] == 2 * n  # ran during the save, not after it
+        task = asyncio.ensure_future(other(2 * n + 1))
+        assert await store.first_time(bytes([n + 10]) * 16, 1000.0)
+        assert task.done() and ran[-1] == 2 * n + 1
+
+
 async def test_a_save_goes_to_the_writer_while_it_has_a_job(store: SqliteStore) -> None:
     """The loop never writes beside a job of the writer thread (whose BEGIN would then wait in
     SQLite's busy handler): the save joins the group commit behind it."""

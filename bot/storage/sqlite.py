@@ -300,7 +300,10 @@ class SqliteStore(SqliteCaseReads, SqliteSurveyReads, SqliteReportReads):
         """Record an event id; False if it was recorded before."""
         job = jobs.record_seen(key, int(now))
         done = self._direct.attempt(job) if self._commits.free_to_write() else None
-        return done[0] if done is not None else await jobs.run_job(self.db, job)
+        if done is None:
+            return await jobs.run_job(self.db, job)
+        await asyncio.sleep(0)  # a commit is a point where other tasks run (see sqlite_commit)
+        return done[0]
 
     async def was_seen(self, key: bytes) -> bool:
         """Whether an event id is recorded (committed), without recording it."""

@@ -1,7 +1,9 @@
 """The commit of plain saves (a step's state, counters and event id) for the SQLite store.
 
 When nothing is being committed, a save commits at once in the loop's thread
-(:class:`bot.storage.sqlite_direct.Direct`): no hop to the writer thread on the reply path.
+(:class:`bot.storage.sqlite_direct.Direct`): no hop to the writer thread on the reply path. It
+still yields to the loop once after committing, so that a commit remains a point where other
+tasks run, whichever path it took.
 Otherwise (a group commit runs, SQLite is busy, a shred is pending) it joins the group commit:
 all saves that arrive while the previous commit runs go together in one transaction, one job on
 the writer thread. Either way the call returns only once its save is committed.
@@ -68,6 +70,10 @@ class GroupCommit:
                 if committed[0]:
                     raise Redelivered("event id recorded before")
                 self._folded()
+                # a commit stays a point where other tasks run, as on the writer thread: a
+                # conversation stepping without a pause (a flood, a script) must not starve
+                # the others (the memory store does the same)
+                await asyncio.sleep(0)
                 return
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((row, counters, event, done))
