@@ -181,8 +181,8 @@ def imports() -> None:
     for line in result.stderr.splitlines():
         parts = line.removeprefix("import time:").split("|")
         if len(parts) == 3 and parts[1].strip().isdigit():
-            rows.append((int(parts[1]), parts[2].rstrip()))
-    total = sum(us for us, name in rows if not name.startswith(" "))
+            rows.append((int(parts[1]), parts[2].rstrip().removeprefix(" ")))
+    total = sum(us for us, name in rows if not name.startswith(" "))  # top-level imports
     print(f"imports of beistand run: {total / 1000:.0f} ms in all; the costliest (cumulative ms):")
     for us, name in sorted(rows, reverse=True)[:20]:
         print(f"  {us / 1000:7.1f}  {name.strip()}")

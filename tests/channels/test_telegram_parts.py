@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import ssl
 import time
 from datetime import timedelta
 
@@ -275,6 +276,15 @@ def test_polling_screens_what_it_fetched_before_parsing():
     assert request.parse_json_payload(payload) == {"ok": True, "result": [_raw(1, 7)]}
     app = build_application(TelegramSettings(token=fake_token()), FloodLimiter())
     assert isinstance(app.bot._request[0], ScreenedUpdates)  # the getUpdates connection
+
+
+def test_both_connections_share_one_verifying_tls_context():
+    """One CA bundle load per process instead of one per connection; still verified."""
+    app = build_application(TelegramSettings(token=fake_token()), FloodLimiter())
+    contexts = [request._client_kwargs["verify"] for request in app.bot._request]
+    assert len(contexts) == 2 and contexts[0] is contexts[1]
+    assert contexts[0].verify_mode == ssl.CERT_REQUIRED and contexts[0].check_hostname
+    assert contexts[0].cert_store_stats()["x509_ca"] > 0  # the CA bundle is loaded
 
 
 # --------------------------------------------------------------------------------- logging
