@@ -33,6 +33,13 @@ async def settle(seconds: float = 0.3) -> None:
     await asyncio.sleep(seconds)
 
 
+async def asked(emulator, bot):
+    """A new user who sent /start, and the last message (the one with the keyboard)."""
+    user = emulator.user(bot)
+    user.send_text("/start")
+    return user, (await user.read_until_keyboard())[-1]
+
+
 async def test_start_sends_the_telegram_notice_in_front_of_the_first_question(
     telegram_emulator, telegram_bot, scripted_handler, start_channel
 ):
@@ -121,9 +128,7 @@ async def test_messages_and_edits_go_out_as_html_without_link_previews(
 ):
     """What Telegram gets, call by call (the channel builds these parameters itself)."""
     await start_channel(scripted_handler)
-    user = telegram_emulator.user(telegram_bot)
-    user.send_text("/start")
-    question = (await user.read_until_keyboard())[-1]
+    user, question = await asked(telegram_emulator, telegram_bot)
     tap = user.press(question, "Bedrohung")
     await user.next_message()
     await user.answer_to(tap)
@@ -173,9 +178,7 @@ async def test_a_choice_removes_the_keyboard_and_a_second_tap_cannot_act(
     telegram_emulator, telegram_bot, scripted_handler, start_channel
 ):
     await start_channel(scripted_handler)
-    user = telegram_emulator.user(telegram_bot)
-    user.send_text("/start")
-    question = (await user.read_until_keyboard())[-1]
+    user, question = await asked(telegram_emulator, telegram_bot)
 
     first = user.press(question, "Bedrohung")
     follow_up = await user.next_message()
@@ -214,9 +217,8 @@ async def test_a_question_too_long_for_the_mark_only_loses_its_keyboard(
         (Ask(long_question, options, 1),) if event == Start(None) else (Say("Danke."),)
     )
     await start_channel(scripted_handler)
-    user = telegram_emulator.user(telegram_bot)
-    user.send_text("/start")
-    question = (await user.read_until_keyboard())[-1]  # the notice came first, on its own
+    # the notice came first, on its own: the question is the last message
+    user, question = await asked(telegram_emulator, telegram_bot)
 
     first = user.press(question, "Bedrohung")
     await user.answer_to(first)
@@ -231,9 +233,7 @@ async def test_a_forged_button_changes_nothing(
     telegram_emulator, telegram_bot, scripted_handler, start_channel
 ):
     await start_channel(scripted_handler)
-    user = telegram_emulator.user(telegram_bot)
-    user.send_text("/start")
-    question = (await user.read_until_keyboard())[-1]
+    user, question = await asked(telegram_emulator, telegram_bot)
 
     garbage = user.press_data(question, "ban_user:123")
     wrong_turn = user.press_data(question, "999.0")
