@@ -3,10 +3,16 @@
 The pure parts decide (:mod:`bot.engine.report` for the employee, :mod:`bot.engine.contact`
 for ``/bestaetigen``); this carries out against the store port and never writes SQL. A
 report row holds the report code, the employee's pseudonymous key, their sealed route (as a
-case's), Land, region, locale and the fixed-choice answers; the answers are cleared as soon as
-the notice reached the Meldestelle, the row is deleted at the acknowledgement or at its expiry
-(:data:`REPORT_DAYS`), and each time the WAL is checkpointed so that no copy stays. The
-employee's typed contact details are relayed at once (outbox lane) and never stored.
+case's: in the store's routes file, :mod:`bot.storage.sqlite_routes`), Land, region, locale
+and the fixed-choice answers. The answers are cleared as soon as the notice reached the
+Meldestelle, and the WAL is checkpointed then so that no copy of them stays. The row is deleted
+at the acknowledgement or at its expiry (:data:`REPORT_DAYS`); the store shreds its route in the
+routes file before the unit returns, so that needs no checkpoint of the main WAL (which would
+hold up every other conversation's commit): what is left of the row (code, pseudonym, times) is
+overwritten in the pages (``secure_delete``) and folded out of the WAL like a closed case's.
+Expired rows go in :meth:`bot.runtime.Runtime.purge`, whose purge of conversations checkpoints
+right after. The employee's typed contact details are relayed at once (outbox lane) and never
+stored.
 """
 
 from __future__ import annotations
@@ -226,14 +232,13 @@ class Reports:
         if not writes:
             log.info("report.ack_unknown")
             return (Say(texts.ack_unknown(t, code)),)
-        self.committed(writes)
-        await self.store.checkpoint()  # the row's sealed route: gone from the WAL too
+        self.committed(writes)  # the row's sealed route: shredded in the routes file already
         return (Say(texts.ack_done(t, code)),)
 
     async def purge(self) -> int:
-        """Delete reports past their expiry (then checkpoint); how many went."""
+        """Delete reports past their expiry (their routes shredded in the routes file); how
+        many went."""
         gone = await self.store.purge_reports(self.now())
         if gone:
-            await self.store.checkpoint()
             log.info("report.expired", extra={"count": gone})
         return gone
