@@ -67,7 +67,7 @@ async def test_telegram_employee_and_matrix_meldestelle(both: Both, telegram_bot
     await both.telegram_sees(anna, "Ist die Person noch da")
     for label in (*TO_REPORT, *ANSWERS):
         await tap(both, anna, label)
-    sent = await both.telegram_sees(anna, "geht an die Meldestelle Landratsamt Musterland")
+    sent = await both.telegram_sees(anna, "Empfangende Stelle: Landratsamt Musterland")
     code = CODE.search(sent.text)
     assert code is not None
 
