@@ -125,10 +125,11 @@ async def test_contact_details_typed_at_once_reach_the_meldestelle_after_the_rep
     anna = both.emulator.user(telegram_bot, first_name="Anna", username="anna_amt")
     anna.send_text("/start uebergriff")
     await both.telegram_sees(anna, "Ist die Person noch da")
-    wanting_contact = (*ANSWERS[:5], "Ja", "Ja, senden")
-    for label in (*TO_REPORT, *wanting_contact):
+    for label in (*TO_REPORT, *ANSWERS[:5], "Ja"):  # contact wanted
         await tap(both, anna, label)
-    anna.send_text("Durchwahl 0351 4711-99")
+    consent = next(m for m in reversed(anna.received) if "Ja, senden" in anna.current(m).labels)
+    anna.press(consent, "Ja, senden")
+    anna.send_text("Durchwahl 0351 4711-99")  # at once: the bot gets both in one poll
     await both.telegram_sees(anna, "weitergereicht")
     got = await until(office, room, "erreichbar")
     assert "4711-99" in got[-1].body
