@@ -9,10 +9,11 @@ Meldestelle, and the WAL is checkpointed then so that no copy of them stays. The
 at the acknowledgement or at its expiry (:data:`REPORT_DAYS`); the store shreds its route in the
 routes file before the unit returns, so that needs no checkpoint of the main WAL (which would
 hold up every other conversation's commit): what is left of the row (code, pseudonym, times) is
-overwritten in the pages (``secure_delete``) and folded out of the WAL like a closed case's.
-Expired rows go in :meth:`bot.runtime.Runtime.purge`, whose purge of conversations checkpoints
-right after. The employee's typed contact details are relayed (outbox lane) and never stored,
-always after the report's notice (:mod:`bot.handoff.report_relays`).
+overwritten in the pages (``secure_delete``) and gone from the WAL at the latest with the
+checkpoint of the next purge. Expired rows go in :meth:`bot.runtime.Runtime.purge`, whose purge
+of conversations checkpoints right after. The employee's typed contact details are relayed
+(outbox lane) and never stored, always after the report's notice
+(:mod:`bot.handoff.report_relays`).
 """
 
 from __future__ import annotations
