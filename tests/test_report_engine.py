@@ -97,7 +97,8 @@ def test_each_question_in_turn_then_the_consent(musterland: Content) -> None:
     )
     assert "Wo ist es geschehen?" in texts[1] and "Wurde jemand verletzt?" in texts[3]
     consent = texts[-1]
-    assert "An die Meldestelle Meldestelle Musterland senden?" in consent
+    assert "Empfangende Stelle: Meldestelle Musterland\nJetzt senden?" in consent
+    assert "Meldestelle Meldestelle" not in consent  # a name with the word reads well too
     assert "Was: Bedrohung" in consent and "Verletzt: Ja" in consent
 
 
@@ -219,7 +220,9 @@ def test_send_emits_the_report_and_the_own_steps(musterland: Content) -> None:
     ]
     assert ("uebergriff", "report") in sent.outcomes
     text = said(sent)
-    assert "Ihre Meldung ABCD-EF geht an die Meldestelle Meldestelle Musterland" in text
+    assert "Ihre Meldung ABCD-EF ist auf dem Weg zur Meldestelle." in text
+    assert "Empfangende Stelle: Meldestelle Musterland\n" in text
+    assert "Meldestelle Meldestelle" not in text
     assert "Durchgangsarzt" in text and "keine Meldestelle eingerichtet" not in text
     assert sent.state is not None and sent.state.mode == AT_NODE and sent.state.node == "weiter"
 

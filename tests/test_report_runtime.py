@@ -96,11 +96,12 @@ async def test_the_report_reaches_the_meldestelle_of_the_region(world: World) ->
     assert last_ask(actions).text.endswith("Was ist geschehen?")
     actions = await answer_all(world.runtime, actions)
     consent = last_ask(actions).text
-    assert "Meldestelle Meldestelle @kreis:x" in consent and "Wo: Ausländerbehörde" in consent
+    assert "Empfangende Stelle: Meldestelle @kreis:x" in consent
+    assert "Wo: Ausländerbehörde" in consent and "Meldestelle Meldestelle" not in consent
     actions = await tap(world.runtime, actions, "Ja, senden")
     code = await sent_code(world)
     text = said(actions)
-    assert f"Ihre Meldung {code} geht an die Meldestelle" in text
+    assert f"Ihre Meldung {code} ist auf dem Weg zur Meldestelle" in text
     assert "Durchgangsarzt" in text and "§ 77b StGB" in text  # the own steps
     assert "keine Meldestelle eingerichtet" not in text
     await deliver(world)

@@ -3,14 +3,23 @@
 The pure parts decide (:mod:`bot.engine.report` for the employee, :mod:`bot.engine.contact`
 for ``/bestaetigen``); this carries out against the store port and never writes SQL. A
 report row holds the report code, the employee's pseudonymous key, their sealed route (as a
-case's), Land, region, locale and the fixed-choice answers; the answers are cleared as soon as
-the notice reached the Meldestelle, the row is deleted at the acknowledgement or at its expiry
-(:data:`REPORT_DAYS`), and each time the WAL is checkpointed so that no copy stays. The
-employee's typed contact details are relayed at once (outbox lane) and never stored.
+case's: in the store's routes file, :mod:`bot.storage.sqlite_routes`), Land, region, locale
+and the fixed-choice answers. The answers are cleared as soon as the notice reached the
+Meldestelle, and the WAL is checkpointed then so that no copy of them stays. The row is deleted
+at the acknowledgement or at its expiry (:data:`REPORT_DAYS`); the store shreds its route in the
+routes file before the unit returns, so that needs no checkpoint of the main WAL (which would
+hold up every other conversation's commit): what is left of the row (code, pseudonym, times) is
+overwritten in the pages (``secure_delete``) and gone from the WAL at the latest with the
+checkpoint of the next purge. Expired rows go in :meth:`bot.runtime.Runtime.purge`, whose purge
+of conversations checkpoints right after. The employee's typed contact details are relayed
+(outbox lane) and never stored, always after the report's notice
+(:mod:`bot.handoff.report_relays`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -24,6 +33,7 @@ from bot.flow.model import LAND_SLOT, REGION_SLOT
 from bot.handoff import rules
 from bot.handoff.notices import Notices
 from bot.handoff.outbox import Outbox
+from bot.handoff.report_relays import RELAY_WAIT, WaitingRelays
 from bot.knowledge import BERLIN
 from bot.ports import (
     ROLE_MELDESTELLE,
@@ -88,6 +98,9 @@ class Reports:
         self.outbox = outbox
         self.notices = notices
         self.committed = committed
+        #: relayed contact details waiting for their report's notice (memory only)
+        self.waiting = WaitingRelays()
+        self.relay_wait = RELAY_WAIT
 
     def now(self) -> int:
         return int(self.clock())
@@ -142,7 +155,8 @@ class Reports:
     async def relay(
         self, user_key: bytes, action: RelayReport, locale: str | None
     ) -> tuple[Action, ...]:
-        """Pass the employee's contact details to the report's Meldestelle (never stored)."""
+        """Pass the employee's contact details to the report's Meldestelle (never stored),
+        after the report's notice."""
         t = self.notices.t(locale)
         found = await self.store.report(action.code)
         contact = None
@@ -150,12 +164,34 @@ class Reports:
             contact = await self.store.contact(found.contact_id)
         if contact is not None and contact.platform is not None and contact.route is not None:
             label = texts.reach_relay_label(self.notices.t(contact.locale), action.code)
-            if await self.outbox.relay(
-                contact.platform, contact.route, from_contact(label, action.text)
-            ):
+            message = from_contact(label, action.text)
+            if await self._after_notice(action.code, contact.platform, contact.route, message):
                 log.info("report.contact_relayed")
                 return (Say(texts.reach_sent(t)),)
         return (Say(texts.reach_failed(t)),)
+
+    async def _after_notice(self, code: str, platform: str, route: str, message: Outgoing) -> bool:
+        """Send a relay once the report's notice is out: at once if it is, else right after
+        the worker delivered it (:meth:`delivered`); False if that takes longer than
+        :attr:`relay_wait` or the report is gone. Left before the report is read again, so
+        that a delivery in between cannot miss it."""
+        waiting = self.waiting.add(code, platform, route, message)
+        try:
+            found = await self.store.report(code)
+            if found is not None and found.answers:  # the notice still waits in the outbox
+                self.outbox.poke()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.relay_wait):
+                        await asyncio.shield(waiting.sent)
+        except BaseException:
+            self.waiting.claim(code, waiting)
+            raise
+        if not self.waiting.claim(code, waiting):  # the worker took it, after the notice
+            return await waiting.sent
+        if found is None or found.answers:
+            log.info("report.relay_dropped")  # the notice did not go out in time
+            return False
+        return await self.outbox.relay(platform, route, message)
 
     # ------------------------------------------------------------ delivery (the outbox)
 
@@ -195,11 +231,19 @@ class Reports:
         return texts.report_notice(t, report.code, lines, contact, sent.strftime("%d.%m.%Y %H:%M"))
 
     async def delivered(self, row: OutboxRow) -> None:
-        """A new report's notice reached the Meldestelle: clear its answers at once."""
+        """A new report's notice reached the Meldestelle: clear its answers at once, then send
+        the contact details that wait for it (:mod:`bot.handoff.report_relays`)."""
         if row.kind != NEW_REPORT:
             return
         async with self.store.unit() as unit:
             unit.apply(ClearReport(row.code))
+        for waiting in self.waiting.take(row.code):  # typed meanwhile: right after the notice
+            sent = False
+            try:
+                sent = await self.outbox.relay(waiting.platform, waiting.route, waiting.message)
+            finally:
+                if not waiting.sent.done():
+                    waiting.sent.set_result(sent)
         await self.store.checkpoint()
         log.info("report.delivered")
 
@@ -226,14 +270,13 @@ class Reports:
         if not writes:
             log.info("report.ack_unknown")
             return (Say(texts.ack_unknown(t, code)),)
-        self.committed(writes)
-        await self.store.checkpoint()  # the row's sealed route: gone from the WAL too
+        self.committed(writes)  # the row's sealed route: shredded in the routes file already
         return (Say(texts.ack_done(t, code)),)
 
     async def purge(self) -> int:
-        """Delete reports past their expiry (then checkpoint); how many went."""
+        """Delete reports past their expiry (their routes shredded in the routes file); how
+        many went."""
         gone = await self.store.purge_reports(self.now())
         if gone:
-            await self.store.checkpoint()
             log.info("report.expired", extra={"count": gone})
         return gone

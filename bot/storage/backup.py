@@ -13,12 +13,12 @@ schema version this code knows), keeps the replaced database with its ``-wal``/`
 
 The sealed routes live in a file of their own beside the database (``<db>.routes``,
 :mod:`bot.storage.sqlite_routes`). A copy puts them back into the database's own columns
-(``cases.user_route``, ``outbox.route``; only for cases still open), so a backup is still one
-self-contained file; when the store opens a restored database it moves them into a new routes
-file again. ``restore`` keeps the replaced routes file with the replaced database
-(``<kept>.routes``). The routes are read after the database was copied: a case opened
-meanwhile is not in the copy (its route is left out), one closed meanwhile is open in the copy
-without a route (its user gets no notice after a restore).
+(``cases.user_route`` only for cases still open, ``outbox.route``, ``reports.user_route``), so
+a backup is still one self-contained file; when the store opens a restored database it moves
+them into a new routes file again. ``restore`` keeps the replaced routes file with the
+replaced database (``<kept>.routes``). The routes are read after the database was copied: a
+case (or report) opened meanwhile is not in the copy (its route is left out), one closed
+meanwhile is open in the copy without a route (its user gets no notice after a restore).
 """
 
 from __future__ import annotations

@@ -33,6 +33,10 @@ def notice_owner(nonce: str) -> str:
     return f"notice:{nonce}"
 
 
+def report_owner(code: str) -> str:
+    return f"report:{code}"
+
+
 def read_routes(db: Path) -> dict[str, bytes]:
     """The routes of the database ``db`` (read-only; empty if there is no routes file)."""
     path = routes_path(db)
@@ -60,4 +64,6 @@ def put_back(conn: sqlite3.Connection, routes: Mapping[str, bytes]) -> None:
             )
         elif kind == "notice":
             conn.execute("UPDATE outbox SET route=? WHERE nonce=? AND target='user'", (route, name))
+        elif kind == "report":
+            conn.execute("UPDATE reports SET user_route=? WHERE code=?", (route, name))
     conn.commit()

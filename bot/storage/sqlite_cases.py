@@ -42,8 +42,8 @@ from bot.ports import (
     Told,
     Write,
 )
-from bot.storage.routes_file import case_owner, notice_owner
-from bot.storage.sqlite_reports import apply_report
+from bot.storage.routes_file import case_owner, notice_owner, report_owner
+from bot.storage.sqlite_reports import apply_report, contact_reports
 from bot.storage.sqlite_rows import COUNT, SEEN, UPSERT, encode
 from bot.storage.sqlite_survey import apply_survey
 
@@ -209,6 +209,8 @@ def route_puts(writes: Iterable[Write]) -> tuple[dict[str, bytes], list[str | No
         nonce = None
         if isinstance(write, AddCase) and write.case.user_route is not None:
             puts[case_owner(write.case.code)] = write.case.user_route
+        elif isinstance(write, AddReport) and write.report.user_route is not None:
+            puts[report_owner(write.report.code)] = write.report.user_route
         elif isinstance(write, ChangeCase):
             for name, value in write.changes:
                 if name == "user_route" and isinstance(value, bytes):
@@ -334,6 +336,7 @@ def apply_write(  # noqa: C901 - a table
                 "WHERE contact_id=? AND status='claimed'",
                 (at, contact_id),
             )
+            released.extend(contact_reports(db, contact_id))  # its reports go with it
             db.execute("DELETE FROM contacts WHERE id=?", (contact_id,))
         case OpenSurvey() | CloseSurvey() | SurveyVote():
             apply_survey(db, write)

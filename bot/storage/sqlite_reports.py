@@ -4,15 +4,23 @@ the read and the expiry purge.
 Used by :class:`bot.storage.sqlite.SqliteStore` (reads, purge) and
 :func:`bot.storage.sqlite_cases.apply_write` (the writes of a unit). The answers are
 fixed-choice values only, kept as ``question=value;...`` and cleared ("") once the notice was
-delivered; nothing typed is ever written here."""
+delivered; nothing typed is ever written here.
+
+A report's sealed route lives in the routes file under ``report:<code>``
+(:mod:`bot.storage.sqlite_routes`, as a case's): written there before the unit that adds the
+row commits (:func:`bot.storage.sqlite_cases.route_puts`), released (deleted and that file's
+WAL truncated) after the one that deletes the row; ``reports.user_route`` stays NULL. So
+deleting a report needs no checkpoint of this database's WAL, which would hold up every other
+conversation's commit."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Mapping
 from typing import Any
 
 from bot.ports import AddReport, ClearReport, DropReport, ReportRecord
-from bot.storage.routes_file import notice_owner
+from bot.storage.routes_file import notice_owner, report_owner
 
 _COLUMNS = (
     "code, user_key, contact_id, user_route, land, region, locale, answers, created_at, expires_at"
@@ -32,14 +40,15 @@ def decode_answers(text: str) -> tuple[tuple[str, str], ...]:
     return tuple((k, v) for k, _, v in pairs)
 
 
-def report_of(row: tuple[Any, ...]) -> ReportRecord:
-    """A report from its row."""
+def report_of(row: tuple[Any, ...], held: Mapping[str, bytes]) -> ReportRecord:
+    """A report from its row; its route from ``held`` (the routes file), the column only
+    before the routes were moved there."""
     code, key, contact, route, land, region, locale, answers, created, expires = row
     return ReportRecord(
         code=str(code),
         user_key=bytes(key),
         contact_id=int(contact),
-        user_route=None if route is None else bytes(route),
+        user_route=held.get(report_owner(str(code))) if route is None else bytes(route),
         land=str(land),
         region=str(region),
         locale=str(locale),
@@ -51,10 +60,9 @@ def report_of(row: tuple[Any, ...]) -> ReportRecord:
 
 def apply_report(db: sqlite3.Connection, write: AddReport | ClearReport | DropReport) -> list[str]:
     """Carry out one report write inside the caller's transaction; returns the owners of the
-    routes in the routes file it released (the waiting notices to the employee it deleted).
-
-    The report's own sealed route stays in ``reports.user_route`` in this database (reports
-    are rare; its shred is the caller's checkpoint, see docs/kommunen-meldestelle.md)."""
+    routes in the routes file it released (a dropped report's own and those of its waiting
+    notices to the employee). The route itself is never written here (the routes file has it:
+    ``reports.user_route`` stays NULL)."""
     match write:
         case AddReport(r):
             db.execute(
@@ -63,7 +71,7 @@ def apply_report(db: sqlite3.Connection, write: AddReport | ClearReport | DropRe
                     r.code,
                     r.user_key,
                     r.contact_id,
-                    r.user_route,
+                    None,  # the route is in the routes file
                     r.land,
                     r.region,
                     r.locale,
@@ -81,9 +89,10 @@ def apply_report(db: sqlite3.Connection, write: AddReport | ClearReport | DropRe
 
 def _drop(db: sqlite3.Connection, where: str, args: tuple[object, ...]) -> tuple[int, list[str]]:
     """Delete the reports ``where`` selects and their waiting notices; how many reports went
-    and the route owners (routes file) of the notices to users that went with them."""
+    and the route owners (routes file) they released: their own and those of the notices to
+    users that went with them."""
     codes = [r[0] for r in db.execute(f"SELECT code FROM reports WHERE {where}", args)]  # noqa: S608
-    released: list[str] = []
+    released = [report_owner(str(code)) for code in codes]
     for code in codes:  # the report's notices (a code is never a case code: no clash)
         nonces = db.execute(
             "SELECT nonce FROM outbox WHERE code=? AND kind LIKE 'report%' "
@@ -96,6 +105,13 @@ def _drop(db: sqlite3.Connection, where: str, args: tuple[object, ...]) -> tuple
     return len(codes), released
 
 
+def contact_reports(db: sqlite3.Connection, contact_id: int) -> list[str]:
+    """The route owners of a contact's reports (a removed contact's reports go with it, by the
+    foreign key's cascade: their routes are released after that commit)."""
+    rows = db.execute("SELECT code FROM reports WHERE contact_id=?", (contact_id,)).fetchall()
+    return [report_owner(str(code)) for (code,) in rows]
+
+
 def purge_reports(db: sqlite3.Connection, now: int) -> tuple[int, list[str]]:
     """Delete reports past their expiry (and their waiting notices); how many went and the
     route owners the deleted notices released."""
@@ -103,11 +119,14 @@ def purge_reports(db: sqlite3.Connection, now: int) -> tuple[int, list[str]]:
 
 
 class SqliteReportReads:
-    """The report read over a connection; :meth:`_rows` decides the locking."""
+    """The report read over a connection; :meth:`_rows` decides the locking, :attr:`_held`
+    holds the routes (by owner)."""
+
+    _held: Mapping[str, bytes]
 
     async def _rows(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
         raise NotImplementedError
 
     async def report(self, code: str) -> ReportRecord | None:
         rows = await self._rows(REPORT, (code,))
-        return report_of(rows[0]) if rows else None
+        return report_of(rows[0], self._held) if rows else None

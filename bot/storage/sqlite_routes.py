@@ -9,11 +9,13 @@ routes live in a small SQLite file beside the database, with its own connection 
 deleting a route and truncating *this* file's WAL waits for nobody but the one whose case closed.
 
 Each route has an **owner**, the row that needs it: ``case:<code>`` (an open or claimed case,
-``cases.user_route`` in the port's records) and ``notice:<nonce>`` (a notice waiting in the outbox
-for the user). A later table that holds a route (e.g. a report to a Meldestelle) gets an owner
-prefix of its own. The main database's ``user_route`` and ``outbox.route`` columns stay NULL; the
-store fills the records from :attr:`Routes.held` (every route in memory: there are only as many as
-open cases and waiting notices).
+``cases.user_route`` in the port's records), ``notice:<nonce>`` (a notice waiting in the outbox
+for the user) and ``report:<code>`` (an Übergriff report to a Meldestelle not yet acknowledged or
+expired, ``reports.user_route``; :mod:`bot.storage.sqlite_reports`). A later table that holds a
+route gets an owner prefix of its own. The main database's ``cases.user_route``,
+``outbox.route`` and ``reports.user_route`` columns stay NULL; the store fills the records from
+:attr:`Routes.held` (every route in memory: there are only as many as open cases, waiting
+notices and open reports).
 
 Order, so that a crash never loses a route that a committed row needs: a route is written here
 **before** the main transaction that needs it commits, and deleted **after** the one that stops
@@ -35,7 +37,7 @@ import aiosqlite
 from bot.ops.files import companions, private_file
 from bot.storage import sqlite_jobs as jobs
 from bot.storage.checks import prepare_file
-from bot.storage.routes_file import case_owner, notice_owner
+from bot.storage.routes_file import case_owner, notice_owner, report_owner
 from bot.storage.sqlite_schema import connect
 from bot.storage.sqlite_wal import Wal
 
@@ -61,6 +63,10 @@ def take_main_routes(conn: sqlite3.Connection) -> dict[str, bytes]:
                 nonce = secrets.token_hex(12)
                 c.execute("UPDATE outbox SET nonce=? WHERE id=?", (nonce, row_id))
             found[notice_owner(str(nonce))] = bytes(route)
+        for code, route in c.execute(
+            "SELECT code, user_route FROM reports WHERE user_route IS NOT NULL"
+        ).fetchall():
+            found[report_owner(str(code))] = bytes(route)
         return found
 
     return jobs.transact(conn, body)
@@ -73,6 +79,8 @@ def clear_main_routes(conn: sqlite3.Connection) -> int:
         cleared = c.execute("UPDATE cases SET user_route=NULL WHERE user_route IS NOT NULL")
         count = cleared.rowcount
         count += c.execute("UPDATE outbox SET route=NULL WHERE route IS NOT NULL").rowcount
+        sql = "UPDATE reports SET user_route=NULL WHERE user_route IS NOT NULL"
+        count += c.execute(sql).rowcount
         return count
 
     return jobs.transact(conn, body)
@@ -80,12 +88,18 @@ def clear_main_routes(conn: sqlite3.Connection) -> int:
 
 def live_owners(conn: sqlite3.Connection) -> set[str]:
     """The job that lists the owners the main database still has: open and claimed cases,
-    notices waiting for a user."""
+    notices waiting for a user, reports (every row is open: a report's row goes at its
+    acknowledgement or expiry)."""
     cases = conn.execute("SELECT code FROM cases WHERE status IN ('open', 'claimed')").fetchall()
     notices = conn.execute(
         "SELECT nonce FROM outbox WHERE target='user' AND nonce IS NOT NULL"
     ).fetchall()
-    return {case_owner(str(c)) for (c,) in cases} | {notice_owner(str(n)) for (n,) in notices}
+    reports = conn.execute("SELECT code FROM reports").fetchall()
+    return (
+        {case_owner(str(c)) for (c,) in cases}
+        | {notice_owner(str(n)) for (n,) in notices}
+        | {report_owner(str(r)) for (r,) in reports}
+    )
 
 
 class Routes:

@@ -1,6 +1,8 @@
 """Canary for the Übergriff report: the employee's typed contact details and typed dates carry
 CNRY markers; after the report went to the Meldestelle, was acknowledged and the employee was
-told, no marker is found in the database, its -wal and -shm, or the DEBUG log."""
+told, no marker is found in the database, its -wal and -shm, the routes file (with its -wal and
+-shm) or the DEBUG log. The report's sealed route is only ever in the routes file, and gone
+from every file at the end."""
 
 from __future__ import annotations
 
@@ -65,6 +67,13 @@ async def test_no_typed_report_text_stays_anywhere(
         assert contact_text in matrix.text("room-m")  # it was relayed, and only relayed
         codes = [line for line in matrix.texts("room-m") if "/bestaetigen" in line]
         report_code = codes[0].rsplit("/bestaetigen ", 1)[1].rstrip(".")
+        sealed = read_routes(db)[f"report:{report_code}"]  # the report's route, in that file
+        route = Scanner()
+        route.add_blob("report route", sealed)
+        assert route.scan(sqlite_family(db)), "the scan finds the route while the report is open"
+        main = [p for p in sqlite_family(db) if not p.name.startswith(routes_path(db).name)]
+        assert route.scan(main) == [], "the report's route was in the database's own files"
+        scanner.add_blob("report route", sealed)  # and at the end it is gone from every file
         await runtime.handle(Incoming(OFFICE, Command("acknowledge", report_code)))
         await runtime.deliver_due()
         await runtime.purge()

@@ -56,6 +56,21 @@ async def test_a_report_reads_back_as_written(store: Store) -> None:
     assert await store.report("ZZZZ-ZZ") is None
 
 
+async def test_the_route_reads_back_inside_a_unit_and_goes_with_the_drop(store: Store) -> None:
+    """The acknowledgement reads the report's route in its unit (for the notice to the
+    employee) and drops the report in the same unit."""
+    contact = await meldestelle(store)
+    async with store.unit() as unit:
+        unit.apply(AddReport(record(contact)))
+    async with store.unit() as unit:
+        found = await unit.report("ABCD-EF")
+        assert found is not None and found.user_route == b"sealed"
+        unit.apply(DropReport("ABCD-EF"), Notify("report_ack:de", "ABCD-EF", 1000, route=b"s"))
+    assert await store.report("ABCD-EF") is None
+    (due,) = await store.outbox_due(5000, 10)
+    assert due.route == b"s"
+
+
 async def test_clearing_keeps_only_code_key_route_and_times(store: Store) -> None:
     contact = await meldestelle(store)
     async with store.unit() as unit:

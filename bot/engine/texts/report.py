@@ -85,11 +85,12 @@ def bad_date(t: Translator) -> str:
 
 
 def report_consent(t: Translator, office: str, summary: list[str]) -> str:
-    """The consent screen: what will be sent, and to whom."""
+    """The consent screen: what will be sent, and to whom. The contact's name stands on a line
+    of its own, so that any name reads well (also one that says "Meldestelle" itself)."""
     lines = "\n".join(f"• {line}" for line in summary)
     return t.gettext(
-        "Das würde ich an die Meldestelle {office} senden, ohne Ihren Namen und ohne Text:\n"
-        "{lines}\nAn die Meldestelle {office} senden?"
+        "Das würde ich ohne Ihren Namen und ohne Text an die Meldestelle senden:\n"
+        "{lines}\nEmpfangende Stelle: {office}\nJetzt senden?"
     ).format(office=office, lines=lines)
 
 
@@ -114,10 +115,10 @@ def summary_line(t: Translator, name: str, label: str) -> str:
 
 
 def report_sent(t: Translator, code: str, office: str) -> str:
-    """The report went to the Meldestelle."""
+    """The report went to the Meldestelle (its name on a line of its own, as in the consent)."""
     return t.gettext(
-        "Ihre Meldung {code} geht an die Meldestelle {office}. Sobald sie sie bestätigt, "
-        "sage ich es Ihnen hier."
+        "Ihre Meldung {code} ist auf dem Weg zur Meldestelle.\nEmpfangende Stelle: {office}\n"
+        "Sobald die Meldestelle sie bestätigt, sage ich es Ihnen hier."
     ).format(code=code, office=office)
 
 

@@ -67,7 +67,7 @@ async def test_telegram_employee_and_matrix_meldestelle(both: Both, telegram_bot
     await both.telegram_sees(anna, "Ist die Person noch da")
     for label in (*TO_REPORT, *ANSWERS):
         await tap(both, anna, label)
-    sent = await both.telegram_sees(anna, "geht an die Meldestelle Landratsamt Musterland")
+    sent = await both.telegram_sees(anna, "Empfangende Stelle: Landratsamt Musterland")
     code = CODE.search(sent.text)
     assert code is not None
 
@@ -105,6 +105,35 @@ async def test_matrix_employee_and_telegram_meldestelle(both: Both, telegram_bot
     await both.telegram_sees(office, "ist bestätigt")
     await until(anna, room, "Ihre Meldung wurde von der Meldestelle bestätigt.")
     assert anna.user_id not in notice.text and room not in notice.text
+
+
+async def test_contact_details_typed_at_once_reach_the_meldestelle_after_the_report(
+    both: Both, telegram_bot, make_user
+):
+    """The employee types how to reach them as soon as the report is sent: on Synapse the
+    Meldestelle gets the report first and the details after it (bot/handoff/report_relays.py)."""
+    office = await make_user("meldestelle")
+    await office.cross_sign()
+    invitation = await both.runtime.handoff.invite(
+        "Landratsamt Musterland", ["SN"], ["assault"], ["14999"], "meldestelle"
+    )
+    room = await office.create_room([both_bot_user(both)], encrypted=True)
+    await office.turn(room)
+    await office.send(room, f"/registrieren {invitation}")
+    await until(office, room, "registriert")
+
+    anna = both.emulator.user(telegram_bot, first_name="Anna", username="anna_amt")
+    anna.send_text("/start uebergriff")
+    await both.telegram_sees(anna, "Ist die Person noch da")
+    for label in (*TO_REPORT, *ANSWERS[:5], "Ja"):  # contact wanted
+        await tap(both, anna, label)
+    consent = next(m for m in reversed(anna.received) if "Ja, senden" in anna.current(m).labels)
+    anna.press(consent, "Ja, senden")
+    anna.send_text("Durchwahl 0351 4711-99")  # at once: the bot gets both in one poll
+    await both.telegram_sees(anna, "weitergereicht")
+    got = await until(office, room, "erreichbar")
+    assert "4711-99" in got[-1].body
+    assert any("Neue Meldung" in m.body for m in got[:-1]), [m.body for m in got]
 
 
 def both_bot_user(both: Both) -> str:
