@@ -309,7 +309,9 @@ class Runtime:
             async with self.store.unit() as unit:
                 keys = (key, limit_key(self.secret, sender.platform, sender.user_id))
                 planned = await cases.plan(unit, keys, sender, result.actions, result.erase)
-                planned += await self.handoff.reports.plan(unit, key, sender, result.actions)
+                planned += await self.handoff.reports.plan(
+                    unit, key, sender, result.actions, result.erase
+                )
                 writes = (*planned, *own)
                 unit.apply(*writes)
             cases.committed(writes)

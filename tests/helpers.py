@@ -121,11 +121,11 @@ async def deliver(world: HandoffWorld) -> None:
     await world.runtime.handoff.deliver_due()
 
 
-def rows(db: Path, sql: str) -> list[tuple[object, ...]]:
+def rows(db: Path, sql: str, args: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
     """Rows of a query on the database file, read apart from the store."""
     con = sqlite3.connect(db)
     try:
-        return list(con.execute(sql))
+        return list(con.execute(sql, args))
     finally:
         con.close()
 

@@ -18,6 +18,7 @@ from bot.handoff.reports import REPORT_DAYS
 from bot.lagebild.keys import ENGINE_OUTCOMES
 from bot.runtime import Runtime
 from bot.runtime_api import Incoming, Sender
+from bot.storage.routes_file import read_routes
 from tests.helpers import HandoffWorld as World
 from tests.helpers import deliver, handoff_world, last_ask, rows
 
@@ -212,3 +213,35 @@ async def test_declining_sends_nothing(world: World) -> None:
 
 def test_the_engines_report_outcome_is_counted_as_report_sent() -> None:
     assert ENGINE_OUTCOMES["report"] == "report_sent"
+
+
+async def test_an_erasure_unlinks_the_employees_report_and_the_ack_tells_nobody(
+    world: World,
+) -> None:
+    """``/loeschen`` after a report: the report stays with its Meldestelle, but its row no
+    longer carries the employee's key or route (the route is gone from the routes file and its
+    files), and the acknowledgement that follows reaches nobody."""
+    kreis = await office(world, "@kreis:x", "SN", "14999")
+    actions = await answer_all(world.runtime, await to_report(world.runtime))
+    await tap(world.runtime, actions, "Ja, senden")
+    code = await sent_code(world)
+    key = world.runtime.key(USER)
+    [(route,)] = rows(world.db, "SELECT count(*) FROM reports WHERE user_key=?", (key,))
+    assert route == 1 and f"report:{code}" in read_routes(world.db)
+    sealed = read_routes(world.db)[f"report:{code}"]
+
+    await world.runtime.handle(Incoming(USER, Command("delete")))
+    assert rows(world.db, "SELECT count(*) FROM reports WHERE user_key=?", (key,)) == [(0,)]
+    assert rows(world.db, "SELECT count(*) FROM reports WHERE user_route IS NULL") == [(1,)]
+    assert f"report:{code}" not in read_routes(world.db)
+    dump = b"".join(p.read_bytes() for p in world.db.parent.glob("r.db*"))
+    assert sealed not in dump and key not in dump
+
+    await deliver(world)  # the report itself still reaches its Meldestelle
+    assert code in world.matrix.text("room-@kreis:x")
+    reply = await world.runtime.handle(Incoming(kreis, Command("acknowledge", code)))
+    assert f"Meldung {code} ist bestätigt" in said(reply)
+    assert rows(world.db, "SELECT count(*) FROM reports") == [(0,)]
+    assert rows(world.db, "SELECT count(*) FROM outbox WHERE target='user'") == [(0,)]
+    await deliver(world)
+    assert "bestätigt" not in world.telegram.text()

@@ -47,6 +47,7 @@ from bot.ports import (
     ReportRecord,
     Store,
     Unit,
+    UnlinkReport,
     Write,
 )
 from bot.render import Outgoing, from_contact, notice_message
@@ -120,10 +121,22 @@ class Reports:
         return ReportContext(found.name, rules.new_code()) if found is not None else None
 
     async def plan(
-        self, unit: Unit, user_key: bytes, sender: Sender, actions: tuple[Action, ...]
+        self,
+        unit: Unit,
+        user_key: bytes,
+        sender: Sender,
+        actions: tuple[Action, ...],
+        erase: bool = False,
     ) -> tuple[Write, ...]:
-        """The writes of a step's :class:`SendReport` (in the step's unit)."""
+        """The writes of a step's :class:`SendReport` (in the step's unit). With ``erase``
+        (``/loeschen``) the employee's reports are unlinked from them first: a new random key,
+        the sealed route released. A report stays with its Meldestelle (it was sent with
+        consent, and the employer's duties follow from it), but nothing in it leads back to
+        the employee, and nobody is told of its acknowledgement."""
         writes: list[Write] = []
+        if erase:
+            own = await unit.user_reports(user_key)
+            writes += [UnlinkReport(r.code, rules.new_key()) for r in own]
         for action in actions:
             if not isinstance(action, SendReport):
                 continue
@@ -261,9 +274,13 @@ class Reports:
             found = await unit.report(code)
             if found is not None and found.contact_id == contact.id:
                 now = self.now()
+                told: tuple[Write, ...] = ()
+                if found.user_route is not None:  # None: the employee erased their data
+                    kind = ACKNOWLEDGED + found.locale
+                    told = (Notify(kind, code, now, route=found.user_route),)
                 writes = (
                     DropReport(code),
-                    Notify(ACKNOWLEDGED + found.locale, code, now, route=found.user_route),
+                    *told,
                     Audit(now, "report.acknowledged", code, "contact"),
                 )
                 unit.apply(*writes)

@@ -59,6 +59,7 @@ from bot.ports.writes import (
     SetAvailable,
     SurveyVote,
     Told,
+    UnlinkReport,
     Write,
 )
 
@@ -190,6 +191,10 @@ class ReportReads(Protocol):
 
     async def report(self, code: str) -> ReportRecord | None:
         """One report (committed), or None."""
+        ...
+
+    async def user_reports(self, user_key: bytes) -> list[ReportRecord]:
+        """The reports of one employee (by pseudonymous key), for an erasure."""
         ...
 
 
@@ -341,5 +346,6 @@ __all__ = [
     "SurveyVote",
     "Told",
     "Unit",
+    "UnlinkReport",
     "Write",
 ]

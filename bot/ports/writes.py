@@ -119,6 +119,16 @@ class DropReport:
 
 
 @dataclass(frozen=True, slots=True)
+class UnlinkReport:
+    """Unlink a report from its employee (``/loeschen``): a new random key, its sealed route
+    released. The report itself stays with its Meldestelle; nobody is told of its
+    acknowledgement any more."""
+
+    code: str
+    user_key: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class DropUserNotices:
     """Drop the notices still waiting for the user of these cases."""
 
@@ -251,6 +261,7 @@ Write = (
     | AddReport
     | ClearReport
     | DropReport
+    | UnlinkReport
 )
 
 
@@ -278,5 +289,6 @@ __all__ = [
     "SetAvailable",
     "SurveyVote",
     "Told",
+    "UnlinkReport",
     "Write",
 ]

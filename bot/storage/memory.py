@@ -46,6 +46,7 @@ from bot.ports import (
     SetAvailable,
     Told,
     Unit,
+    UnlinkReport,
     Write,
 )
 from bot.storage.memory_survey import MemorySurveyReads, SurveyTables
@@ -64,6 +65,10 @@ class _Reads(StandingFromReads):
 
     async def report(self, code: str) -> ReportRecord | None:
         return self._tables().reports.reports.get(code)
+
+    async def user_reports(self, user_key: bytes) -> list[ReportRecord]:
+        found = self._tables().reports.reports.values()
+        return sorted((r for r in found if r.user_key == user_key), key=lambda r: r.code)
 
     async def case(self, code: str) -> CaseRecord | None:
         return self._tables().cases.get(code)
@@ -368,7 +373,7 @@ def _apply(data: _Tables, write: Write) -> None:  # noqa: C901 - a table, as in 
                 if case.contact_id == contact_id and case.status == "claimed":
                     data.cases[code] = replace(case, status="open", contact_id=None, escalate_at=at)
             _drop_contact(data, contact_id)
-        case AddReport() | ClearReport() | DropReport():
+        case AddReport() | ClearReport() | DropReport() | UnlinkReport():
             data.reports.apply(write, data.outbox)
         case _:
             data.survey.apply(write)

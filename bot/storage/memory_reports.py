@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from bot.ports import AddReport, ClearReport, DropReport, OutboxRow, ReportRecord
+from bot.ports import AddReport, ClearReport, DropReport, OutboxRow, ReportRecord, UnlinkReport
 
 
 @dataclass(slots=True)
@@ -19,7 +19,9 @@ class ReportTables:
         return ReportTables(dict(self.reports))
 
     def apply(
-        self, write: AddReport | ClearReport | DropReport, outbox: dict[int, tuple[OutboxRow, int]]
+        self,
+        write: AddReport | ClearReport | DropReport | UnlinkReport,
+        outbox: dict[int, tuple[OutboxRow, int]],
     ) -> None:
         """Carry out one report write (a drop also drops the report's waiting notices)."""
         match write:
@@ -33,6 +35,10 @@ class ReportTables:
                     self.reports[code] = replace(found, answers=())
             case DropReport(code):
                 self.drop(code, outbox)
+            case UnlinkReport(code, key):
+                found = self.reports.get(code)
+                if found is not None:
+                    self.reports[code] = replace(found, user_key=key, user_route=None)
 
     def drop(self, code: str, outbox: dict[int, tuple[OutboxRow, int]]) -> bool:
         """Delete one report and its notices; whether it existed."""

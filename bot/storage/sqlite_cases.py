@@ -40,6 +40,7 @@ from bot.ports import (
     Standing,
     SurveyVote,
     Told,
+    UnlinkReport,
     Write,
 )
 from bot.storage.routes_file import case_owner, notice_owner, report_owner
@@ -340,7 +341,7 @@ def apply_write(  # noqa: C901 - a table
             db.execute("DELETE FROM contacts WHERE id=?", (contact_id,))
         case OpenSurvey() | CloseSurvey() | SurveyVote():
             apply_survey(db, write)
-        case AddReport() | ClearReport() | DropReport():
+        case AddReport() | ClearReport() | DropReport() | UnlinkReport():
             released.extend(apply_report(db, write))
     return released
 

@@ -19,7 +19,7 @@ import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
-from bot.ports import AddReport, ClearReport, DropReport, ReportRecord
+from bot.ports import AddReport, ClearReport, DropReport, ReportRecord, UnlinkReport
 from bot.storage.routes_file import notice_owner, report_owner
 
 _COLUMNS = (
@@ -27,6 +27,7 @@ _COLUMNS = (
 )
 #: The read of one report.
 REPORT = f"SELECT {_COLUMNS} FROM reports WHERE code=?"  # noqa: S608
+USER_REPORTS = f"SELECT {_COLUMNS} FROM reports WHERE user_key=? ORDER BY code"  # noqa: S608
 
 
 def encode_answers(answers: tuple[tuple[str, str], ...]) -> str:
@@ -58,7 +59,9 @@ def report_of(row: tuple[Any, ...], held: Mapping[str, bytes]) -> ReportRecord:
     )
 
 
-def apply_report(db: sqlite3.Connection, write: AddReport | ClearReport | DropReport) -> list[str]:
+def apply_report(
+    db: sqlite3.Connection, write: AddReport | ClearReport | DropReport | UnlinkReport
+) -> list[str]:
     """Carry out one report write inside the caller's transaction; returns the owners of the
     routes in the routes file it released (a dropped report's own and those of its waiting
     notices to the employee). The route itself is never written here (the routes file has it:
@@ -84,6 +87,10 @@ def apply_report(db: sqlite3.Connection, write: AddReport | ClearReport | DropRe
             db.execute("UPDATE reports SET answers='' WHERE code=?", (code,))
         case DropReport(code):
             return _drop(db, "code=?", (code,))[1]
+        case UnlinkReport(code, key):  # the employee's erasure: the route goes, a new key
+            sql = "UPDATE reports SET user_key=?, user_route=NULL WHERE code=?"
+            if db.execute(sql, (key, code)).rowcount:
+                return [report_owner(code)]
     return []
 
 
@@ -130,3 +137,6 @@ class SqliteReportReads:
     async def report(self, code: str) -> ReportRecord | None:
         rows = await self._rows(REPORT, (code,))
         return report_of(rows[0], self._held) if rows else None
+
+    async def user_reports(self, user_key: bytes) -> list[ReportRecord]:
+        return [report_of(row, self._held) for row in await self._rows(USER_REPORTS, (user_key,))]

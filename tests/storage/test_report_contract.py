@@ -1,8 +1,10 @@
 """The Übergriff report part of the store contract (migration 8), on the SQLite and the
 in-memory store: add, read, clear the answers, drop (with its notices), expiry, rollback, and
-a removed Meldestelle taking its reports along."""
+a removed Meldestelle taking its reports along, an erasure unlinking a user's reports."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import pytest
 
@@ -16,6 +18,7 @@ from bot.ports import (
     RemoveContact,
     ReportRecord,
     Store,
+    UnlinkReport,
 )
 
 KEY = b"k" * 32
@@ -133,3 +136,24 @@ async def test_a_removed_meldestelle_takes_its_reports_along(store: Store) -> No
     async with store.unit() as unit:
         unit.apply(RemoveContact(contact, 1100))
     assert await store.report("ABCD-EF") is None
+
+
+async def test_a_users_reports_are_found_by_key_and_unlinked(store: Store) -> None:
+    """An erasure finds the employee's reports by key (in its unit) and unlinks them: a new
+    key, no route; answers, times and the Meldestelle stay."""
+    contact = await meldestelle(store)
+    async with store.unit() as unit:
+        unit.apply(AddReport(record(contact)), AddReport(record(contact, "WXYZ-12")))
+        unit.apply(AddReport(replace(record(contact, "OTHR-99"), user_key=b"o" * 32)))
+    async with store.unit() as unit:
+        own = await unit.user_reports(KEY)
+        assert [r.code for r in own] == ["ABCD-EF", "WXYZ-12"]
+        unit.apply(*(UnlinkReport(r.code, b"n" * 32) for r in own))
+    assert await store.user_reports(KEY) == []
+    for code in ("ABCD-EF", "WXYZ-12"):
+        found = await store.report(code)
+        assert found == replace(record(contact, code), user_key=b"n" * 32, user_route=None)
+    other = await store.report("OTHR-99")
+    assert other is not None and other.user_route == b"sealed"
+    async with store.unit() as unit:  # a report that is gone: nothing happens
+        unit.apply(UnlinkReport("GONE-00", b"n" * 32))
