@@ -31,3 +31,12 @@ def content() -> Content:
     loaded, problems = load_content(basic_paths())
     assert loaded is not None, [str(p) for p in problems]
     return loaded
+
+
+@pytest.fixture(scope="session")
+def musterland() -> Content:
+    """The shipped content with the example local layer (examples/musterland), loaded once."""
+    local = Path(__file__).resolve().parent.parent / "examples" / "musterland"
+    loaded, problems = load_content(ContentPaths(local=local))
+    assert loaded is not None, [str(p) for p in problems if p.severity == "error"]
+    return loaded

@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from bot.content import ContentPaths, examples_dir, require_content
+from bot.content import ContentPaths, require_content
 from bot.errors import ConfigError
 from bot.flow.model import Content
 from bot.guide import spec
@@ -26,11 +26,6 @@ LINKS = bot_links("beistand_test_bot", "@beistand:example.org", None, "menu")
 @pytest.fixture(scope="module")
 def shipped() -> Content:
     return require_content(ContentPaths())
-
-
-@pytest.fixture(scope="module")
-def musterland() -> Content:
-    return require_content(replace(ContentPaths(), local=examples_dir() / "musterland"))
 
 
 def guide_for(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import Content, ContentPaths, load_content
+from bot.content import Content
 from bot.engine.actions import Action
 from bot.engine.events import Choose, Command, Start
 from bot.engine.state import InCase
@@ -22,13 +22,6 @@ from tests.helpers import deliver, handoff_world, last_ask, rows
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = b"l" * 32
 USER = Sender("telegram", "2001", "de")
-
-
-@pytest.fixture(scope="module")
-def musterland() -> Content:
-    loaded, problems = load_content(ContentPaths(local=ROOT / "examples" / "musterland"))
-    assert loaded is not None, [str(p) for p in problems if p.severity == "error"]
-    return loaded
 
 
 @pytest.fixture

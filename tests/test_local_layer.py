@@ -118,13 +118,6 @@ def test_the_layer_is_the_content_dirs_local_folder_or_the_setting(tmp_path: Pat
     assert ContentPaths.configured(None, local=MUSTERLAND).local == MUSTERLAND
 
 
-@pytest.fixture(scope="module")
-def musterland() -> Content:
-    loaded, found = load_content(ContentPaths(local=MUSTERLAND))
-    assert loaded is not None, [str(p) for p in found if p.severity == "error"]
-    return loaded
-
-
 def test_cards_by_topic_put_the_local_contact_first(musterland: Content) -> None:
     knowledge = musterland.knowledge
     ids = [s.id for s in select(knowledge, "assault", (), "SN", "14999")]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import Content, ContentPaths, load_content
+from bot.content import Content
 from bot.engine.actions import Ask, RelayReport, Say, SendReport, Stale
 from bot.engine.events import Choose, Command, Event, Start, Text
 from bot.engine.report import typed_date
@@ -23,13 +23,6 @@ ROOT = Path(__file__).resolve().parent.parent
 OFFICE = ReportContext("Meldestelle Musterland", "ABCD-EF")
 #: the labels that answer each question in turn
 PATH = ("Bedrohung", "Ordnungsamt / Vollzug", "Heute", "Ja", "Nein", "Nein")
-
-
-@pytest.fixture(scope="module")
-def musterland() -> Content:
-    loaded, problems = load_content(ContentPaths(local=ROOT / "examples" / "musterland"))
-    assert loaded is not None, [str(p) for p in problems if p.severity == "error"]
-    return loaded
 
 
 def at_weiter(content: Content) -> State:

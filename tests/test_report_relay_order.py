@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import Content, ContentPaths, load_content
+from bot.content import Content
 from bot.engine.actions import Action, Say
 from bot.engine.events import Text
 from bot.runtime import Runtime
@@ -26,13 +26,6 @@ from tests.test_report_runtime import USER, answer_all, office, tap, to_report
 ROOT = Path(__file__).resolve().parent.parent
 ROOM = "room-@kreis:x"
 DETAILS = "Durchwahl 4711-99"
-
-
-@pytest.fixture(scope="module")
-def musterland() -> Content:
-    loaded, problems = load_content(ContentPaths(local=ROOT / "examples" / "musterland"))
-    assert loaded is not None, [str(p) for p in problems if p.severity == "error"]
-    return loaded
 
 
 @dataclass

@@ -15,7 +15,7 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from bot.content import Content, ContentPaths, load_content
+from bot.content import Content
 from bot.engine.events import Command
 from bot.handoff.reports import REPORT_DAYS
 from bot.ports import AddReport, DropReport, RemoveContact
@@ -185,13 +185,6 @@ async def test_a_backup_holds_the_report_route_and_a_restore_splits_it(tmp_path:
 
 
 # ---------------------------------------------------------------- through the runtime
-
-
-@pytest.fixture(scope="module")
-def musterland() -> Content:
-    loaded, problems = load_content(ContentPaths(local=ROOT / "examples" / "musterland"))
-    assert loaded is not None, [str(p) for p in problems if p.severity == "error"]
-    return loaded
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import Content, ContentPaths, load_content
+from bot.content import Content
 from bot.engine.actions import Action, Say
 from bot.engine.events import Choose, Command, Start, Text
 from bot.engine.state import Reporting
@@ -26,13 +26,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SECRET = b"m" * 32
 USER = Sender("telegram", "3001", "de")
 ANSWERS = ("Bedrohung", "Ausländerbehörde", "Gestern", "Nein", "Ja")
-
-
-@pytest.fixture(scope="module")
-def musterland() -> Content:
-    loaded, problems = load_content(ContentPaths(local=ROOT / "examples" / "musterland"))
-    assert loaded is not None, [str(p) for p in problems if p.severity == "error"]
-    return loaded
 
 
 @pytest.fixture
