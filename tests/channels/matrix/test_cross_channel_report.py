@@ -14,7 +14,7 @@ import pytest
 
 from bot.content import ContentPaths
 from testbed.telegram_emulator import RateLimits
-from testbed.userclient import until
+from testbed.userclient import UserClient, until
 from tests.channels.matrix.cross import LIMITS, Both, labelled, serve_both, tap
 
 pytestmark = pytest.mark.channel
@@ -52,15 +52,7 @@ async def both(
 
 
 async def test_telegram_employee_and_matrix_meldestelle(both: Both, telegram_bot, make_user):
-    office = await make_user("meldestelle")
-    await office.cross_sign()  # contacts write from a verified device (T12)
-    invitation = await both.runtime.handoff.invite(
-        "Landratsamt Musterland", ["SN"], ["assault"], ["14999"], "meldestelle"
-    )
-    room = await office.create_room([both_bot_user(both)], encrypted=True)
-    await office.turn(room)
-    await office.send(room, f"/registrieren {invitation}")
-    await until(office, room, "registriert")
+    office, room = await matrix_meldestelle(both, make_user)
 
     anna = both.emulator.user(telegram_bot, first_name="Anna", username="anna_amt")
     anna.send_text("/start uebergriff")
@@ -112,15 +104,7 @@ async def test_contact_details_typed_at_once_reach_the_meldestelle_after_the_rep
 ):
     """The employee types how to reach them as soon as the report is sent: on Synapse the
     Meldestelle gets the report first and the details after it (bot/handoff/report_relays.py)."""
-    office = await make_user("meldestelle")
-    await office.cross_sign()
-    invitation = await both.runtime.handoff.invite(
-        "Landratsamt Musterland", ["SN"], ["assault"], ["14999"], "meldestelle"
-    )
-    room = await office.create_room([both_bot_user(both)], encrypted=True)
-    await office.turn(room)
-    await office.send(room, f"/registrieren {invitation}")
-    await until(office, room, "registriert")
+    office, room = await matrix_meldestelle(both, make_user)
 
     anna = both.emulator.user(telegram_bot, first_name="Anna", username="anna_amt")
     anna.send_text("/start uebergriff")
@@ -134,6 +118,21 @@ async def test_contact_details_typed_at_once_reach_the_meldestelle_after_the_rep
     got = await until(office, room, "erreichbar")
     assert "4711-99" in got[-1].body
     assert any("Neue Meldung" in m.body for m in got[:-1]), [m.body for m in got]
+
+
+async def matrix_meldestelle(both: Both, make_user) -> tuple[UserClient, str]:
+    """A Meldestelle for the Landkreis on Matrix (a verified device: contacts write from one,
+    T12), registered in an encrypted room with the bot: the account and the room."""
+    office = await make_user("meldestelle")
+    await office.cross_sign()
+    invitation = await both.runtime.handoff.invite(
+        "Landratsamt Musterland", ["SN"], ["assault"], ["14999"], "meldestelle"
+    )
+    room = await office.create_room([both_bot_user(both)], encrypted=True)
+    await office.turn(room)
+    await office.send(room, f"/registrieren {invitation}")
+    await until(office, room, "registriert")
+    return office, room
 
 
 def both_bot_user(both: Both) -> str:
