@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -108,6 +109,25 @@ async def handoff_world(content: Content, db: Path, secret: bytes) -> AsyncItera
         runtime.register_channel("telegram", telegram)
         runtime.register_channel("matrix", matrix)
         yield HandoffWorld(runtime, clock, telegram, matrix, db)
+
+
+@asynccontextmanager
+async def working_runtime(
+    content: Content, db: Path, rate_limit: int = 1000, worker_idle: float = 0.1
+) -> AsyncIterator[Runtime]:
+    """The runtime over ``content`` with a random secret and its store in ``db``, its outbox
+    worker running as in ``beistand run`` (no purge); stopped and closed afterwards."""
+    async with SqliteStore(db) as store:
+        runtime = Runtime(
+            content,
+            store,
+            secrets.token_bytes(32),
+            rate_limit=rate_limit,
+            purge_every=None,
+            worker_idle=worker_idle,
+        )
+        async with runtime:
+            yield runtime
 
 
 def last_ask(actions: tuple[Action, ...]) -> Ask:

@@ -21,12 +21,12 @@ import pytest
 
 from bot.content import Content
 from bot.runtime import Runtime
-from bot.storage.sqlite import SqliteStore
 from bot.transports.matrix import MatrixTransport
 from testbed.canary import report
 from testbed.scripts import Canaries, find_consent, neutral_text
 from testbed.synapse import Synapse
 from testbed.userclient import UserClient, until
+from tests.helpers import working_runtime
 from tests.privacy.conftest import DebugLog
 
 pytestmark = pytest.mark.channel
@@ -70,24 +70,16 @@ class World:
 async def world(
     shipped: Content, synapse: Synapse, register, make_bot, tmp_path: Path, debug_log: DebugLog
 ) -> AsyncIterator[World]:
-    async with SqliteStore(tmp_path / "data" / "beistand.db") as store:
-        runtime = Runtime(
-            shipped,
-            store,
-            secrets.token_bytes(32),
-            rate_limit=10_000,
-            purge_every=None,
-            worker_idle=0.1,
-        )
-        async with runtime:  # the outbox worker runs as in ``run``
-            account = register("bot")
-            bot = await make_bot(account, runtime, store="bot-store")
-            world = World(synapse, runtime, bot, account.user_id, Canaries(), tmp_path, [])
-            try:
-                yield world
-            finally:
-                for user in world.users:
-                    await user.stop()
+    db = tmp_path / "data" / "beistand.db"
+    async with working_runtime(shipped, db, rate_limit=10_000) as runtime:
+        account = register("bot")
+        bot = await make_bot(account, runtime, store="bot-store")
+        world = World(synapse, runtime, bot, account.user_id, Canaries(), tmp_path, [])
+        try:
+            yield world
+        finally:
+            for user in world.users:
+                await user.stop()
 
 
 async def drained(runtime: Runtime, within: float = 10.0) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,10 +12,10 @@ from typing import Any
 
 from bot.content import ContentPaths, load_content
 from bot.runtime import Runtime
-from bot.storage.sqlite import SqliteStore
 from bot.transports.telegram import FloodLimiter
 from testbed.telegram_emulator import Message, RateLimits, SimUser, TelegramEmulator
 from testbed.userclient import Received
+from tests.helpers import working_runtime
 
 #: routing, not flood limits, is under test in the cross-channel tests
 LIMITS = RateLimits(per_chat_rate=100, per_chat_burst=100, overall_rate=100, overall_burst=100)
@@ -47,23 +46,14 @@ async def serve_both(
     """The runtime on ``paths`` with its outbox worker, the Telegram channel and the Matrix bot."""
     content, problems = load_content(paths)
     assert content is not None, problems
-    async with SqliteStore(db) as store:
-        runtime = Runtime(
-            content,
-            store,
-            secrets.token_bytes(32),
-            rate_limit=1000,
-            purge_every=None,
-            worker_idle=0.1,
+    async with working_runtime(content, db) as runtime:
+        await start_channel(
+            runtime,
+            translations=content.catalogs.translator,
+            limiter=FloodLimiter(chat_rate=100, chat_burst=100, overall_rate=100),
         )
-        async with runtime:  # the outbox worker runs as in ``run``
-            await start_channel(
-                runtime,
-                translations=content.catalogs.translator,
-                limiter=FloodLimiter(chat_rate=100, chat_burst=100, overall_rate=100),
-            )
-            await make_bot(register("bot"), runtime)
-            yield Both(runtime, emulator)
+        await make_bot(register("bot"), runtime)
+        yield Both(runtime, emulator)
 
 
 def labelled(prompt: Received, fragment: str) -> str:

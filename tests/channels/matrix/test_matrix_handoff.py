@@ -7,16 +7,15 @@ each other's account. Fixture content (``tests/fixtures/basic``), the real runti
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import AsyncIterator
 
 import pytest
 
 from bot.content import load_content
 from bot.runtime import Runtime
-from bot.storage.sqlite import SqliteStore
 from testbed.userclient import Received, until
 from tests.conftest import basic_paths
+from tests.helpers import working_runtime
 
 pytestmark = pytest.mark.channel
 
@@ -26,17 +25,8 @@ async def handoff_runtime(tmp_path) -> AsyncIterator[Runtime]:
     """The runtime over the fixture content, with its handoff worker running as in ``run``."""
     content, problems = load_content(basic_paths())
     assert content is not None, problems
-    async with SqliteStore(tmp_path / "handoff.db") as store:
-        runtime = Runtime(
-            content,
-            store,
-            secrets.token_bytes(32),
-            rate_limit=1000,
-            purge_every=None,
-            worker_idle=0.2,
-        )
-        async with runtime:
-            yield runtime
+    async with working_runtime(content, tmp_path / "handoff.db", worker_idle=0.2) as runtime:
+        yield runtime
 
 
 def label_with(prompt: Received, fragment: str) -> str:
