@@ -207,12 +207,18 @@ async def sent_report(world: World) -> tuple[Sender, str, bytes]:
     return kreis, str(code), route
 
 
-async def test_acknowledging_never_truncates_the_main_wal(world: World) -> None:
-    kreis, code, route = await sent_report(world)
+async def main_statements(world: World) -> list[str]:
+    """From now on, every statement on the main database's writer (to count its truncates)."""
     store = world.runtime.store
     assert isinstance(store, SqliteStore)
     main: list[str] = []
     await traced(store.db, main)
+    return main
+
+
+async def test_acknowledging_never_truncates_the_main_wal(world: World) -> None:
+    kreis, code, route = await sent_report(world)
+    main = await main_statements(world)
     await world.runtime.handle(Incoming(kreis, Command("acknowledge", code)))
     await deliver(world)  # the employee is told (the notice's route is the report's)
     assert "bestätigt" in world.telegram.text()
@@ -224,10 +230,7 @@ async def test_acknowledging_never_truncates_the_main_wal(world: World) -> None:
 
 async def test_an_expiring_report_never_truncates_the_main_wal(world: World) -> None:
     _, _, route = await sent_report(world)
-    store = world.runtime.store
-    assert isinstance(store, SqliteStore)
-    main: list[str] = []
-    await traced(store.db, main)
+    main = await main_statements(world)
     world.clock.advance(REPORT_DAYS * 86400 + 1)
     assert await world.runtime.handoff.reports.purge() == 1
     assert truncates(main) == 0
